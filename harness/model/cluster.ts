@@ -1,0 +1,81 @@
+// The cluster model: what `cluster.yaml` describes, with every default filled in. Everything else
+// (rendering, the installer, the suites) reads this, never the YAML.
+import { nthAddress, parseCidr } from './net.ts';
+
+export type InitSystem = 'systemd' | 'openrc';
+export type FlannelBackend = 'vxlan' | 'host-gw';
+export type Role = 'master' | 'worker';
+
+export interface Host {
+  /** The machine's host name (also the folder name in a rendered tree). */
+  host: string;
+  role: Role;
+  /** Node name the kubelet registers under (the seed's NODE_NAME); defaults to the host name. */
+  nodeName: string;
+  /** Address others reach this host at (the seed's PUBLIC_IP). */
+  address: string;
+  /** Address on the private network; defaults to `address`. */
+  internalAddress: string;
+  init: InitSystem;
+}
+
+export interface Cluster {
+  name: string;
+  clusterDomain: string;
+  podCIDR: string;
+  /** Prefix length of each worker's pod subnet (flannel's SubnetLen). */
+  podSubnetLength: number;
+  serviceCIDR: string;
+  /** First address of the service CIDR: the `kubernetes` service. */
+  kubernetesServiceIP: string;
+  apiserver: { port: number; staticToken: boolean };
+  flannel: { backend: FlannelBackend; vni: number; port: number; etcdPrefix: string };
+  dns: {
+    /** Where CoreDNS forwards names outside the cluster domain ("/etc/resolv.conf" or addresses). */
+    upstreams: string[];
+    /** A name outside the cluster the coredns suite resolves through the upstream. */
+    probeName?: string;
+  };
+  kubelet: { systemReserved?: { cpu: string; memory: string } };
+  kubeProxy: { conntrackMaxPerCore?: number };
+  cniBinDir: string;
+  ingress?: {
+    /** Host names served over HTTPS with a certificate from the ACME server. */
+    hosts: string[];
+    /** Host names served over plain HTTP (the seed's no-https.<domain>). */
+    plainHosts: string[];
+    acmeServer: string;
+    acmeEmail: string;
+  };
+  masters: Host[];
+  workers: Host[];
+}
+
+export function allHosts(c: Cluster): Host[] {
+  return [...c.masters, ...c.workers];
+}
+
+export function findHost(c: Cluster, name: string): Host | undefined {
+  return allHosts(c).find((h) => h.host === name);
+}
+
+export function kubernetesServiceIP(serviceCIDR: string): string {
+  const c = parseCidr(serviceCIDR);
+  if (!c) throw new Error(`not a CIDR: ${serviceCIDR}`);
+  return nthAddress(c, 1);
+}
+
+/** The apiserver URL components use (the first master's address). */
+export function apiserverUrl(c: Cluster): string {
+  return `https://${c.masters[0]!.address}:${c.apiserver.port}`;
+}
+
+/** etcd client URLs (one member per master, as in the seed). */
+export function etcdEndpoints(c: Cluster): string[] {
+  return c.masters.map((m) => `https://${m.internalAddress}:2379`);
+}
+
+/** Addresses of the host's DNS servers pods are given: CoreDNS on every worker, as in the seed. */
+export function clusterDnsAddresses(c: Cluster): string[] {
+  return c.workers.map((w) => w.internalAddress);
+}
