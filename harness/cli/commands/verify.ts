@@ -1,0 +1,51 @@
+import { UsageError } from '../errors.ts';
+import { DEFAULT_OPTIONS } from '../../verify/check.ts';
+import { SUITES } from '../../verify/registry.ts';
+import { verify } from '../../verify/verify.ts';
+import { type Command, need, parse } from '../command.ts';
+
+export const verifyCommand: Command = {
+  name: 'verify',
+  summary: 'run the verification suites against a target and write reports',
+  help: `Usage: hardway verify --target <target> [--config <cluster.yaml>] [--suite <name>]... [--reporter console|json]
+
+Targets:
+  dir:<dir>     a rendered tree (offline: checks that need live hosts are skipped); needs --config
+
+Options:
+  --suite <name>            run only this suite (repeatable): ${SUITES.map((s) => s.name).join(', ')}
+  --reporter console|json   console (default) prints one line per check; json prints the report
+                            document to stdout
+  --expiry-warning-days <n> warn about certificates expiring within n days (default ${DEFAULT_OPTIONS.expiryWarningDays})
+  --workers <n>             parallel Playwright workers (default 4)
+
+Every run writes reports/<run>/report.json, junit.xml and report.html.
+Exit code: 0 every check passed, 1 a check failed, 2 bad input.
+`,
+  async run(argv) {
+    const { values } = parse('verify', argv, {
+      target: { type: 'string', short: 't' },
+      config: { type: 'string', short: 'c' },
+      suite: { type: 'string', multiple: true },
+      reporter: { type: 'string', default: 'console' },
+      'expiry-warning-days': { type: 'string' },
+      workers: { type: 'string' },
+    });
+    if (values.help) return (process.stdout.write(this.help), 0);
+    const reporter = values.reporter;
+    if (reporter !== 'console' && reporter !== 'json') throw new UsageError(`hardway verify: --reporter must be console or json, got "${reporter}"`);
+    const days = values['expiry-warning-days'] !== undefined ? Number(values['expiry-warning-days']) : DEFAULT_OPTIONS.expiryWarningDays;
+    if (!Number.isInteger(days) || days < 0) throw new UsageError(`hardway verify: --expiry-warning-days must be a whole number of days, got "${values['expiry-warning-days']}"`);
+    const workers = values.workers !== undefined ? Number(values.workers) : undefined;
+    if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`hardway verify: --workers must be a positive integer`);
+    const { doc } = await verify({
+      target: need('verify', values.target, '--target'),
+      ...(values.config ? { config: values.config } : {}),
+      ...(values.suite ? { suites: values.suite.flatMap((s) => s.split(',')) } : {}),
+      options: { ...DEFAULT_OPTIONS, expiryWarningDays: days },
+      reporter,
+      ...(workers ? { workers } : {}),
+    });
+    return doc.ok ? 0 : 1;
+  },
+};

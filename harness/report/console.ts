@@ -1,0 +1,24 @@
+// The default console reporter's lines: one per check as it ends, the diagnosis indented under a
+// failure, and a summary that says where the files went.
+import type { CheckResult } from '../verify/check.ts';
+import { type ReportDocument, summarize } from './document.ts';
+
+const color = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: number, s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
+
+export function checkLine(r: CheckResult): string {
+  const mark = r.status === 'passed' ? paint(32, '✓') : r.status === 'failed' ? paint(31, '✗') : paint(90, '-');
+  const name = `${r.id}${r.host ? ` @${r.host}` : ''}`;
+  const lines = [`${mark} ${name}${r.status === 'skipped' ? paint(90, ` (skipped: ${r.diagnosis ?? ''})`) : ''}`];
+  if (r.status === 'failed' && r.diagnosis) lines.push(...r.diagnosis.split('\n').map((l) => `    ${paint(31, l)}`));
+  for (const w of r.warnings ?? []) lines.push(`    ${paint(33, `warning: ${w}`)}`);
+  return lines.join('\n');
+}
+
+export function summaryLine(doc: ReportDocument, runDir?: string): string {
+  const s = summarize(doc);
+  const verdict = doc.ok ? paint(32, 'OK') : paint(31, 'FAILED');
+  return `${verdict}: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped, ${s.warnings} warnings` +
+    (doc.durationMs !== undefined ? ` in ${(doc.durationMs / 1000).toFixed(1)} s` : '') +
+    (runDir ? `\nreports: ${runDir}/report.html (also report.json, junit.xml)` : '');
+}

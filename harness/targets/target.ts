@@ -1,0 +1,38 @@
+// A target is a cluster to verify: its model plus a way to look at each host. Suites only use this
+// interface, so the same checks run against a rendered folder, the lab, or real hosts over SSH.
+import type { Cluster } from '../model/cluster.ts';
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface HostAccess {
+  readonly host: string;
+  /** File contents, or undefined when the file does not exist. */
+  readFile(path: string): Promise<string | undefined>;
+  /** Regular files below `dir`, recursively, as absolute paths on the host ([] if `dir` is missing). */
+  listFiles(dir: string): Promise<string[]>;
+  /** Runs a shell command on the host; absent on offline targets (a rendered folder). */
+  exec?(command: string, opts?: { timeoutMs?: number; stdin?: string }): Promise<ExecResult>;
+}
+
+export interface Target {
+  /** As given on the command line: "dir:/path", "lab", "prod". */
+  readonly name: string;
+  readonly cluster: Cluster;
+  /** True when hosts can run commands (live hosts), false for offline trees. */
+  readonly live: boolean;
+  /** True when hardway created the hosts (the lab): only then may faults be injected. */
+  readonly ownedByHardway: boolean;
+  host(name: string): HostAccess;
+  close(): Promise<void>;
+}
+
+export class TargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TargetError';
+  }
+}

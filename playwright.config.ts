@@ -1,0 +1,24 @@
+// The verification suites run under Playwright Test: one project per suite, ordered by project
+// dependencies (a suite whose prerequisite failed is skipped and reported as such). Run them
+// through `hardway verify`, which sets the target and the report folder.
+import { defineConfig } from '@playwright/test';
+import { SUITES } from './harness/verify/registry.ts';
+
+export default defineConfig({
+  testDir: './suites',
+  fullyParallel: true,
+  workers: Number(process.env.HARDWAY_WORKERS ?? 4),
+  retries: 0,
+  timeout: 180_000,
+  outputDir: process.env.HARDWAY_ARTIFACTS ?? 'test-results',
+  reporter: [['./harness/report/playwright-reporter.ts']],
+  use: {
+    browserName: 'chromium',
+    launchOptions: { executablePath: process.env.HARDWAY_CHROMIUM ?? '/usr/bin/chromium' },
+  },
+  projects: SUITES.map((s) => ({
+    name: s.name,
+    testMatch: `${s.name}/${s.name}.spec.ts`,
+    dependencies: s.dependsOn,
+  })),
+});
