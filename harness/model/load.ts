@@ -205,11 +205,15 @@ function crossCheck(ctx: Ctx, root: Section, c: Cluster): void {
       const field = (f: string) => (isMap(node) ? (node.get(f, true) as Node | undefined) : undefined) ?? node;
       const p = `${key}[${i}]`;
       if (h.host) dup('host name', h.host, `${p}.host`, field('host'));
-      if (h.nodeName) dup('node name', h.nodeName, `${p}.nodeName`, field('nodeName'));
+      // A nodeName left out defaults to the host name: say so, the path names no written field.
+      const nodeNamePath = isMap(node) && !node.has('nodeName') ? `${p}.nodeName (not set, defaults to host)` : `${p}.nodeName`;
+      if (h.nodeName) dup('node name', h.nodeName, nodeNamePath, field('nodeName'));
       if (h.address) dup('address', h.address, `${p}.address`, field('address'));
       for (const [f, cidr, name] of [['address', pod, 'podCIDR'], ['address', svc, 'serviceCIDR'],
         ['internalAddress', pod, 'podCIDR'], ['internalAddress', svc, 'serviceCIDR']] as const) {
         const ip = h[f];
+        // internalAddress defaulted to (or equal to) address: already reported for address.
+        if (f === 'internalAddress' && ip === h.address) continue;
         if (cidr && ip && cidrContains(cidr, ip)) {
           problem(ctx, field(f), `${p}.${f}`, `${ip} lies inside ${name} ${cidr.text}; host addresses must be outside cluster ranges`);
         }
@@ -242,6 +246,11 @@ export function parseCluster(text: string, file = 'cluster.yaml'): Cluster {
     def: 'vxlan',
     test: (v) => (v === 'vxlan' || v === 'host-gw' ? undefined : `expected "vxlan" or "host-gw", got "${v}"`),
   });
+  const upstreamsNode = dns.get('upstreams');
+  if (isSeq(upstreamsNode) && upstreamsNode.items.length === 0) {
+    // CoreDNS refuses `forward .` without a destination: the whole DNS service would not start.
+    problem(ctx, upstreamsNode, 'dns.upstreams', 'expected at least one upstream (leave the key out for /etc/resolv.conf)');
+  }
   const maxPerCore = kubeProxy.get('conntrackMaxPerCore') !== undefined ? kubeProxy.int('conntrackMaxPerCore', 0, 0, 1 << 24) : undefined;
 
   const cluster: Cluster = {

@@ -19,6 +19,9 @@ function ipToBigInt(ip: string): { family: 4 | 6; value: bigint } {
     return { family: 4, value: ip.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n) };
   }
   if (family === 6) {
+    // A trailing dotted quad (::ffff:10.0.0.1) is the last two 16-bit groups.
+    const q = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+    if (q) ip = `${q[1]}${((Number(q[2]) << 8) | Number(q[3])).toString(16)}:${((Number(q[4]) << 8) | Number(q[5])).toString(16)}`;
     const [head, tail] = ip.split('::') as [string, string | undefined];
     const h = head ? head.split(':') : [];
     const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
@@ -34,7 +37,17 @@ function bigIntToIp(family: 4 | 6, value: bigint): string {
   }
   const groups: string[] = [];
   for (let i = 7; i >= 0; i--) groups.push(((value >> BigInt(i * 16)) & 0xffffn).toString(16));
-  return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+  // RFC 5952: compress the longest run of two or more zero groups (the first of equal runs), as
+  // Go, x509 libraries and kubectl print addresses, so that text comparisons agree.
+  let best = { start: -1, len: 1 };
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > best.len) best = { start: i, len: j - i };
+    i = j > i ? j : i + 1;
+  }
+  if (best.start < 0) return groups.join(':');
+  return `${groups.slice(0, best.start).join(':')}::${groups.slice(best.start + best.len).join(':')}`;
 }
 
 /** Parses "10.32.0.0/24"; returns undefined when the text is not a CIDR. */

@@ -10,6 +10,11 @@ import {
 /** The pause image every worker's containerd uses for pod sandboxes: built locally (see images/). */
 export const SANDBOX_IMAGE = 'hardway.local/pause:1.0';
 
+/** kubelet and containerd must agree on the cgroup driver, and only systemd hosts have systemd. */
+export function cgroupDriverOf(h: Host): 'systemd' | 'cgroupfs' {
+  return h.init === 'openrc' ? 'cgroupfs' : 'systemd';
+}
+
 export function kubeletConfig(c: Cluster, w: Host): string {
   return stringify({
     kind: 'KubeletConfiguration',
@@ -20,7 +25,8 @@ export function kubeletConfig(c: Cluster, w: Host): string {
       x509: { clientCAFile: CA_CERT },
     },
     authorization: { mode: 'Webhook' },
-    cgroupDriver: 'systemd',
+    // The systemd cgroup driver needs systemd as PID 1: an OpenRC host (the seed's node-2) uses cgroupfs.
+    cgroupDriver: cgroupDriverOf(w),
     containerRuntimeEndpoint: 'unix:///run/containerd/containerd.sock',
     clusterDomain: c.clusterDomain,
     // CoreDNS runs as a host service on every worker: pods get all of them as name servers.
@@ -89,7 +95,7 @@ export function flannelNetworkConfig(c: Cluster): string {
   return JSON.stringify({ Network: c.podCIDR, SubnetLen: c.podSubnetLength, Backend: backend });
 }
 
-export function containerdConfig(c: Cluster): string {
+export function containerdConfig(c: Cluster, w?: Host): string {
   return `version = 2
 
 [plugins."io.containerd.grpc.v1.cri"]
@@ -105,7 +111,7 @@ export function containerdConfig(c: Cluster): string {
       runtime_type = "io.containerd.runc.v2"
 
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = true
+        SystemdCgroup = ${w ? cgroupDriverOf(w) === 'systemd' : true}
 
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "${c.cniBinDir}"

@@ -66,7 +66,7 @@ function hostFiles(c: Cluster, h: Host, plan: CertPlan, pki: Pki, token: string 
     add(`${K8S_DIR}/kubelet/kubelet-config.yaml`, kubeletConfig(c, h));
     add(`${K8S_DIR}/kube-proxy/kube-proxy-config.yaml`, kubeProxyConfig(c, h));
     add('/etc/coredns/Corefile', corefile(c));
-    add('/etc/containerd/config.toml', containerdConfig(c));
+    add('/etc/containerd/config.toml', containerdConfig(c, h));
     add('/etc/crictl.yaml', crictlConfig());
     add('/etc/cni/net.d/10-flannel.conflist', flannelConflist());
     add('/etc/cni/net.d/99-loopback.conf', loopbackConf());

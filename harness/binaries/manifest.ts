@@ -1,0 +1,107 @@
+// The pinned versions of every cluster binary, and where each comes from: the official release
+// (with its published SHA-256) for users with internet access, or a build from source through the
+// Go module proxy (this project's machines reach no download site). One place to bump versions.
+
+export interface SourceBuild {
+  module: string;
+  version: string;
+  /** Version for local-path replaces (k8s staging modules), or "-". */
+  staging: string;
+  ldflags: string;
+  packages: string[];
+  /** Built file name -> installed name, when they differ. */
+  rename?: Record<string, string>;
+  cgo?: boolean;
+  /** Stand-ins for modules the proxy does not serve: module -> folder under harness/binaries/stubs. */
+  stubs?: Record<string, string>;
+}
+
+export interface ReleaseFile {
+  url: string;
+  /** URL of the published checksum file (sha256 hex, optionally followed by a file name). */
+  sha256Url: string;
+  /** For archives: which member to extract; omitted for plain binaries. */
+  member?: string;
+  installAs: string;
+}
+
+export interface Component {
+  name: string;
+  version: string;
+  /** Binaries this component provides (installed names). */
+  binaries: string[];
+  build: SourceBuild;
+  release: ReleaseFile[];
+}
+
+export const KUBERNETES_VERSION = 'v1.34.4';
+const K8S_MINOR = KUBERNETES_VERSION.split('.')[1]!;
+const K8S_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'];
+
+export const COMPONENTS: Component[] = [
+  {
+    name: 'kubernetes',
+    version: KUBERNETES_VERSION,
+    binaries: K8S_BINARIES,
+    build: {
+      module: 'k8s.io/kubernetes',
+      version: KUBERNETES_VERSION,
+      staging: KUBERNETES_VERSION.replace(/^v1\./, 'v0.'),
+      ldflags: `-s -w -X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${K8S_MINOR} -X k8s.io/component-base/version.gitTreeState=clean`,
+      packages: K8S_BINARIES.map((b) => `k8s.io/kubernetes/cmd/${b}`),
+    },
+    release: K8S_BINARIES.map((b) => ({
+      url: `https://dl.k8s.io/release/${KUBERNETES_VERSION}/bin/linux/amd64/${b}`,
+      sha256Url: `https://dl.k8s.io/release/${KUBERNETES_VERSION}/bin/linux/amd64/${b}.sha256`,
+      installAs: b,
+    })),
+  },
+  {
+    name: 'coredns',
+    version: 'v1.14.7',
+    binaries: ['coredns'],
+    build: { module: 'github.com/coredns/coredns', version: 'v1.14.7', staging: '-', ldflags: '-s -w', packages: ['github.com/coredns/coredns'] },
+    release: [{
+      url: 'https://github.com/coredns/coredns/releases/download/v1.14.7/coredns_1.14.7_linux_amd64.tgz',
+      sha256Url: 'https://github.com/coredns/coredns/releases/download/v1.14.7/coredns_1.14.7_linux_amd64.tgz.sha256',
+      member: 'coredns',
+      installAs: 'coredns',
+    }],
+  },
+  {
+    name: 'flannel',
+    version: 'v0.28.10',
+    binaries: ['flanneld'],
+    build: {
+      module: 'github.com/flannel-io/flannel',
+      version: 'v0.28.10',
+      staging: '-',
+      // The udp backend needs cgo; link statically so the binary runs on any glibc.
+      cgo: true,
+      ldflags: '-s -w -X github.com/flannel-io/flannel/pkg/version.Version=v0.28.10 -extldflags -static',
+      packages: ['github.com/flannel-io/flannel'],
+      rename: { flannel: 'flanneld' },
+      stubs: { 'github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc': 'tencentcloud-vpc' },
+    },
+    release: [{
+      url: 'https://github.com/flannel-io/flannel/releases/download/v0.28.10/flanneld-amd64',
+      sha256Url: 'https://github.com/flannel-io/flannel/releases/download/v0.28.10/flanneld-amd64.sha256sum',
+      installAs: 'flanneld',
+    }],
+  },
+  {
+    // flannel's CNI plugin: released from flannel-io/cni-plugin today; that module is not on the Go
+    // proxy, so the source build uses the same plugin from containernetworking/plugins v0.9.1, its
+    // home before the move (reads /run/flannel/subnet.env, delegates to bridge + host-local).
+    name: 'cni-flannel',
+    version: 'v0.9.1',
+    binaries: ['flannel'],
+    build: { module: 'github.com/containernetworking/plugins', version: 'v0.9.1', staging: '-', ldflags: '-s -w', packages: ['github.com/containernetworking/plugins/plugins/meta/flannel'] },
+    release: [{
+      url: 'https://github.com/flannel-io/cni-plugin/releases/download/v1.7.1-flannel2/cni-plugin-flannel-linux-amd64-v1.7.1-flannel2.tgz',
+      sha256Url: 'https://github.com/flannel-io/cni-plugin/releases/download/v1.7.1-flannel2/cni-plugin-flannel-linux-amd64-v1.7.1-flannel2.tgz.sha256',
+      member: 'flannel-amd64',
+      installAs: 'flannel',
+    }],
+  },
+];

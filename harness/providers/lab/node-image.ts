@@ -1,0 +1,102 @@
+// The lab's node image, kept as code (as kind does): a Debian root made by debootstrap with the
+// packages a seed-style host needs, customized by customize.sh, imported into Docker without any
+// registry. Tagged by a hash of this recipe, so it is built once and rebuilt when the recipe changes.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UserFacingError } from '../../cli/errors.ts';
+import { docker } from './docker.ts';
+
+const HERE = join(import.meta.dirname, 'node-image');
+
+export const NODE_IMAGE_RECIPE = {
+  // trixie: containerd 1.7 and etcd 3.5 (bookworm has 1.6 and 3.4); see docs/lab.md.
+  suite: 'trixie',
+  mirror: process.env.HARDWAY_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian',
+  packages: [
+    'systemd', 'systemd-sysv', 'dbus', 'iproute2', 'openssh-server', 'kmod', 'procps', 'ca-certificates', 'curl',
+    // workers: the container runtime and pod networking
+    'containerd', 'runc', 'containernetworking-plugins', 'iptables', 'conntrack',
+    // the seed's debugging tools
+    'iputils-ping', 'bind9-dnsutils',
+    // master: etcd (server and etcdctl)
+    'etcd-server', 'etcd-client',
+    // the lab's edge host: Let's Encrypt's test ACME server
+    'pebble',
+  ],
+};
+
+export const ENTRYPOINT = '/usr/local/sbin/hardway-entrypoint';
+
+function recipeHash(): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ ...NODE_IMAGE_RECIPE, mirror: undefined }));
+  for (const f of ['entrypoint.sh', 'customize.sh']) h.update(readFileSync(join(HERE, f)));
+  return h.digest('hex').slice(0, 12);
+}
+
+export function nodeImageName(): string {
+  return `hardway-node:${recipeHash()}`;
+}
+
+function run(cmd: string, args: string[], log: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (d: Buffer) => {
+      log.push(d.toString());
+      if (log.length > 200) log.shift();
+    };
+    p.stdout.on('data', keep);
+    p.stderr.on('data', keep);
+    p.on('error', (e) => reject(new UserFacingError(`${cmd} cannot run (${e.message}); fix: apt-get install ${cmd === 'debootstrap' ? 'debootstrap' : cmd}`)));
+    p.on('close', (code) => resolve(code ?? 1));
+  });
+}
+
+/** Builds the node image unless an image of the same recipe exists. */
+export async function ensureNodeImage(progress: (line: string) => void): Promise<string> {
+  const name = nodeImageName();
+  const client = await docker();
+  const exists = await client.container.dockerode.getImage(name).inspect().then(() => true, () => false);
+  if (exists) {
+    progress(`node image ${name}: cached`);
+    return name;
+  }
+  if (process.getuid?.() !== 0) throw new UserFacingError('building the lab node image needs root (debootstrap, chroot); fix: run as root');
+  const root = mkdtempSync(join(process.env.HARDWAY_BUILD_TMP ?? tmpdir(), 'hardway-rootfs-'));
+  const log: string[] = [];
+  try {
+    const t0 = Date.now();
+    progress(`node image ${name}: debootstrap ${NODE_IMAGE_RECIPE.suite} (${NODE_IMAGE_RECIPE.packages.length} packages, about a minute)`);
+    const code = await run('debootstrap', ['--variant=minbase', `--include=${NODE_IMAGE_RECIPE.packages.join(',')}`, NODE_IMAGE_RECIPE.suite, root, NODE_IMAGE_RECIPE.mirror], log);
+    if (code !== 0) {
+      throw new UserFacingError(`debootstrap failed (exit ${code}): ${log.join('').trim().split('\n').slice(-3).join(' | ')}; fix: check that ${NODE_IMAGE_RECIPE.mirror} is reachable`);
+    }
+    progress(`node image ${name}: customizing`);
+    rmSync(join(root, 'usr/local/sbin/hardway-entrypoint'), { force: true });
+    await run('install', ['-m', '0755', join(HERE, 'entrypoint.sh'), join(root, 'usr/local/sbin/hardway-entrypoint')], log);
+    await run('install', ['-m', '0755', join(HERE, 'customize.sh'), join(root, 'tmp/customize.sh')], log);
+    if ((await run('chroot', [root, '/tmp/customize.sh'], log)) !== 0) {
+      throw new UserFacingError(`customizing the node image failed: ${log.join('').trim().split('\n').slice(-3).join(' | ')}`);
+    }
+    rmSync(join(root, 'tmp/customize.sh'));
+    progress(`node image ${name}: importing into Docker`);
+    await importRootfs(root, name);
+    progress(`node image ${name}: built in ${Math.round((Date.now() - t0) / 1000)} s`);
+    return name;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function importRootfs(root: string, name: string): Promise<void> {
+  const client = await docker();
+  const [repo, tag] = name.split(':') as [string, string];
+  const tar = spawn('tar', ['-C', root, '--numeric-owner', '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const stream = await client.container.dockerode.importImage(tar.stdout, { repo, tag });
+  await new Promise<void>((resolve, reject) => {
+    client.container.dockerode.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+  });
+}
