@@ -68,7 +68,8 @@ const pause: PodImageRecipe = {
 
 const toolbox: PodImageRecipe = {
   name: TOOLBOX_IMAGE,
-  config: { env: [PATH_ENV], entrypoint: ['/bin/sh'], cmd: ['-c', 'sleep 3600'] },
+  // No entrypoint: a pod's command (kubectl run ... -- ping x) runs as given.
+  config: { env: [PATH_ENV], cmd: ['/bin/sh', '-c', 'sleep 3600'] },
   sources: [],
   inputs: { busybox: 'debian busybox-static', applets: TOOLBOX_APPLETS },
   async build(work, progress) {

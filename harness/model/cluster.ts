@@ -38,6 +38,9 @@ export interface Cluster {
   };
   kubelet: { systemReserved?: { cpu: string; memory: string } };
   kubeProxy: { conntrackMaxPerCore?: number };
+  /** Hosts without CAP_SYS_RESOURCE (containers, LXC/OpenVZ VPSes) cannot lower oom_score_adj:
+   * containerd must clamp pods' values to its own (restrict_oom_score_adj). */
+  containerd: { restrictOomScoreAdj: boolean };
   cniBinDir: string;
   ingress?: {
     /** Host names served over HTTPS with a certificate from the ACME server. */

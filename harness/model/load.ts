@@ -20,13 +20,14 @@ const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?
 /** Field specs: what keys a section accepts, so unknown keys are reported instead of ignored. */
 const KEYS: Record<string, string[]> = {
   '': ['name', 'clusterDomain', 'podCIDR', 'podSubnetLength', 'serviceCIDR', 'apiserver', 'flannel', 'dns',
-    'kubelet', 'kubeProxy', 'cniBinDir', 'ingress', 'masters', 'workers'],
+    'kubelet', 'kubeProxy', 'containerd', 'cniBinDir', 'ingress', 'masters', 'workers'],
   apiserver: ['port', 'staticToken'],
   flannel: ['backend', 'vni', 'port', 'etcdPrefix'],
   dns: ['upstreams', 'probeName'],
   kubelet: ['systemReserved'],
   'kubelet.systemReserved': ['cpu', 'memory'],
   kubeProxy: ['conntrackMaxPerCore'],
+  containerd: ['restrictOomScoreAdj'],
   ingress: ['hosts', 'plainHosts', 'acmeServer', 'acmeEmail'],
   host: ['host', 'nodeName', 'address', 'internalAddress', 'init'],
 };
@@ -241,6 +242,7 @@ export function parseCluster(text: string, file = 'cluster.yaml'): Cluster {
   const kubelet = root.section('kubelet', 'kubelet');
   const reserved = kubelet.get('systemReserved') ? kubelet.section('systemReserved', 'kubelet.systemReserved') : undefined;
   const kubeProxy = root.section('kubeProxy', 'kubeProxy');
+  const containerd = root.section('containerd', 'containerd');
   const ingress = root.get('ingress') ? root.section('ingress', 'ingress') : undefined;
   const backend = flannel.string('backend', {
     def: 'vxlan',
@@ -273,6 +275,7 @@ export function parseCluster(text: string, file = 'cluster.yaml'): Cluster {
     },
     kubelet: reserved ? { systemReserved: { cpu: reserved.string('cpu', { def: '200m' }), memory: reserved.string('memory', { def: '600Mi' }) } } : {},
     kubeProxy: maxPerCore !== undefined ? { conntrackMaxPerCore: maxPerCore } : {},
+    containerd: { restrictOomScoreAdj: containerd.bool('restrictOomScoreAdj', false) },
     cniBinDir: root.string('cniBinDir', { def: '/opt/cni/bin', test: (s) => (s.startsWith('/') ? undefined : 'expected an absolute path') }),
     ...(ingress
       ? {

@@ -3,12 +3,11 @@
 import { stringify } from 'yaml';
 import { type Cluster, type Host, clusterDnsAddresses } from '../model/cluster.ts';
 import { HEALTH } from '../model/components.ts';
+import { PAUSE_IMAGE } from '../images/pod-images.ts';
 import {
   CA_CERT, COREDNS_KUBECONFIG, K8S_DIR, KUBE_PROXY_KUBECONFIG, SCHEDULER_KUBECONFIG, kubeletCert, kubeletKey,
 } from '../pki/plan.ts';
 
-/** The pause image every worker's containerd uses for pod sandboxes: built locally (see images/). */
-export const SANDBOX_IMAGE = 'hardway.local/pause:1.0';
 
 /** kubelet and containerd must agree on the cgroup driver, and only systemd hosts have systemd. */
 export function cgroupDriverOf(h: Host): 'systemd' | 'cgroupfs' {
@@ -99,9 +98,10 @@ export function containerdConfig(c: Cluster, w?: Host): string {
   return `version = 2
 
 [plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "${SANDBOX_IMAGE}"
+  sandbox_image = "${PAUSE_IMAGE}"
   # The seed: leave TLS streaming off, or kubectl exec fails on an unknown certificate authority.
   enable_tls_streaming = false
+  restrict_oom_score_adj = ${c.containerd.restrictOomScoreAdj}
 
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"

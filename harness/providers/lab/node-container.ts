@@ -1,6 +1,7 @@
 // One lab node: a container running real systemd and sshd on the lab network at a fixed address.
 // A GenericContainer with the settings LAB-NOTES found to work without --privileged (this kernel's
 // bounding set lacks CAP_SYS_RESOURCE) and its own cgroup namespace (see node-image/entrypoint.sh).
+import { existsSync } from 'node:fs';
 import { GenericContainer, Wait } from 'testcontainers';
 import { ENTRYPOINT } from './node-image.ts';
 
@@ -27,6 +28,8 @@ export class LabNodeContainer extends GenericContainer {
     this.hostConfig.MaskedPaths = [];
     this.hostConfig.ReadonlyPaths = [];
     this.hostConfig.DeviceCgroupRules = ['a *:* rmw'];
+    // kubelet reads the kernel log for OOM events and refuses to start without /dev/kmsg.
+    if (existsSync('/dev/kmsg')) this.hostConfig.Devices = [{ PathOnHost: '/dev/kmsg', PathInContainer: '/dev/kmsg', CgroupPermissions: 'rwm' }];
     (this.hostConfig as { CgroupnsMode?: string }).CgroupnsMode = 'private'; // Docker API >= 1.41
     // containerd's overlayfs snapshotter cannot sit on the container's own overlay root.
     this.createOpts.Volumes = { '/var/lib/containerd': {} };
