@@ -4,8 +4,9 @@ import { isUserFacing } from './errors.ts';
 import type { Command } from './command.ts';
 import { renderCommand } from './commands/render.ts';
 import { verifyCommand } from './commands/verify.ts';
+import { labCommand } from './commands/lab.ts';
 
-const COMMANDS: Command[] = [renderCommand, verifyCommand];
+const COMMANDS: Command[] = [renderCommand, verifyCommand, labCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

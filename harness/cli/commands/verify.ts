@@ -11,6 +11,7 @@ export const verifyCommand: Command = {
 
 Targets:
   dir:<dir>     a rendered tree (offline: checks that need live hosts are skipped); needs --config
+  lab           the running lab (hardway lab up), reached over SSH only
 
 Options:
   --suite <name>            run only this suite (repeatable): ${SUITES.map((s) => s.name).join(', ')}

@@ -1,0 +1,184 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { BinarySource } from '../../binaries/binaries.ts';
+import { loadCluster } from '../../model/load.ts';
+import { labUp, type PhaseTimes } from '../../providers/lab/bring-up.ts';
+import { LabProvider, readLabState } from '../../providers/lab/lab.ts';
+import { SshSession } from '../../ssh/session.ts';
+import { DEFAULT_OPTIONS } from '../../verify/check.ts';
+import { REPO_ROOT, verify } from '../../verify/verify.ts';
+import { type Command, parse } from '../command.ts';
+import { UsageError, UserFacingError } from '../errors.ts';
+
+const DEFAULT_CONFIG = resolve(REPO_ROOT, 'fixtures/lab/cluster.yaml');
+
+const HELP = `Usage: hardway lab <up|down|status|ssh|logs|run> [options]
+
+The lab: the seed's topology (master, node-1, node-2, plus an "edge" host playing the outside
+world) as systemd containers on a Docker network of its own, with a real cluster installed onto
+it over SSH by hardway's installer.
+
+  hardway lab up [--config <cluster.yaml>] [--binaries build|download]
+      create the hosts and install the cluster (removes leftovers of an earlier lab first)
+  hardway lab down [--config <cluster.yaml>]
+      remove every container, volume and network of the lab, and its state
+  hardway lab status [--config <cluster.yaml>]
+      the lab's hosts and whether they run
+  hardway lab ssh <host> [-- <command...>]
+      with a command: run it on the host, print its output, exit with its exit code;
+      without: an interactive shell (needs the ssh client)
+  hardway lab logs <host> <unit> [--lines <n>]
+      the unit's journal on that host (journalctl -u <unit>)
+  hardway lab run [--keep] [--config <cluster.yaml>] [--binaries build|download]
+      the main job (npm run lab): lab up, every suite, the report, then lab down unless --keep
+
+--config defaults to fixtures/lab/cluster.yaml. --binaries defaults to build: Kubernetes, CoreDNS
+and flannel are built from source through the Go module proxy and cached in ~/.cache/hardway/bin;
+download fetches the official releases and checks their SHA-256 (needs internet access).
+`;
+
+function progress(line: string): void {
+  const t = new Date().toISOString().slice(11, 19);
+  process.stderr.write(`[${t}] ${line}\n`);
+}
+
+function printTimes(times: PhaseTimes): void {
+  const s = Object.entries(times).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`).join(', ');
+  progress(`phases: ${s}`);
+}
+
+/** Removes the lab when the user presses Ctrl-C (or the process is terminated) mid-way. */
+function removeOnInterrupt(provider: LabProvider): () => void {
+  let stopping = false;
+  const handler = (sig: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    progress(`${sig}: removing the lab before exiting`);
+    provider
+      .down(progress)
+      .then(() => new Promise((r) => setTimeout(r, 2000)))
+      .then(() => provider.down(() => undefined)) // containers still being created at the first pass
+      .finally(() => process.exit(130));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+function binarySource(v: string | undefined): BinarySource {
+  const s = v ?? process.env.HARDWAY_BINARIES ?? 'build';
+  if (s !== 'build' && s !== 'download') throw new UsageError(`--binaries must be build or download, got "${s}"`);
+  return s;
+}
+
+async function session(host: string) {
+  const state = readLabState('lab');
+  if (!state) throw new UserFacingError('no lab is running; fix: hardway lab up');
+  const h = state.hosts.find((x) => x.name === host);
+  if (!h) throw new UserFacingError(`the lab has no host "${host}"; hosts: ${state.hosts.map((x) => x.name).join(', ')}`);
+  return { h, s: await SshSession.connect(h.ssh) };
+}
+
+export const labCommand: Command = {
+  name: 'lab',
+  summary: 'boot the seed\'s topology as systemd containers and install a real cluster onto it',
+  help: HELP,
+  async run(argv) {
+    const dash = argv.indexOf('--');
+    const args = dash >= 0 ? argv.slice(0, dash) : argv;
+    const remote = dash >= 0 ? argv.slice(dash + 1) : [];
+    const { values, positionals } = parse('lab', args, {
+      config: { type: 'string' },
+      binaries: { type: 'string' },
+      keep: { type: 'boolean' },
+      lines: { type: 'string' },
+    }, true);
+    const [sub, ...rest] = positionals;
+    if (values.help || !sub) {
+      process.stdout.write(HELP);
+      return values.help ? 0 : 2;
+    }
+    const configPath = resolve(values.config ?? DEFAULT_CONFIG);
+    const cluster = () => loadCluster(configPath);
+    switch (sub) {
+      case 'up': {
+        const c = cluster();
+        const release = removeOnInterrupt(new LabProvider(c, configPath));
+        try {
+          printTimes(await labUp({ cluster: c, configPath, binaries: binarySource(values.binaries), progress }));
+        } finally {
+          release();
+        }
+        progress('lab is up: hardway verify --target lab, hardway lab ssh master -- kubectl get nodes, hardway lab down');
+        return 0;
+      }
+      case 'down':
+        await new LabProvider(cluster(), configPath).down(progress);
+        progress('lab removed');
+        return 0;
+      case 'status': {
+        const st = await new LabProvider(cluster(), configPath).status();
+        if (!st.length) process.stdout.write('no lab containers\n');
+        for (const h of st.sort((a, b) => a.name.localeCompare(b.name))) process.stdout.write(`${h.name.padEnd(8)} ${(h.address ?? '').padEnd(14)} ${h.state}\n`);
+        return 0;
+      }
+      case 'ssh': {
+        const host = rest[0];
+        if (!host) throw new UsageError('hardway lab ssh: which host? (hardway lab ssh master -- kubectl get nodes)');
+        if (remote.length === 0) {
+          const state = readLabState('lab');
+          const h = state?.hosts.find((x) => x.name === host);
+          if (!h) throw new UserFacingError(`no lab host "${host}"; fix: hardway lab up`);
+          const r = spawnSync('ssh', ['-i', h.ssh.privateKeyPath!, '-o', `UserKnownHostsFile=${h.ssh.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', `root@${h.address}`], { stdio: 'inherit' });
+          if (r.error) throw new UserFacingError(`the ssh client is not installed (apt-get install openssh-client); run a command instead: hardway lab ssh ${host} -- <command>`);
+          return r.status ?? 1;
+        }
+        const { s } = await session(host);
+        try {
+          const r = await s.exec(remote.join(' '));
+          process.stdout.write(r.stdout);
+          process.stderr.write(r.stderr);
+          return r.code;
+        } finally {
+          s.close();
+        }
+      }
+      case 'logs': {
+        const [host, unit] = rest;
+        if (!host || !unit) throw new UsageError('hardway lab logs <host> <unit> (e.g. hardway lab logs node-1 kubelet)');
+        const n = Number(values.lines ?? 200);
+        const { s } = await session(host);
+        try {
+          const r = await s.exec(`journalctl -u ${unit.replace(/[^\w@.-]/g, '')} -n ${n} --no-pager`);
+          process.stdout.write(r.stdout || r.stderr);
+          return r.code;
+        } finally {
+          s.close();
+        }
+      }
+      case 'run': {
+        const c = cluster();
+        const provider = new LabProvider(c, configPath);
+        const release = removeOnInterrupt(provider);
+        try {
+          printTimes(await labUp({ cluster: c, configPath, binaries: binarySource(values.binaries), progress }));
+          progress('running every suite against the lab (hardway verify --target lab)');
+          const { doc } = await verify({ target: 'lab', options: DEFAULT_OPTIONS, reporter: 'console' });
+          return doc.ok ? 0 : 1;
+        } finally {
+          if (values.keep) progress('--keep: the lab stays up (hardway lab down removes it)');
+          else {
+            progress('removing the lab');
+            await provider.down(progress);
+          }
+          release();
+        }
+      }
+      default:
+        throw new UsageError(`hardway lab: unknown subcommand "${sub}" (up, down, status, ssh, logs, run)`);
+    }
+  },
+};
