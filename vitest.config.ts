@@ -1,11 +1,32 @@
 import { defineConfig } from 'vitest/config';
 
-// Unit and integration tests of hardway itself (the verification suites run under Playwright).
+// Tests of hardway itself (the verification suites run under Playwright, see playwright.config.ts).
+//   unit: pure logic and local tools (cfssl, ctr against Docker's containerd), seconds.
+//   lab:  *.lab.test.ts against one real lab booted by harness/testing/lab-global-setup.ts.
 export default defineConfig({
   test: {
-    include: ['harness/**/*.test.ts', 'suites/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
     reporters: ['default'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['harness/**/*.test.ts', 'suites/**/*.test.ts'],
+          exclude: ['**/*.lab.test.ts', 'node_modules/**'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'lab',
+          include: ['harness/**/*.lab.test.ts', 'suites/**/*.lab.test.ts'],
+          globalSetup: ['harness/testing/lab-global-setup.ts'],
+          // One lab, shared: lab tests run one file at a time (faults must not overlap).
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 1_800_000,
+        },
+      },
+    ],
   },
 });

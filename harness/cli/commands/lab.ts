@@ -47,24 +47,36 @@ function printTimes(times: PhaseTimes): void {
   progress(`phases: ${s}`);
 }
 
-/** Removes the lab when the user presses Ctrl-C (or the process is terminated) mid-way. */
-function removeOnInterrupt(provider: LabProvider): () => void {
-  let stopping = false;
+/**
+ * Removes the lab when the user presses Ctrl-C (or the process is terminated) mid-way. The work in
+ * flight then fails on vanished containers; `settle` turns that into exit code 130 once the
+ * removal is complete.
+ */
+function removeOnInterrupt(provider: LabProvider) {
+  let cleanup: Promise<void> | undefined;
   const handler = (sig: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
+    if (cleanup) return;
     progress(`${sig}: removing the lab before exiting`);
-    provider
+    cleanup = provider
       .down(progress)
       .then(() => new Promise((r) => setTimeout(r, 2000)))
       .then(() => provider.down(() => undefined)) // containers still being created at the first pass
-      .finally(() => process.exit(130));
+      .catch((e: Error) => progress(`removing the lab failed: ${e.message}`));
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
+  return {
+    release() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+    /** After the main work ended (ok or not): 130 when interrupted, once the lab is gone. */
+    async settle(): Promise<number | undefined> {
+      if (!cleanup) return undefined;
+      await cleanup;
+      progress('interrupted: the lab was removed');
+      return 130;
+    },
   };
 }
 
@@ -106,11 +118,15 @@ export const labCommand: Command = {
     switch (sub) {
       case 'up': {
         const c = cluster();
-        const release = removeOnInterrupt(new LabProvider(c, configPath));
+        const interrupt = removeOnInterrupt(new LabProvider(c, configPath));
         try {
           printTimes(await labUp({ cluster: c, configPath, binaries: binarySource(values.binaries), progress }));
+        } catch (e) {
+          const code = await interrupt.settle();
+          if (code !== undefined) return code;
+          throw e;
         } finally {
-          release();
+          interrupt.release();
         }
         progress('lab is up: hardway verify --target lab, hardway lab ssh master -- kubectl get nodes, hardway lab down');
         return 0;
@@ -162,19 +178,23 @@ export const labCommand: Command = {
       case 'run': {
         const c = cluster();
         const provider = new LabProvider(c, configPath);
-        const release = removeOnInterrupt(provider);
+        const interrupt = removeOnInterrupt(provider);
         try {
           printTimes(await labUp({ cluster: c, configPath, binaries: binarySource(values.binaries), progress }));
           progress('running every suite against the lab (hardway verify --target lab)');
           const { doc } = await verify({ target: 'lab', options: DEFAULT_OPTIONS, reporter: 'console' });
-          return doc.ok ? 0 : 1;
+          return (await interrupt.settle()) ?? (doc.ok ? 0 : 1);
+        } catch (e) {
+          const code = await interrupt.settle();
+          if (code !== undefined) return code;
+          throw e;
         } finally {
           if (values.keep) progress('--keep: the lab stays up (hardway lab down removes it)');
           else {
             progress('removing the lab');
             await provider.down(progress);
           }
-          release();
+          interrupt.release();
         }
       }
       default:
