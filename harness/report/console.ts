@@ -12,6 +12,7 @@ export function checkLine(r: CheckResult): string {
   const lines = [`${mark} ${name}${r.status === 'skipped' ? paint(90, ` (skipped: ${r.diagnosis ?? ''})`) : ''}`];
   if (r.status === 'failed' && r.diagnosis) lines.push(...r.diagnosis.split('\n').map((l) => `    ${paint(31, l)}`));
   for (const w of r.warnings ?? []) lines.push(`    ${paint(33, `warning: ${w}`)}`);
+  for (const n of r.notes ?? []) lines.push(`    ${paint(90, n)}`);
   return lines.join('\n');
 }
 

@@ -41,6 +41,7 @@ export default class HardwayReporter implements Reporter {
       diagnosis = result.annotations.find((a) => a.type === 'skip')?.description ?? test.annotations.find((a) => a.type === 'skip')?.description;
     }
     const warnings = [...test.annotations, ...result.annotations].filter((a) => a.type === 'warning').map((a) => redact(a.description ?? ''));
+    const notes = [...test.annotations, ...result.annotations].filter((a) => a.type === 'note').map((a) => redact(a.description ?? ''));
     for (const a of result.attachments) {
       if (a.path) this.attachments.push({ check: id, ...(host ? { host } : {}), name: a.name, contentType: a.contentType, path: a.path });
     }
@@ -51,6 +52,7 @@ export default class HardwayReporter implements Reporter {
       ...(host ? { host } : {}),
       ...(diagnosis ? { diagnosis: redact(diagnosis) } : {}),
       ...(warnings.length ? { warnings: [...new Set(warnings)] } : {}),
+      ...(notes.length ? { notes: [...new Set(notes)] } : {}),
       durationMs: result.duration,
     };
   }

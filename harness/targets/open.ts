@@ -1,11 +1,13 @@
 // Resolves a --target spec to a Target: "dir:DIR" (a rendered tree, offline) or "lab[:name]"
 // (the running lab, over SSH only, like any inventory).
-import { resolve } from 'node:path';
 import type { Cluster } from '../model/cluster.ts';
 import { loadCluster } from '../model/load.ts';
 import { dirTarget } from './dir.ts';
 import { sshTarget } from './ssh.ts';
-import { readLabState } from '../providers/lab/lab.ts';
+import { labDir, readLabState } from '../providers/lab/lab.ts';
+import { PKI_DIR } from '../render/render.ts';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { type Target, TargetError } from './target.ts';
 
 export interface TargetOptions {
@@ -48,7 +50,9 @@ export async function openTarget(spec: string, opts: TargetOptions): Promise<Tar
   if (lab) {
     const state = labState(spec, lab);
     const cluster = loadTargetCluster(spec, opts);
-    return sshTarget(spec, cluster, state.hosts.filter((h) => h.role !== 'edge').map((h) => h.ssh), true);
+    // The token the installer rendered: what the lab's operator "knows" (kept in the lab's folder).
+    const apiserverToken = async () => (await readFile(join(labDir(lab), 'rendered', PKI_DIR, 'token'), 'utf8').catch(() => undefined))?.trim();
+    return sshTarget(spec, cluster, state.hosts.filter((h) => h.role !== 'edge').map((h) => h.ssh), true, { apiserverToken });
   }
   throw new TargetError(UNKNOWN(spec));
 }

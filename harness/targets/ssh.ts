@@ -41,13 +41,20 @@ class SshHost implements HostAccess {
   }
 }
 
-export function sshTarget(name: string, cluster: Cluster, endpoints: SshEndpoint[], ownedByHardway: boolean): Target {
+export interface SshTargetSecrets {
+  kubeconfig?: () => Promise<string | undefined>;
+  apiserverToken?: () => Promise<string | undefined>;
+}
+
+export function sshTarget(name: string, cluster: Cluster, endpoints: SshEndpoint[], ownedByHardway: boolean, secrets: SshTargetSecrets = {}): Target {
   const hosts = new Map(endpoints.map((e) => [e.name, new SshHost(e)]));
   return {
     name,
     cluster,
     live: true,
     ownedByHardway,
+    ...(secrets.kubeconfig ? { kubeconfig: secrets.kubeconfig } : {}),
+    ...(secrets.apiserverToken ? { apiserverToken: secrets.apiserverToken } : {}),
     host(h: string) {
       const x = hosts.get(h);
       if (!x) throw new TargetError(`${name}: no SSH endpoint for host "${h}" (the cluster model and the inventory disagree)`);

@@ -27,6 +27,11 @@ export interface Target {
   /** True when hardway created the hosts (the lab): only then may faults be injected. */
   readonly ownedByHardway: boolean;
   host(name: string): HostAccess;
+  /** An admin kubeconfig the target's owner supplies; otherwise checks read the master's. */
+  kubeconfig?(): Promise<string | undefined>;
+  /** The apiserver's static debugging token as recorded at install (or from a secret store):
+   * the apiserver suite proves this token still works, not merely whatever token.csv holds now. */
+  apiserverToken?(): Promise<string | undefined>;
   close(): Promise<void>;
 }
 

@@ -8,6 +8,8 @@ export interface VerifyOptions {
   expiryWarningDays: number;
   /** Allow checks that create (and remove) labelled test workloads. */
   active: boolean;
+  /** Memory budgets per component (the resources suite); fixtures/budgets.yaml when absent. */
+  budgetsFile?: string;
 }
 
 export const DEFAULT_OPTIONS: VerifyOptions = { expiryWarningDays: 30, active: true };
@@ -25,6 +27,8 @@ export interface Outcome {
   problems: string[];
   /** Passed, but worth a look (a certificate near expiry, memory over budget). */
   warnings?: string[];
+  /** Facts worth reporting either way (versions, measured values). */
+  notes?: string[];
   /** Set when the check could not run; the reason is reported. */
   skipped?: string;
 }
@@ -57,6 +61,7 @@ export interface CheckResult {
   host?: string;
   diagnosis?: string;
   warnings?: string[];
+  notes?: string[];
   durationMs?: number;
 }
 
@@ -64,7 +69,10 @@ export const ok = (): Outcome => ({ problems: [] });
 export const skip = (reason: string): Outcome => ({ problems: [], skipped: reason });
 
 export function resultOf(check: Check, host: string | undefined, outcome: Outcome, durationMs?: number): CheckResult {
-  const base = { id: check.id, title: check.title, ...(host ? { host } : {}), ...(durationMs !== undefined ? { durationMs } : {}) };
+  const base = {
+    id: check.id, title: check.title, ...(host ? { host } : {}), ...(durationMs !== undefined ? { durationMs } : {}),
+    ...(outcome.notes?.length ? { notes: outcome.notes } : {}),
+  };
   if (outcome.skipped) return { ...base, status: 'skipped', diagnosis: outcome.skipped };
   if (outcome.problems.length) {
     return { ...base, status: 'failed', diagnosis: outcome.problems.join('\n'), ...(outcome.warnings?.length ? { warnings: outcome.warnings } : {}) };

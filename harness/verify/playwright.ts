@@ -42,6 +42,7 @@ export function defineSuiteTests(suite: Suite): void {
     test(host ? `${check.id} @${host}` : check.id, { annotation }, async ({ checkContext }) => {
       const r = await runCheck(checkContext, check, host);
       for (const w of r.warnings ?? []) test.info().annotations.push({ type: 'warning', description: w });
+      for (const n of r.notes ?? []) test.info().annotations.push({ type: 'note', description: n });
       if (r.status === 'skipped') test.skip(true, r.diagnosis);
       if (r.status === 'failed') throw new CheckFailed(r.diagnosis!);
     });

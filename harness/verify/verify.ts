@@ -4,7 +4,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ReportDocument } from '../report/document.ts';
-import { loadTargetCluster } from '../targets/open.ts';
+import { loadTargetCluster, openTarget } from '../targets/open.ts';
+import { kube } from './kube.ts';
+import { makeContext } from './check.ts';
+import { removeWorkspaces, runIdOf } from './workspace.ts';
 import { UserFacingError } from '../cli/errors.ts';
 import type { VerifyOptions } from './check.ts';
 import { SUITES } from './registry.ts';
@@ -54,6 +57,13 @@ export async function verify(req: VerifyRequest): Promise<{ doc: ReportDocument;
     ...(req.workers ? { HARDWAY_WORKERS: String(req.workers) } : {}),
   };
   const stderr: string[] = [];
+  // Ctrl-C reaches Playwright too (same process group): let it stop its workers, then clean up.
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   await new Promise<void>((done, fail) => {
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', req.reporter === 'quiet' ? 'ignore' : 'inherit', 'pipe'] });
     child.stderr.on('data', (d: Buffer) => {
@@ -62,10 +72,31 @@ export async function verify(req: VerifyRequest): Promise<{ doc: ReportDocument;
     });
     child.on('error', fail);
     child.on('close', () => done());
+  }).finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   });
+  await removeRunWorkloads(req.target, config, runDir, req.options);
+  if (interrupted) throw new UserFacingError('interrupted: the run\'s test workloads were removed', 130);
   const file = join(runDir, 'report.json');
   if (!existsSync(file)) {
     throw new UserFacingError(`the suites did not run to the end (no ${file}); Playwright said:\n${stderr.join('').trim().split('\n').slice(-15).join('\n')}`, 1);
   }
   return { doc: JSON.parse(readFileSync(file, 'utf8')) as ReportDocument, runDir };
+}
+
+/** Deletes the run's namespaces (and those a dead run left) on live targets with active checks. */
+async function removeRunWorkloads(spec: string, config: string | undefined, runDir: string, options: VerifyOptions): Promise<void> {
+  if (!options.active) return;
+  let target;
+  try {
+    target = await openTarget(spec, config ? { config } : {});
+    if (!target.live) return;
+    const k = await kube(makeContext(target, options));
+    await removeWorkspaces(k, runIdOf(runDir));
+  } catch (e) {
+    process.stderr.write(`hardway verify: could not remove the run's test namespace: ${(e as Error).message.split('\n')[0]}; remove namespaces labelled hardway.io/owner=hardway by hand\n`);
+  } finally {
+    await target?.close();
+  }
 }

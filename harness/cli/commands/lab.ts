@@ -86,8 +86,8 @@ function binarySource(v: string | undefined): BinarySource {
   return s;
 }
 
-async function session(host: string) {
-  const state = readLabState('lab');
+async function session(lab: string, host: string) {
+  const state = readLabState(lab);
   if (!state) throw new UserFacingError('no lab is running; fix: hardway lab up');
   const h = state.hosts.find((x) => x.name === host);
   if (!h) throw new UserFacingError(`the lab has no host "${host}"; hosts: ${state.hosts.map((x) => x.name).join(', ')}`);
@@ -145,14 +145,14 @@ export const labCommand: Command = {
         const host = rest[0];
         if (!host) throw new UsageError('hardway lab ssh: which host? (hardway lab ssh master -- kubectl get nodes)');
         if (remote.length === 0) {
-          const state = readLabState('lab');
+          const state = readLabState(cluster().name);
           const h = state?.hosts.find((x) => x.name === host);
           if (!h) throw new UserFacingError(`no lab host "${host}"; fix: hardway lab up`);
           const r = spawnSync('ssh', ['-i', h.ssh.privateKeyPath!, '-o', `UserKnownHostsFile=${h.ssh.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', `root@${h.address}`], { stdio: 'inherit' });
           if (r.error) throw new UserFacingError(`the ssh client is not installed (apt-get install openssh-client); run a command instead: hardway lab ssh ${host} -- <command>`);
           return r.status ?? 1;
         }
-        const { s } = await session(host);
+        const { s } = await session(cluster().name, host);
         try {
           const r = await s.exec(remote.join(' '));
           process.stdout.write(r.stdout);
@@ -166,7 +166,7 @@ export const labCommand: Command = {
         const [host, unit] = rest;
         if (!host || !unit) throw new UsageError('hardway lab logs <host> <unit> (e.g. hardway lab logs node-1 kubelet)');
         const n = Number(values.lines ?? 200);
-        const { s } = await session(host);
+        const { s } = await session(cluster().name, host);
         try {
           const r = await s.exec(`journalctl -u ${unit.replace(/[^\w@.-]/g, '')} -n ${n} --no-pager`);
           process.stdout.write(r.stdout || r.stderr);
@@ -182,7 +182,7 @@ export const labCommand: Command = {
         try {
           printTimes(await labUp({ cluster: c, configPath, binaries: binarySource(values.binaries), progress }));
           progress('running every suite against the lab (hardway verify --target lab)');
-          const { doc } = await verify({ target: 'lab', options: DEFAULT_OPTIONS, reporter: 'console' });
+          const { doc } = await verify({ target: c.name === 'lab' ? 'lab' : `lab:${c.name}`, options: DEFAULT_OPTIONS, reporter: 'console' });
           return (await interrupt.settle()) ?? (doc.ok ? 0 : 1);
         } catch (e) {
           const code = await interrupt.settle();

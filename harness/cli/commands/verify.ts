@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_OPTIONS } from '../../verify/check.ts';
 import { SUITES } from '../../verify/registry.ts';
@@ -19,6 +20,11 @@ Options:
                             document to stdout
   --expiry-warning-days <n> warn about certificates expiring within n days (default ${DEFAULT_OPTIONS.expiryWarningDays})
   --workers <n>             parallel Playwright workers (default 4)
+  --active                  allow checks that create labelled test workloads in their own namespace
+                            (removed at the end); the default for the lab
+  --read-only               no writes to the cluster: checks that need a workload are skipped with
+                            the reason; the default for every target hardway did not create
+  --budgets <file>          memory budgets per component (default fixtures/budgets.yaml)
 
 Every run writes reports/<run>/report.json, junit.xml and report.html.
 Exit code: 0 every check passed, 1 a check failed, 2 bad input.
@@ -31,6 +37,9 @@ Exit code: 0 every check passed, 1 a check failed, 2 bad input.
       reporter: { type: 'string', default: 'console' },
       'expiry-warning-days': { type: 'string' },
       workers: { type: 'string' },
+      active: { type: 'boolean' },
+      'read-only': { type: 'boolean' },
+      budgets: { type: 'string' },
     });
     if (values.help) return (process.stdout.write(this.help), 0);
     const reporter = values.reporter;
@@ -39,11 +48,15 @@ Exit code: 0 every check passed, 1 a check failed, 2 bad input.
     if (!Number.isInteger(days) || days < 0) throw new UsageError(`hardway verify: --expiry-warning-days must be a whole number of days, got "${values['expiry-warning-days']}"`);
     const workers = values.workers !== undefined ? Number(values.workers) : undefined;
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`hardway verify: --workers must be a positive integer`);
+    const target = need('verify', values.target, '--target');
+    if (values.active && values['read-only']) throw new UsageError('hardway verify: --active and --read-only exclude each other');
+    // Only the lab is hardway's own: anywhere else nothing is written unless asked for.
+    const active = values.active ?? (values['read-only'] ? false : target === 'lab' || target.startsWith('lab:'));
     const { doc } = await verify({
-      target: need('verify', values.target, '--target'),
+      target,
       ...(values.config ? { config: values.config } : {}),
       ...(values.suite ? { suites: values.suite.flatMap((s) => s.split(',')) } : {}),
-      options: { ...DEFAULT_OPTIONS, expiryWarningDays: days },
+      options: { ...DEFAULT_OPTIONS, expiryWarningDays: days, active, ...(values.budgets ? { budgetsFile: resolve(values.budgets) } : {}) },
       reporter,
       ...(workers ? { workers } : {}),
     });

@@ -1,0 +1,27 @@
+// Leader-election and node leases: a read-only signal that a controller, the scheduler or a
+// kubelet is alive right now (a stopped one leaves objects behind but stops renewing its lease).
+import type { CheckContext } from './check.ts';
+import { apiError, apiStatus, kube } from './kube.ts';
+
+export interface LeaseAge {
+  holder?: string;
+  /** Seconds since the last renewal, or undefined when the lease does not exist. */
+  ageS?: number;
+  durationS?: number;
+  error?: string;
+}
+
+export async function leaseAge(ctx: CheckContext, namespace: string, name: string): Promise<LeaseAge> {
+  const k = await kube(ctx);
+  try {
+    const l = await k.coordination.readNamespacedLease({ namespace, name });
+    const renew = l.spec?.renewTime ? new Date(l.spec.renewTime as unknown as string).getTime() : undefined;
+    return {
+      ...(l.spec?.holderIdentity ? { holder: l.spec.holderIdentity } : {}),
+      ...(renew !== undefined ? { ageS: Math.round((Date.now() - renew) / 1000) } : {}),
+      ...(l.spec?.leaseDurationSeconds ? { durationS: l.spec.leaseDurationSeconds } : {}),
+    };
+  } catch (e) {
+    return apiStatus(e) === 404 ? {} : { error: apiError(e) };
+  }
+}

@@ -1,0 +1,151 @@
+// The test workloads active checks need, in one labelled namespace per run
+// (hardway-verify-<run>): a probe pod on every worker and a demo-app backend behind a Service.
+// Pods are pinned to their worker (spec.nodeName), so pod checks do not depend on the scheduler,
+// and the namespace's default ServiceAccount is created here, not awaited from the controller
+// manager: each suite then tests one component. `hardway verify` deletes the namespace at the end
+// (also on failure and Ctrl-C) and sweeps namespaces a dead run left behind.
+import type { V1Pod } from '@kubernetes/client-node';
+import { DEMO_APP_IMAGE, TOOLBOX_IMAGE } from '../images/pod-images.ts';
+import type { CheckContext } from './check.ts';
+import { type Kube, apiError, apiStatus, kube, poll } from './kube.ts';
+
+export const OWNER_LABEL = 'hardway.io/owner';
+export const RUN_LABEL = 'hardway.io/run';
+export const BACKEND_SERVICE = 'backend';
+export const BACKEND_PORT = 8000;
+
+/** The run's id as a DNS label: from the report folder's name (the same in every process). */
+export function runIdOf(runDir: string): string {
+  return runDir.split('/').pop()!.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(-40).replace(/^-+/, '');
+}
+
+export function runId(): string {
+  const ctx = process.env.HARDWAY_RUN_CONTEXT;
+  return runIdOf(ctx ? (JSON.parse(ctx) as { runDir: string }).runDir : `direct-${process.pid}`);
+}
+
+export function workspaceName(run = runId()): string {
+  return `hardway-verify-${run}`.slice(0, 63).replace(/-+$/, '');
+}
+
+async function createIgnoringExisting(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    if (apiStatus(e) !== 409) throw e;
+  }
+}
+
+/** The run's namespace, created once (idempotent across Playwright workers). */
+export function workspace(ctx: CheckContext): Promise<string> {
+  return ctx.memo('workspace', async () => {
+    const k = await kube(ctx);
+    const ns = workspaceName();
+    const labels = { [OWNER_LABEL]: 'hardway', [RUN_LABEL]: runId() };
+    await createIgnoringExisting(() => k.core.createNamespace({ body: { metadata: { name: ns, labels } } }));
+    await createIgnoringExisting(() => k.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'default' }, automountServiceAccountToken: false } }));
+    return ns;
+  });
+}
+
+function pinnedPod(name: string, nodeName: string, image: string, labels: Record<string, string>, extra: Partial<NonNullable<V1Pod['spec']>['containers'][number]> = {}): V1Pod {
+  return {
+    metadata: { name, labels: { [OWNER_LABEL]: 'hardway', ...labels } },
+    spec: {
+      nodeName,
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: 0,
+      restartPolicy: 'Always',
+      tolerations: [{ operator: 'Exists' }],
+      containers: [{ name: 'main', image, imagePullPolicy: 'Never', ...extra }],
+    },
+  };
+}
+
+export interface PodOnWorker {
+  host: string;
+  nodeName: string;
+  name: string;
+  ip?: string;
+  /** Why the pod is not running, when it is not. */
+  problem?: string;
+}
+
+/** Describes why a pod is not Ready: its phase, container waiting reason, last events. */
+export async function podProblem(k: Kube, ns: string, name: string): Promise<string> {
+  const pod = await k.core.readNamespacedPod({ namespace: ns, name }).catch(() => undefined);
+  if (!pod) return 'the pod does not exist';
+  const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
+  const events = await k.core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${name}` }).catch(() => undefined);
+  const last = (events?.items ?? []).filter((e) => e.type === 'Warning').slice(-1)[0];
+  return [
+    `phase ${pod.status?.phase ?? 'unknown'}`,
+    waiting ? `container waiting: ${waiting.reason}${waiting.message ? ` (${waiting.message.slice(0, 160)})` : ''}` : '',
+    last ? `last warning event: ${last.reason}: ${(last.message ?? '').slice(0, 200)}` : '',
+  ].filter(Boolean).join('; ');
+}
+
+async function ensurePods(ctx: CheckContext, key: string, make: (host: string, nodeName: string) => V1Pod): Promise<PodOnWorker[]> {
+  return ctx.memo(key, async () => {
+    const k = await kube(ctx);
+    const ns = await workspace(ctx);
+    const pods = ctx.cluster.workers.map((w) => ({ w, pod: make(w.host, w.nodeName) }));
+    await Promise.all(pods.map(({ pod }) => createIgnoringExisting(() => k.core.createNamespacedPod({ namespace: ns, body: pod }))));
+    return Promise.all(pods.map(async ({ w, pod }): Promise<PodOnWorker> => {
+      const name = pod.metadata!.name!;
+      const ready = await poll(60_000, async () => {
+        const p = await k.core.readNamespacedPod({ namespace: ns, name });
+        const ok = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+        return ok && p.status?.podIP ? p.status.podIP : undefined;
+      });
+      return ready
+        ? { host: w.host, nodeName: w.nodeName, name, ip: ready }
+        : { host: w.host, nodeName: w.nodeName, name, problem: `pod ${ns}/${name} on ${w.nodeName} not Ready after 60 s: ${await podProblem(k, ns, name)}` };
+    }));
+  });
+}
+
+/** A toolbox pod on every worker (ping, nslookup, nc, wget). */
+export function probePods(ctx: CheckContext): Promise<PodOnWorker[]> {
+  return ensurePods(ctx, 'probe-pods', (host, nodeName) =>
+    pinnedPod(`probe-${host}`, nodeName, TOOLBOX_IMAGE, { app: 'hardway-probe' }, { command: ['sleep', '3600'] }));
+}
+
+/** The demo app on every worker, behind the Service "backend" (port 80 -> 8000). */
+export async function backends(ctx: CheckContext): Promise<{ pods: PodOnWorker[]; clusterIP: string }> {
+  const pods = await ensurePods(ctx, 'backend-pods', (host, nodeName) =>
+    pinnedPod(`backend-${host}`, nodeName, DEMO_APP_IMAGE, { app: 'hardway-backend' }, {
+      ports: [{ containerPort: BACKEND_PORT }],
+      env: [{ name: 'POD_NAME', value: `backend-${host}` }, { name: 'NODE_NAME', value: nodeName }],
+      readinessProbe: { httpGet: { path: '/status/', port: BACKEND_PORT }, periodSeconds: 1 },
+    }));
+  const clusterIP = await ctx.memo('backend-service', async () => {
+    const k = await kube(ctx);
+    const ns = await workspace(ctx);
+    await createIgnoringExisting(() => k.core.createNamespacedService({
+      namespace: ns,
+      body: {
+        metadata: { name: BACKEND_SERVICE, labels: { [OWNER_LABEL]: 'hardway' } },
+        spec: { selector: { app: 'hardway-backend' }, ports: [{ port: 80, targetPort: BACKEND_PORT, protocol: 'TCP' }] },
+      },
+    }));
+    const svc = await k.core.readNamespacedService({ namespace: ns, name: BACKEND_SERVICE });
+    return svc.spec!.clusterIP!;
+  });
+  return { pods, clusterIP };
+}
+
+/** Deletes namespaces of this run, and any a dead run left (older than `staleMs`). */
+export async function removeWorkspaces(k: Kube, run: string, staleMs = 30 * 60_000): Promise<string[]> {
+  const list = await k.core.listNamespace({ labelSelector: `${OWNER_LABEL}=hardway` });
+  const now = Date.now();
+  const doomed = list.items.filter((n) => {
+    if (n.metadata?.labels?.[RUN_LABEL] === run) return true;
+    const created = n.metadata?.creationTimestamp ? new Date(n.metadata.creationTimestamp).getTime() : now;
+    return now - created > staleMs;
+  });
+  await Promise.all(doomed.map((n) => k.core.deleteNamespace({ name: n.metadata!.name!, propagationPolicy: 'Background' }).catch((e) => {
+    if (apiStatus(e) !== 404) throw new Error(`cannot delete namespace ${n.metadata!.name}: ${apiError(e)}`);
+  })));
+  return doomed.map((n) => n.metadata!.name!);
+}

@@ -1,0 +1,4 @@
+import { defineSuiteTests } from '../../harness/verify/playwright.ts';
+import { kubeProxySuite } from './kube-proxy.ts';
+
+defineSuiteTests(kubeProxySuite);

@@ -1,0 +1,4 @@
+import { defineSuiteTests } from '../../harness/verify/playwright.ts';
+import { kubeletSuite } from './kubelet.ts';
+
+defineSuiteTests(kubeletSuite);

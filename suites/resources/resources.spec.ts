@@ -1,0 +1,4 @@
+import { defineSuiteTests } from '../../harness/verify/playwright.ts';
+import { resourcesSuite } from './resources.ts';
+
+defineSuiteTests(resourcesSuite);
