@@ -65,7 +65,7 @@ describe('pod image build errors', () => {
     writeFileSync(join(dir, 'go'), '#!/bin/sh\necho go1.19.8\n');
     chmodSync(join(dir, 'go'), 0o755);
     process.env.PATH = `${dir}:${realPath}`;
-    expect(await failure(DEMO_APP_IMAGE)).toBe('go1.19.8 is too old for the demo app: put a Go toolchain >= 1.22 on PATH');
+    expect(await failure(DEMO_APP_IMAGE)).toBe('go1.19.8 is too old for demo-app: put a Go toolchain >= 1.22 on PATH');
   });
 
   it('apt cannot download busybox-static: the host copy only if it is the static package', async () => {

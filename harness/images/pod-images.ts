@@ -66,19 +66,43 @@ const pause: PodImageRecipe = {
   },
 };
 
+const GO_LDFLAGS = '-s -w';
+
+/** Builds one standard-library-only Go program, in a copy with its own go.mod (the repo holds none). */
+async function goProgram(name: string, source: string, work: string, progress: (step: string) => void): Promise<string> {
+  const src = join(work, `${name}-src`);
+  await mkdir(src);
+  await copyFile(source, join(src, 'main.go'));
+  await writeFile(join(src, 'go.mod'), `module hardway.local/${name}\n\ngo 1.22\n`);
+  // GOTOOLCHAIN=local: an older go would otherwise try to download a newer toolchain, which fails here.
+  const env = { ...process.env, CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64', GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: 'local' };
+  const version = (await run('go', ['env', 'GOVERSION'], { env, what: 'go env GOVERSION' })).trim();
+  const m = /^go(\d+)\.(\d+)/.exec(version);
+  if (m && (Number(m[1]) < 1 || (Number(m[1]) === 1 && Number(m[2]) < 22))) {
+    throw new ImageBuildError(`${version} is too old for ${name}: put a Go toolchain >= 1.22 on PATH`);
+  }
+  progress(`building ${name} (${version})`);
+  const out = join(work, name);
+  await run('go', ['build', '-trimpath', '-ldflags', GO_LDFLAGS, '-o', out, '.'], { cwd: src, env, what: `go build ${name}` });
+  return out;
+}
+
 const toolbox: PodImageRecipe = {
   name: TOOLBOX_IMAGE,
   // No entrypoint: a pod's command (kubectl run ... -- ping x) runs as given.
   config: { env: [PATH_ENV], cmd: ['/bin/sh', '-c', 'sleep 3600'] },
-  sources: [],
-  inputs: { busybox: 'debian busybox-static', applets: TOOLBOX_APPLETS },
+  sources: [here('./netrelay/main.go')],
+  inputs: { busybox: 'debian busybox-static', applets: TOOLBOX_APPLETS, netrelay: GO_LDFLAGS },
   async build(work, progress) {
     const busybox = await fetchBusybox(work, progress);
+    // busybox's small nc has no UDP: netrelay carries DNS queries (and anything else) from pods.
+    const netrelay = await goProgram('netrelay', here('./netrelay/main.go'), work, progress);
     const list = new Set((await run(busybox, ['--list'], { what: 'busybox --list' })).split('\n'));
     const missing = TOOLBOX_APPLETS.filter((a) => !list.has(a));
     if (missing.length) throw new ImageBuildError(`busybox at ${busybox} lacks applets ${missing.join(' ')}`);
     return [
       { type: 'file', path: '/bin/busybox', mode: 0o755, source: busybox },
+      { type: 'file', path: '/bin/netrelay', mode: 0o755, source: netrelay },
       ...TOOLBOX_APPLETS.map((a): LayerEntry => ({ type: 'symlink', path: `/bin/${a}`, target: 'busybox' })),
       // Scripts starting with "#!/usr/bin/env sh" are common.
       { type: 'symlink', path: '/usr/bin/env', target: '../../bin/busybox' },
@@ -119,30 +143,13 @@ async function fetchBusybox(work: string, progress: (step: string) => void): Pro
   return bin;
 }
 
-const DEMO_GO_MOD = 'module hardway.local/demo-app\n\ngo 1.22\n';
-const GO_LDFLAGS = '-s -w';
-
 const demoApp: PodImageRecipe = {
   name: DEMO_APP_IMAGE,
   config: { env: [PATH_ENV], entrypoint: ['/demo-app'], exposedPorts: ['8000/tcp'] },
   sources: [here('./demo-app/main.go')],
-  inputs: { goMod: DEMO_GO_MOD, ldflags: GO_LDFLAGS },
+  inputs: { goMod: 'go 1.22', ldflags: GO_LDFLAGS },
   async build(work, progress) {
-    // A copy with its own go.mod: the repo holds no Go module, and the build must not touch it.
-    const src = join(work, 'src');
-    await mkdir(src);
-    await copyFile(here('./demo-app/main.go'), join(src, 'main.go'));
-    await writeFile(join(src, 'go.mod'), DEMO_GO_MOD);
-    // GOTOOLCHAIN=local: an older go would otherwise try to download a newer toolchain, which fails here.
-    const env = { ...process.env, CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64', GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: 'local' };
-    const version = (await run('go', ['env', 'GOVERSION'], { env, what: 'go env GOVERSION' })).trim();
-    const m = /^go(\d+)\.(\d+)/.exec(version);
-    if (m && (Number(m[1]) < 1 || (Number(m[1]) === 1 && Number(m[2]) < 22))) {
-      throw new ImageBuildError(`${version} is too old for the demo app: put a Go toolchain >= 1.22 on PATH`);
-    }
-    progress(`building demo-app (${version})`);
-    const out = join(work, 'demo-app');
-    await run('go', ['build', '-trimpath', '-ldflags', GO_LDFLAGS, '-o', out, '.'], { cwd: src, env, what: 'go build demo-app' });
+    const out = await goProgram('demo-app', here('./demo-app/main.go'), work, progress);
     return [{ type: 'file', path: '/demo-app', mode: 0o755, source: out }];
   },
 };

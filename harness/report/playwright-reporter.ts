@@ -36,7 +36,7 @@ export default class HardwayReporter implements Reporter {
     const host = note(test, 'host');
     let diagnosis: string | undefined;
     if (status === 'failed') {
-      diagnosis = result.error?.message ?? (result.status === 'timedOut' ? `timed out after ${test.timeout / 1000} s` : result.status);
+      diagnosis = (result.error?.message ?? (result.status === 'timedOut' ? `timed out after ${test.timeout / 1000} s` : result.status)).replace(/^CheckFailed: /, '');
     } else if (status === 'skipped') {
       diagnosis = result.annotations.find((a) => a.type === 'skip')?.description ?? test.annotations.find((a) => a.type === 'skip')?.description;
     }
@@ -69,9 +69,18 @@ export default class HardwayReporter implements Reporter {
     for (const p of projects) {
       if (p.allTests().some((t) => this.results.get(t)?.status === 'failed')) failedSuites.add(p.title);
     }
+    // A suite is blocked by a failed prerequisite, or by a prerequisite that was itself blocked.
+    const blockersOf = (name: string, seen = new Set<string>()): string[] => {
+      const deps = SUITES.find((s) => s.name === name)?.dependsOn ?? [];
+      return deps.flatMap((d) => {
+        if (seen.has(d)) return [];
+        seen.add(d);
+        return failedSuites.has(d) ? [d] : blockersOf(d, seen).map((b) => `${b} (through ${d})`);
+      });
+    };
     const suites = projects.map((p) => {
       const def = SUITES.find((s) => s.name === p.title);
-      const blockers = (def?.dependsOn ?? []).filter((d) => failedSuites.has(d));
+      const blockers = blockersOf(p.title);
       const checks = p.allTests().map((t): CheckResult => {
         const r = this.results.get(t);
         if (r) return r;

@@ -32,10 +32,9 @@ export function hostRelay(server: string, transport: Transport, bytes: Buffer): 
   return `bash -c 'exec 3<>/dev/${transport}/${server}/53 || exit 3; printf %s ${bytes.toString('base64')} | base64 -d >&3; timeout 3 dd bs=65535 count=1 <&3 2>/dev/null | base64 -w0'`;
 }
 
-/** argv for a pod (busybox): the same through nc. */
+/** argv for a pod (the toolbox image): the same through netrelay (busybox's nc has no UDP). */
 export function podRelay(server: string, transport: Transport, bytes: Buffer): string[] {
-  const nc = transport === 'udp' ? `nc -u -w 2 ${server} 53` : `nc -w 2 ${server} 53`;
-  return ['sh', '-c', `printf %s ${bytes.toString('base64')} | base64 -d | ${nc} | base64`];
+  return ['sh', '-c', `printf %s ${bytes.toString('base64')} | base64 -d | netrelay ${transport} ${server}:53 3 | base64`];
 }
 
 export function fromBase64(text: string): Buffer {

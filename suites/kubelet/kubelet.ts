@@ -3,11 +3,13 @@
 // work — the seed warns they break when the node name and the kubelet's certificate disagree.
 import { createServer, type AddressInfo } from 'node:net';
 import { get } from 'node:http';
-import { PassThrough, Writable } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { findHost } from '../../harness/model/cluster.ts';
 import type { Check, CheckContext, Outcome, Suite } from '../../harness/verify/check.ts';
 import { type Kube, apiError, kube } from '../../harness/verify/kube.ts';
 import { leaseAge } from '../../harness/verify/leases.ts';
+import { podExec } from '../../harness/verify/pod-exec.ts';
 import { BACKEND_PORT, backends, probePods, workspace } from '../../harness/verify/workspace.ts';
 
 const workers = (c: { workers: { host: string }[] }) => c.workers.map((w) => w.host);
@@ -63,33 +65,23 @@ const podsRun: Check = {
   },
 };
 
-async function execEcho(k: Kube, ns: string, pod: string): Promise<string> {
-  let out = '';
-  let status = '';
-  const stdout = new Writable({ write(chunk, _e, cb) { out += chunk.toString(); cb(); } });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no answer within 20 s')), 20_000);
-    k.exec.exec(ns, pod, 'main', ['echo', 'hardway-exec-ok'], stdout, null, null, false, (s) => {
-      clearTimeout(timer);
-      status = s.status ?? '';
-      if (s.status === 'Success') resolve();
-      else reject(new Error(s.message ?? `status ${s.status}`));
-    }).catch((e: unknown) => {
-      clearTimeout(timer);
-      reject(e instanceof Error ? e : new Error(apiError(e)));
-    });
-  });
-  if (!out.includes('hardway-exec-ok')) throw new Error(`exec ran (${status}) but printed ${JSON.stringify(out.slice(0, 80))}`);
-  return out.trim();
+async function execEcho(k: Kube, ns: string, pod: string): Promise<void> {
+  const r = await podExec(k, ns, pod, ['echo', 'hardway-exec-ok']);
+  if (!r.ok) throw new Error(r.status);
+  if (!r.stdout.includes('hardway-exec-ok')) throw new Error(`exec ran but printed ${JSON.stringify(r.stdout.slice(0, 80))}`);
 }
 
+/** kubectl logs in code: the demo app logs a line when it starts listening. */
 async function readLogs(k: Kube, ns: string, pod: string): Promise<void> {
   const sink = new PassThrough();
-  sink.resume();
-  await new Promise<void>((resolve, reject) => {
-    k.log.log(ns, pod, 'main', sink, (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()), { follow: false, tailLines: 5 })
-      .catch((e: unknown) => reject(e instanceof Error ? e : new Error(apiError(e))));
+  let text = '';
+  sink.on('data', (d: Buffer) => (text += d.toString()));
+  const ended = once(sink, 'end');
+  await k.log.log(ns, pod, 'main', sink, { follow: false, tailLines: 20 }).catch((e: unknown) => {
+    throw e instanceof Error && !('code' in e) ? e : new Error(apiError(e));
   });
+  await Promise.race([ended, new Promise((_, rej) => setTimeout(() => rej(new Error('the log stream did not end within 15 s')), 15_000))]);
+  if (!/listening/.test(text)) throw new Error(`the log holds no start-up line (got ${JSON.stringify(text.slice(0, 80))})`);
 }
 
 /** kubectl port-forward in code: a local listener whose connections are tunnelled to the pod. */
@@ -124,7 +116,8 @@ const streaming: Check = {
     const k = await kube(ctx);
     const ns = await workspace(ctx);
     const pod = (await backends(ctx)).pods.find((p) => p.host === host)!;
-    if (pod.problem) return { problems: [], skipped: `no running pod on ${host} to talk to (see kubelet.pods-run)` };
+    const probe = (await probePods(ctx)).find((p) => p.host === host)!;
+    if (pod.problem || probe.problem) return { problems: [], skipped: `no running pod on ${host} to talk to (see kubelet.pods-run)` };
     const w = findHost(ctx.cluster, host!)!;
     const why = (e: unknown) => {
       const m = e instanceof Error ? e.message : apiError(e);
@@ -134,7 +127,7 @@ const streaming: Check = {
     };
     const problems: string[] = [];
     await readLogs(k, ns, pod.name).catch((e) => problems.push(`${host}: kubectl logs ${pod.name} failed: ${why(e)}; fix: see certs.sans and journalctl -u kubelet on ${host}`));
-    await execEcho(k, ns, pod.name).catch((e) => problems.push(`${host}: kubectl exec ${pod.name} failed: ${why(e)}; fix: see certs.sans, and enable_tls_streaming=false in containerd's config (the seed)`));
+    await execEcho(k, ns, probe.name).catch((e) => problems.push(`${host}: kubectl exec ${probe.name} failed: ${why(e)}; fix: see certs.sans, and enable_tls_streaming=false in containerd's config (the seed)`));
     await portForwardGet(k, ns, pod.name, BACKEND_PORT, '/status/').then((body) => {
       if (body.trim() !== 'ok') problems.push(`${host}: port-forward to ${pod.name}:${BACKEND_PORT} answered ${JSON.stringify(body.slice(0, 80))}, expected "ok"`);
     }, (e) => problems.push(`${host}: kubectl port-forward ${pod.name} failed: ${why(e)}; fix: socat/nsenter on ${host} and kubelet's streaming server`));

@@ -4,7 +4,7 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { TOOLBOX_IMAGE } from '../../harness/images/pod-images.ts';
 import type { Check, CheckContext, Suite } from '../../harness/verify/check.ts';
-import { apiError, kube, poll } from '../../harness/verify/kube.ts';
+import { apiError, apiStatus, kube, poll } from '../../harness/verify/kube.ts';
 import { leaseAge } from '../../harness/verify/leases.ts';
 import { OWNER_LABEL, podProblem, workspace } from '../../harness/verify/workspace.ts';
 
@@ -48,7 +48,8 @@ function runJob(ctx: CheckContext): Promise<JobRun> {
     try {
       await k.batch.createNamespacedJob({ namespace: ns, body: jobSpec(ctx.cluster.workers.length) });
     } catch (e) {
-      return { complete: false, pods: [], error: `cannot create Job ${ns}/${JOB}: ${apiError(e)}` };
+      // 409: another Playwright worker created it for its own check of the same Job.
+      if (apiStatus(e) !== 409) return { complete: false, pods: [], error: `cannot create Job ${ns}/${JOB}: ${apiError(e)}` };
     }
     const done = await poll(60_000, async () => {
       const j = await k.batch.readNamespacedJob({ namespace: ns, name: JOB });
