@@ -97,7 +97,6 @@ describe('pod images in containerd', () => {
   const progress: string[] = [];
   let images: { name: string; tar: string }[] = [];
   let coldMs = 0;
-  const tarOf = (name: string): string => images.find((i) => i.name === name)!.tar;
 
   beforeAll(async () => {
     if (!existsSync(SOCKET)) {

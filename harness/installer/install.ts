@@ -7,14 +7,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { type Cluster, type Host, allHosts } from '../model/cluster.ts';
-import { BIN_DIR, HEALTH } from '../model/components.ts';
+import { BIN_DIR } from '../model/components.ts';
 import type { BinarySet } from '../binaries/binaries.ts';
-import { CA_CERT, K8S_DIR } from '../pki/plan.ts';
 import { FLANNEL_CONFIG_FILE, type TreeFile } from '../render/render.ts';
 import { RBAC_FILE } from '../render/configs.ts';
 import type { SshSession } from '../ssh/session.ts';
 import { UserFacingError } from '../cli/errors.ts';
 import { Remote, shq } from './remote.ts';
+import { ETCDCTL, healthSignal } from './health.ts';
 
 export interface InstallInput {
   cluster: Cluster;
@@ -29,7 +29,6 @@ export interface InstallInput {
 
 const MASTER_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'];
 const WORKER_BINARIES = ['kubelet', 'kube-proxy', 'coredns', 'flanneld'];
-const ETCDCTL = `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${CA_CERT} --cert=${K8S_DIR}/kubernetes.pem --key=${K8S_DIR}/kubernetes-key.pem`;
 
 const shaCache = new Map<string, Promise<string>>();
 function localSha(path: string): Promise<string> {
@@ -62,24 +61,27 @@ async function copyTree(r: Remote, files: TreeFile[]): Promise<void> {
   await r.run('sh -s', { stdin: `set -e\n${script}\n` });
 }
 
+/** Waits for a component's own health signal (see health.ts). */
+export async function waitHealthy(c: Cluster, r: Remote, component: string, timeoutMs?: number): Promise<void> {
+  const h = healthSignal(c, component);
+  await r.waitFor(component, h.signal, h.command, timeoutMs);
+}
+
 async function installMaster(c: Cluster, m: Host, r: Remote, input: InstallInput): Promise<void> {
   const p = (l: string) => input.progress(`${m.host}: ${l}`);
   await r.run(`systemctl daemon-reload 2>/dev/null || true; mkdir -p /var/lib/etcd && chmod 700 /var/lib/etcd`);
   p('starting etcd');
   await r.enableStart('etcd');
-  await r.waitFor('etcd', 'etcdctl endpoint health', `${ETCDCTL} endpoint health`);
+  await waitHealthy(c, r, 'etcd');
   p(`writing flannel's network config to etcd (${c.flannel.etcdPrefix}/config)`);
   await r.run(`${ETCDCTL} put ${shq(`${c.flannel.etcdPrefix}/config`)} "$(cat ${FLANNEL_CONFIG_FILE})" >/dev/null`);
   p('starting kube-apiserver');
   await r.enableStart('kube-apiserver');
-  await r.waitFor('kube-apiserver', `https://127.0.0.1:${c.apiserver.port}/readyz`, `curl -sf --cacert ${CA_CERT} https://127.0.0.1:${c.apiserver.port}/readyz`, 120_000);
+  await waitHealthy(c, r, 'kube-apiserver', 120_000);
   p('starting kube-controller-manager and kube-scheduler');
   await r.enableStart('kube-controller-manager');
   await r.enableStart('kube-scheduler');
-  await Promise.all([
-    r.waitFor('kube-controller-manager', 'https://127.0.0.1:10257/healthz', 'curl -sfk https://127.0.0.1:10257/healthz'),
-    r.waitFor('kube-scheduler', 'https://127.0.0.1:10259/healthz', 'curl -sfk https://127.0.0.1:10259/healthz'),
-  ]);
+  await Promise.all([waitHealthy(c, r, 'kube-controller-manager'), waitHealthy(c, r, 'kube-scheduler')]);
   p('applying kubelet and CoreDNS RBAC');
   await r.run(`kubectl apply -f ${RBAC_FILE} >/dev/null`);
 }
@@ -89,7 +91,7 @@ async function installWorker(c: Cluster, w: Host, r: Remote, input: InstallInput
   await r.run(`sysctl -q -p /etc/sysctl.d/99-kubernetes.conf && systemctl daemon-reload 2>/dev/null || true`);
   p('starting containerd');
   await r.enableStart('containerd');
-  await r.waitFor('containerd', 'ctr version', 'ctr version');
+  await waitHealthy(c, r, 'containerd');
   p(`importing ${input.podImages.length} pod images (${input.podImages.map((i) => i.name).join(', ')})`);
   for (const img of input.podImages) {
     const remote = `/var/lib/hardway/images/${basename(img.tar)}`;
@@ -98,16 +100,16 @@ async function installWorker(c: Cluster, w: Host, r: Remote, input: InstallInput
   }
   p('starting flanneld');
   await r.enableStart('flanneld');
-  await r.waitFor('flanneld', '/run/flannel/subnet.env and its healthz', `test -s /run/flannel/subnet.env && curl -sf http://127.0.0.1:${HEALTH.flanneldHealthzPort}/healthz`);
+  await waitHealthy(c, r, 'flanneld');
   p('starting kubelet');
   await r.enableStart('kubelet');
-  await r.waitFor('kubelet', `http://127.0.0.1:${HEALTH.kubeletHealthzPort}/healthz`, `curl -sf http://127.0.0.1:${HEALTH.kubeletHealthzPort}/healthz`);
+  await waitHealthy(c, r, 'kubelet');
   p('starting kube-proxy');
   await r.enableStart('kube-proxy');
-  await r.waitFor('kube-proxy', `http://127.0.0.1:${HEALTH.kubeProxyHealthzPort}/healthz`, `curl -sf http://127.0.0.1:${HEALTH.kubeProxyHealthzPort}/healthz`);
+  await waitHealthy(c, r, 'kube-proxy');
   p('starting coredns');
   await r.enableStart('coredns');
-  await r.waitFor('coredns', `http://127.0.0.1:${HEALTH.corednsReadyPort}/ready`, `curl -sf http://127.0.0.1:${HEALTH.corednsReadyPort}/ready`);
+  await waitHealthy(c, r, 'coredns');
 }
 
 /** Waits until every worker's node is Ready (kubectl on the master, as the seed checks). */

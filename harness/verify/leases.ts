@@ -25,3 +25,16 @@ export async function leaseAge(ctx: CheckContext, namespace: string, name: strin
     return apiStatus(e) === 404 ? {} : { error: apiError(e) };
   }
 }
+
+/**
+ * What is wrong with a leader lease, or undefined when its holder renewed it recently enough:
+ * holders renew every 2 s and give up after the lease duration (15 s by default); a few seconds
+ * more than the duration without renewal means nobody is leading.
+ */
+export function staleLeaderLease(l: LeaseAge, what: string, ref: string): string | undefined {
+  if (l.error) return `cannot read lease ${ref}: ${l.error}`;
+  if (l.ageS === undefined) return `no leader lease ${ref}: ${what} never ran with leader election`;
+  if (!l.holder) return `nobody holds ${ref}: ${what} released it when it stopped`;
+  if (l.ageS > (l.durationS ?? 15) + 5) return `${what} last renewed ${ref} ${l.ageS} s ago (holder ${l.holder}): it is not running`;
+  return undefined;
+}

@@ -3,7 +3,7 @@
 // now, its leader lease, and the `kubernetes` service at the first address of the service CIDR.
 import type { Check, CheckContext, Suite } from '../../harness/verify/check.ts';
 import { apiError, apiStatus, kube, poll } from '../../harness/verify/kube.ts';
-import { leaseAge } from '../../harness/verify/leases.ts';
+import { leaseAge, staleLeaderLease } from '../../harness/verify/leases.ts';
 import { OWNER_LABEL, RUN_LABEL, runId } from '../../harness/verify/workspace.ts';
 
 const onMaster = (c: { masters: { host: string }[] }) => [c.masters[0]!.host];
@@ -47,12 +47,8 @@ const leader: Check = {
   live: true,
   async run(ctx, host) {
     const l = await leaseAge(ctx, 'kube-system', 'kube-controller-manager');
-    if (l.error) return { problems: [`${host}: cannot read lease kube-system/kube-controller-manager: ${l.error}`] };
-    if (l.ageS === undefined) return { problems: [`${host}: no leader lease kube-system/kube-controller-manager: it never ran with --leader-elect; ${FIX(host!)}`] };
-    const limit = Math.max(2 * (l.durationS ?? 15), 30);
-    return l.ageS > limit
-      ? { problems: [`${host}: kube-controller-manager last renewed its lease ${l.ageS} s ago (holder ${l.holder}): it is not running; ${FIX(host!)}`] }
-      : { problems: [], notes: [`lease renewed ${l.ageS} s ago by ${l.holder}`] };
+    const stale = staleLeaderLease(l, 'kube-controller-manager', 'kube-system/kube-controller-manager');
+    return stale ? { problems: [`${host}: ${stale}; ${FIX(host!)}`] } : { problems: [], notes: [`lease renewed ${l.ageS} s ago by ${l.holder}`] };
   },
 };
 

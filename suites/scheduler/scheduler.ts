@@ -5,7 +5,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import { TOOLBOX_IMAGE } from '../../harness/images/pod-images.ts';
 import type { Check, CheckContext, Suite } from '../../harness/verify/check.ts';
 import { apiError, apiStatus, kube, poll } from '../../harness/verify/kube.ts';
-import { leaseAge } from '../../harness/verify/leases.ts';
+import { leaseAge, staleLeaderLease } from '../../harness/verify/leases.ts';
 import { OWNER_LABEL, podProblem, workspace } from '../../harness/verify/workspace.ts';
 
 const onMaster = (c: { masters: { host: string }[] }) => [c.masters[0]!.host];
@@ -14,7 +14,7 @@ const JOB = 'app';
 
 interface JobRun {
   complete: boolean;
-  pods: { name: string; node?: string; scheduledBy?: string; scheduledMsg?: string; phase?: string; problem?: string }[];
+  pods: { name: string; node?: string; scheduledBy?: string; scheduledMsg?: string; failedScheduling?: string; phase?: string; problem?: string }[];
   error?: string;
 }
 
@@ -51,21 +51,31 @@ function runJob(ctx: CheckContext): Promise<JobRun> {
       // 409: another Playwright worker created it for its own check of the same Job.
       if (apiStatus(e) !== 409) return { complete: false, pods: [], error: `cannot create Job ${ns}/${JOB}: ${apiError(e)}` };
     }
+    // Done when the Job completes; given up early when a pod still has no node after 25 s
+    // (scheduled pods complete in seconds: waiting the full minute would tell nothing more).
+    const t0 = Date.now();
     const done = await poll(60_000, async () => {
       const j = await k.batch.readNamespacedJob({ namespace: ns, name: JOB });
-      return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ? true : undefined;
+      if (j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')) return true;
+      if (Date.now() - t0 > 25_000) {
+        const pending = (await k.core.listNamespacedPod({ namespace: ns, labelSelector: `job-name=${JOB}` })).items;
+        if (pending.length === 0 || pending.some((p) => !p.spec?.nodeName)) return false;
+      }
+      return undefined;
     });
     const pods = (await k.core.listNamespacedPod({ namespace: ns, labelSelector: `job-name=${JOB}` })).items;
     const events = (await k.core.listNamespacedEvent({ namespace: ns })).items;
     return {
-      complete: !!done,
+      complete: done === true,
       pods: await Promise.all(pods.map(async (p) => {
         const name = p.metadata!.name!;
         const sched = events.find((e) => e.involvedObject?.name === name && e.reason === 'Scheduled');
+        const failed = events.filter((e) => e.involvedObject?.name === name && e.reason === 'FailedScheduling').pop();
         return {
           name,
           ...(p.spec?.nodeName ? { node: p.spec.nodeName } : {}),
           ...(sched ? { scheduledBy: sched.source?.component ?? sched.reportingComponent ?? '', scheduledMsg: sched.message ?? '' } : {}),
+          ...(!sched && failed ? { failedScheduling: failed.message ?? '' } : {}),
           ...(p.status?.phase ? { phase: p.status.phase } : {}),
           ...(p.status?.phase !== 'Succeeded' ? { problem: await podProblem(k, ns, name) } : {}),
         };
@@ -86,7 +96,9 @@ const job: Check = {
     if (r.pods.length === 0) return { problems: [`${host}: Job ${JOB} created no pod within 60 s: the job controller of kube-controller-manager is not running (see controller-manager.leader)`] };
     const problems: string[] = [];
     for (const p of r.pods) {
-      if (!p.scheduledBy) problems.push(`${host}: pod ${p.name} has no Scheduled event (${p.problem ?? p.phase}): kube-scheduler is not scheduling; ${FIX(host!)}`);
+      // The scheduler ran but found no node: the nodes are the problem, not the scheduler.
+      if (!p.scheduledBy && p.failedScheduling) problems.push(`${host}: pod ${p.name} cannot be scheduled: ${p.failedScheduling.slice(0, 240)}; fix: kubectl describe nodes (NotReady, taints, cordons)`);
+      else if (!p.scheduledBy) problems.push(`${host}: pod ${p.name} has no Scheduled event (${p.problem ?? p.phase}): kube-scheduler is not scheduling; ${FIX(host!)}`);
       else if (p.scheduledBy !== 'default-scheduler') problems.push(`${host}: pod ${p.name} was scheduled by ${p.scheduledBy}, not default-scheduler`);
     }
     if (!r.complete && problems.length === 0) problems.push(`${host}: Job ${JOB} did not complete within 60 s: ${r.pods.map((p) => `${p.name}: ${p.problem ?? p.phase}`).join('; ')}`);
@@ -118,11 +130,9 @@ const leader: Check = {
   live: true,
   async run(ctx, host) {
     const l = await leaseAge(ctx, 'kube-system', 'kube-scheduler');
-    if (l.error) return { problems: [`${host}: cannot read lease kube-system/kube-scheduler: ${l.error}`] };
-    if (l.ageS === undefined) return { problems: [`${host}: no leader lease kube-system/kube-scheduler: it never ran with leader election; ${FIX(host!)}`] };
-    const limit = Math.max(2 * (l.durationS ?? 15), 30);
-    return l.ageS > limit
-      ? { problems: [`${host}: kube-scheduler last renewed its lease ${l.ageS} s ago (holder ${l.holder}): it is not running (the seed: it "stopped by itself" until systemd restarted it); ${FIX(host!)}`] }
+    const stale = staleLeaderLease(l, 'kube-scheduler', 'kube-system/kube-scheduler');
+    return stale
+      ? { problems: [`${host}: ${stale} (the seed: it "stopped by itself" until systemd restarted it); ${FIX(host!)}`] }
       : { problems: [], notes: [`lease renewed ${l.ageS} s ago by ${l.holder}`] };
   },
 };

@@ -1,0 +1,44 @@
+import { runFaults, faultTable } from '../../faults/run.ts';
+import { catalogue } from '../../faults/catalogue.ts';
+import { type Command, parse } from '../command.ts';
+import { UsageError } from '../errors.ts';
+
+export const faultsCommand: Command = {
+  name: 'faults',
+  summary: 'break the lab on purpose, one fault at a time, and check that the suites catch each',
+  help: `Usage: hardway faults [--only <id>]... [--reporter console|json] [--list]
+
+Runs the fault catalogue against the running lab (hardway lab up): for each fault it breaks the
+lab over SSH, runs every suite, compares the failing checks with the expected ones (and that the
+diagnosis names the cause), and repairs the lab. Refused on anything but hardway's own lab.
+
+  --only <id>        run only this fault (repeatable)
+  --list             list the faults and what each must make fail
+  --reporter json    print { "faults": [ { "id", "expected", "failed", "caught" } ] }
+
+Exit code: 0 every fault caught, 1 a fault not caught, 2 bad input.
+`,
+  async run(argv) {
+    const { values } = parse('faults', argv, { only: { type: 'string', multiple: true }, reporter: { type: 'string', default: 'console' }, list: { type: 'boolean' }, lab: { type: 'string', default: 'lab' } });
+    if (values.help) return (process.stdout.write(this.help), 0);
+    if (values.reporter !== 'console' && values.reporter !== 'json') throw new UsageError(`hardway faults: --reporter must be console or json`);
+    if (values.list) {
+      for (const f of catalogue()) process.stdout.write(`${f.id.padEnd(34)} ${f.title}\n${' '.repeat(35)}fails: ${f.expected.join(', ') || '—'}${f.expectedWarnings ? `; warns: ${f.expectedWarnings.join(', ')}` : ''}\n`);
+      return 0;
+    }
+    const json = values.reporter === 'json';
+    const results = await runFaults({
+      lab: values.lab,
+      ...(values.only ? { only: values.only } : {}),
+      progress: (l) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`),
+    });
+    if (json) {
+      process.stdout.write(JSON.stringify({ faults: results.map((r) => ({ id: r.id, expected: r.expected, failed: r.failed, caught: r.caught, ...(r.reasons.length ? { reasons: r.reasons } : {}) })) }, null, 2) + '\n');
+    } else {
+      process.stdout.write(faultTable(results) + '\n');
+      const missed = results.filter((r) => !r.caught);
+      process.stdout.write(missed.length ? `${missed.length} of ${results.length} faults NOT caught:\n${missed.map((m) => `  ${m.id}: ${m.reasons.join('; ')}`).join('\n')}\n` : `all ${results.length} faults caught\n`);
+    }
+    return results.every((r) => r.caught) ? 0 : 1;
+  },
+};
