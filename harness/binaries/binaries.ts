@@ -2,8 +2,9 @@
 // (~/.cache/hardway/bin/<component>-<version>/), by building from source (default here) or by
 // downloading the official release and checking its SHA-256. Long steps report progress.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserFacingError } from '../cli/errors.ts';
 import { CACHE_DIR } from '../cache.ts';
@@ -16,8 +17,24 @@ export type BinarySet = Map<string, string>;
 
 const HERE = import.meta.dirname;
 
+/** A short hash of hardway's own entry points for a component (so that a change rebuilds it). */
+function entryPointsKey(c: Component): string {
+  const folders = Object.values(c.build.entryPoints ?? {});
+  if (!folders.length) return '';
+  const h = createHash('sha256');
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else h.update(p.slice(HERE.length)).update(readFileSync(p));
+    }
+  };
+  for (const f of folders) walk(join(HERE, f));
+  return `-${h.digest('hex').slice(0, 8)}`;
+}
+
 function componentDir(c: Component): string {
-  return join(CACHE_DIR, 'bin', `${c.name}-${c.version}`);
+  return join(CACHE_DIR, 'bin', `${c.name}-${c.version}${entryPointsKey(c)}`);
 }
 
 function complete(c: Component): boolean {
@@ -58,7 +75,10 @@ async function buildComponent(c: Component, progress: (l: string) => void): Prom
   const env = {
     ...process.env,
     CGO_ENABLED: b.cgo ? '1' : '0',
-    GO_BUILD_REPLACE: Object.entries(b.stubs ?? {}).map(([mod, folder]) => `${mod}=${join(HERE, 'stubs', folder)}`).join(' '),
+    GO_BUILD_REPLACE: [
+      ...Object.entries(b.stubs ?? {}).map(([mod, folder]) => `${mod}=${join(HERE, 'stubs', folder)}`),
+      ...Object.entries(b.entryPoints ?? {}).map(([mod, folder]) => `${mod}=${join(HERE, folder)}`),
+    ].join(' '),
     GOFLAGS: [process.env.GOFLAGS, b.cgo ? '-tags=netgo,osusergo' : ''].filter(Boolean).join(' '),
   };
   const t0 = Date.now();
@@ -107,13 +127,13 @@ async function fetchBytes(url: string): Promise<Buffer> {
 }
 
 async function extractMember(archive: Buffer, member: string, out: string): Promise<void> {
-  const code = await new Promise<number>((resolve) => {
-    const p = spawn('tar', ['-xzO', '-f', '-', '--wildcards', `*${member}`], { stdio: ['pipe', 'pipe', 'ignore'] });
-    const file = createWriteStream(out, { mode: 0o755 });
-    p.stdout.pipe(file);
-    p.on('close', (c) => file.on('close', () => resolve(c ?? 1)));
-    p.stdin.end(archive);
-  });
+  const p = spawn('tar', ['-xzO', '-f', '-', '--wildcards', `*${member}`], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const file = createWriteStream(out, { mode: 0o755 });
+  p.stdout.pipe(file);
+  const done = Promise.all([once(p, 'close') as Promise<[number | null]>, once(file, 'close')]);
+  p.stdin.end(archive);
+  // Both must be over: tar has exited and the file is flushed (either may come first).
+  const [[code]] = await done;
   if (code !== 0) throw new UserFacingError(`the release archive has no ${member}`);
 }
 
@@ -142,12 +162,20 @@ async function downloadComponent(c: Component, progress: (l: string) => void): P
   renameSync(tmp, dir);
 }
 
-export async function ensureBinaries(source: BinarySource, progress: (l: string) => void): Promise<BinarySet> {
+/** The cluster's components: every one but those only the HTTPS edge needs. */
+export const CLUSTER_COMPONENTS = COMPONENTS.filter((c) => !c.edge);
+/** The HTTPS edge's components (cert-manager, the gateway controller): see harness/edge. */
+export const EDGE_COMPONENTS = COMPONENTS.filter((c) => c.edge);
+
+export async function ensureBinaries(source: BinarySource, progress: (l: string) => void, components: Component[] = CLUSTER_COMPONENTS): Promise<BinarySet> {
   const set: BinarySet = new Map();
-  for (const c of COMPONENTS) {
+  for (const c of components) {
     if (complete(c)) progress(`binaries: ${c.name} ${c.version} cached`);
-    else if (source === 'download') await downloadComponent(c, progress);
-    else await buildComponent(c, progress);
+    else if (source === 'download' && c.release.length > 0) await downloadComponent(c, progress);
+    else {
+      if (source === 'download') progress(`binaries: ${c.name} publishes no binaries (only images: ${(c.images ?? []).join(', ') || 'none'}); building it from source`);
+      await buildComponent(c, progress);
+    }
     for (const b of c.binaries) set.set(b, join(componentDir(c), b));
   }
   return set;

@@ -20,7 +20,15 @@ go mod init hardway.local/build >/dev/null 2>&1
 # Keep the upstream go directive (and with it the language semantics it was written for).
 gover=$(sed -n 's/^go \([0-9.]*\).*/\1/p' "$gomod" | head -1)
 [ -n "$gover" ] && go mod edit -go="$gover"
-go mod edit -require="$module@$version"
+# A repository that was renamed serves its module under the old path while its go.mod declares the
+# new one (github.com/nginxinc/... -> github.com/nginx/...): require the declared path, fetched
+# from the path that is served.
+declared=$(sed -n 's/^module[[:space:]]*\([^[:space:]]*\).*/\1/p' "$gomod" | head -1 | tr -d '"')
+if [ -n "$declared" ] && [ "$declared" != "$module" ]; then
+  go mod edit -require="$declared@$version" -replace="$declared=$module@$version"
+else
+  go mod edit -require="$module@$version"
+fi
 # Copy the upstream require lines so that we build with the versions upstream tested.
 awk '/^require \(/{inb=1;next} inb&&/^\)/{inb=0;next} inb{print $1" "$2} /^require [^(]/{print $2" "$3}' "$gomod" |
   while read -r m v; do [ -n "$m" ] && go mod edit -require="$m@$v"; done

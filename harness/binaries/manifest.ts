@@ -14,6 +14,9 @@ export interface SourceBuild {
   cgo?: boolean;
   /** Stand-ins for modules the proxy does not serve: module -> folder under harness/binaries/stubs. */
   stubs?: Record<string, string>;
+  /** hardway's own main packages for a module whose commands the proxy does not serve:
+   * module path -> folder under harness/binaries (its sources are part of the cache key). */
+  entryPoints?: Record<string, string>;
 }
 
 export interface ReleaseFile {
@@ -31,10 +34,20 @@ export interface Component {
   /** Binaries this component provides (installed names). */
   binaries: string[];
   build: SourceBuild;
+  /** Official binary downloads; empty when upstream ships container images only (see `images`). */
   release: ReleaseFile[];
+  /** Only the HTTPS edge (cluster.ingress) needs it: built by the edge phase, not for every cluster. */
+  edge?: boolean;
+  /** Where upstream publishes it when not as binaries: registry images (none reachable here). */
+  images?: string[];
 }
 
 export const KUBERNETES_VERSION = 'v1.34.4';
+/** The HTTPS edge (cluster.ingress): cert-manager and the NGINX-based gateway controller. */
+export const CERT_MANAGER_VERSION = 'v1.21.2';
+export const NGF_VERSION = 'v1.6.2';
+/** Gateway API CRDs (standard channel) that NGINX Gateway Fabric v1.6.2 is built and tested for. */
+export const GATEWAY_API_VERSION = 'v1.2.1';
 const K8S_MINOR = KUBERNETES_VERSION.split('.')[1]!;
 const K8S_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'];
 
@@ -103,5 +116,48 @@ export const COMPONENTS: Component[] = [
       member: 'flannel-amd64',
       installAs: 'flannel',
     }],
+  },
+  {
+    // cert-manager's commands are separate modules (cmd/controller, ...) that the Go module proxy
+    // does not serve; the root module (controllers, issuers, webhook, injectors) is served. hardway
+    // builds its own thin main packages against it (harness/binaries/cert-manager/). Upstream ships
+    // no binaries, only images (quay.io), so there is no download alternative for the binaries.
+    name: 'cert-manager',
+    version: CERT_MANAGER_VERSION,
+    binaries: ['cert-manager-controller', 'cert-manager-webhook', 'cert-manager-cainjector', 'cert-manager-acmesolver'],
+    edge: true,
+    build: {
+      module: 'github.com/cert-manager/cert-manager',
+      version: CERT_MANAGER_VERSION,
+      staging: '-',
+      ldflags: `-s -w -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=${CERT_MANAGER_VERSION}`,
+      packages: ['controller', 'webhook', 'cainjector', 'acmesolver'].map((p) => `github.com/cert-manager/cert-manager/hardway/${p}`),
+      rename: { controller: 'cert-manager-controller', webhook: 'cert-manager-webhook', cainjector: 'cert-manager-cainjector', acmesolver: 'cert-manager-acmesolver' },
+      entryPoints: { 'github.com/cert-manager/cert-manager/hardway': 'cert-manager' },
+    },
+    release: [],
+    images: ['controller', 'webhook', 'cainjector', 'acmesolver'].map((p) => `quay.io/jetstack/cert-manager-${p}:${CERT_MANAGER_VERSION}`),
+  },
+  {
+    // NGINX Gateway Fabric, F5 NGINX's maintained NGINX-based controller (Gateway API). NGINX's
+    // kubernetes-ingress, which the seed installs, cannot be built for Kubernetes 1.34 here (see
+    // docs/lab.md, "The HTTPS edge"). Its repository moved from nginxinc to nginx: the proxy serves
+    // v1.6.2 under the old path while its go.mod declares the new one (go-build.sh handles that).
+    // Built without a telemetry endpoint (NGF then only logs its report) and run with
+    // --product-telemetry-disable. Upstream ships images only (ghcr.io).
+    name: 'nginx-gateway-fabric',
+    version: NGF_VERSION,
+    binaries: ['nginx-gateway'],
+    edge: true,
+    build: {
+      module: 'github.com/nginxinc/nginx-gateway-fabric',
+      version: NGF_VERSION,
+      staging: '-',
+      ldflags: `-s -w -X main.version=${NGF_VERSION.slice(1)} -X main.telemetryReportPeriod=24h -X main.telemetryEndpoint= -X main.telemetryEndpointInsecure=false`,
+      packages: ['github.com/nginx/nginx-gateway-fabric/cmd/gateway'],
+      rename: { gateway: 'nginx-gateway' },
+    },
+    release: [],
+    images: [`ghcr.io/nginx/nginx-gateway-fabric:${NGF_VERSION.slice(1)}`, `ghcr.io/nginx/nginx-gateway-fabric/nginx:${NGF_VERSION.slice(1)}`],
   },
 ];

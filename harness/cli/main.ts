@@ -1,12 +1,15 @@
 // hardway's command line. Each command lives in commands/<name>.ts; errors a user can fix are
 // printed as one clear message (exit 2), anything else as a message with a hint (exit 1).
 import { isUserFacing } from './errors.ts';
+import { redact } from '../report/redact.ts';
 import type { Command } from './command.ts';
 import { renderCommand } from './commands/render.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { labCommand } from './commands/lab.ts';
+import { reportCommand } from './commands/report.ts';
+import { faultsCommand } from './commands/faults.ts';
 
-const COMMANDS: Command[] = [renderCommand, verifyCommand, labCommand];
+const COMMANDS: Command[] = [renderCommand, verifyCommand, labCommand, faultsCommand, reportCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -34,11 +37,11 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd.run(rest);
   } catch (e) {
     if (isUserFacing(e)) {
-      process.stderr.write(`hardway ${name}: ${e.message.replace(/^hardway \w+: /, '')}\n`);
+      process.stderr.write(redact(`hardway ${name}: ${e.message.replace(/^hardway \w+: /, '')}\n`));
       return e.exitCode ?? 2;
     }
-    process.stderr.write(`hardway ${name}: ${(e as Error).message}\n`);
-    if (process.env.HARDWAY_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    process.stderr.write(redact(`hardway ${name}: ${(e as Error).message}\n`));
+    if (process.env.HARDWAY_DEBUG) process.stderr.write(redact(`${(e as Error).stack}\n`));
     else process.stderr.write('(set HARDWAY_DEBUG=1 to see the stack trace)\n');
     return 1;
   }

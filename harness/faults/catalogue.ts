@@ -8,9 +8,10 @@ import { stringify } from 'yaml';
 import { waitHealthy } from '../installer/install.ts';
 import { CA_KEY, TOKEN_FILE, certPlan, kubeletCert } from '../pki/plan.ts';
 import { PKI_DIR } from '../render/render.ts';
-import { issueLeaf } from '../pki/issue.ts';
 import { readPrivateKey } from '../pki/keys.ts';
 import { tokenCsv } from '../render/configs.ts';
+import { APP, APP_NS, APP_TLS_SECRET, CERT_MANAGER_NS, CLUSTER_ISSUER, GATEWAY_DAEMONSET, GATEWAY_NS } from '../edge/manifests.ts';
+import { issueCa, issueLeaf } from '../pki/issue.ts';
 import type { Fault, FaultEnv } from './fault.ts';
 
 const UNIT = (name: string) => `/etc/systemd/system/${name}.service`;
@@ -33,6 +34,9 @@ async function restart(env: FaultEnv, host: string, unit: string): Promise<void>
 async function restoreFile(env: FaultEnv, host: string, path: string, mode = 0o644): Promise<void> {
   await env.host(host).ssh.writeFile(path, await readFile(join(env.renderedDir, host, path)), mode);
 }
+
+/** kubectl on the master, as the seed's operator runs it. */
+const kubectl = (env: FaultEnv, args: string, stdin?: string) => env.host(env.cluster.masters[0]!.host).run(`kubectl ${args}`, { timeoutMs: 300_000, ...(stdin !== undefined ? { stdin } : {}) });
 
 /** Waits until every worker's node is Ready again (after kubelet faults). */
 async function nodesReady(env: FaultEnv): Promise<void> {
@@ -194,7 +198,7 @@ export function catalogue(): Fault[] {
     {
       id: 'ca-key-on-worker',
       title: 'the CA private key copied to node-1',
-      expected: ['certs.ca-key-placement@node-1'],
+      expected: ['certs.ca-key-placement@node-1', 'security.ca-key-on-workers@node-1'],
       mentions: { 'certs.ca-key-placement@node-1': [`node-1:${CA_KEY}`, 'CA private key'] },
       async inject(env) {
         await env.host('node-1').ssh.writeFile(CA_KEY, await readFile(join(env.renderedDir, PKI_DIR, 'ca-key.pem')), 0o600);
@@ -204,7 +208,7 @@ export function catalogue(): Fault[] {
     {
       id: 'kubelet-serving-cert-expired',
       title: 'the kubelet serving certificate of node-1 expired',
-      expected: ['certs.validity@node-1', 'kubelet.logs-exec-port-forward@node-1'],
+      expected: ['certs.validity@node-1', 'kubelet.logs-exec-port-forward@node-1', 'security.cert-expiry@node-1'],
       mentions: { 'certs.validity@node-1': ['expired'], 'kubelet.logs-exec-port-forward@node-1': ['certificate'] },
       async inject(env) {
         const w = env.cluster.workers.find((x) => x.host === 'node-1')!;
@@ -233,6 +237,94 @@ export function catalogue(): Fault[] {
       mentions: { 'hosts.sysctl@node-1': ['net.ipv4.ip_forward is 0', 'sysctl -w net.ipv4.ip_forward=1'] },
       inject: (env) => env.host('node-1').run('sysctl -qw net.ipv4.ip_forward=0').then(() => undefined),
       repair: (env) => env.host('node-1').run('sysctl -qw net.ipv4.ip_forward=1').then(() => undefined),
+    },
+    {
+      id: 'gateway-stopped-on-node-2',
+      title: 'the nginx gateway (ingress controller) gone from node-2',
+      expected: ['ingress.gateway@node-2', 'ingress.plain-http@node-2', 'ingress.redirect@node-2', 'ingress.https@node-2'],
+      mentions: { 'ingress.gateway@node-2': ['no pod on node node-2'], 'ingress.plain-http@node-2': ['refuses the connection'] },
+      async inject(env) {
+        await kubectl(env, `-n ${GATEWAY_NS} patch ds ${GATEWAY_DAEMONSET} --type merge -p '{"spec":{"template":{"spec":{"nodeSelector":{"kubernetes.io/hostname":"node-1"}}}}}'`);
+        await kubectl(env, `-n ${GATEWAY_NS} rollout status ds/${GATEWAY_DAEMONSET} --timeout=120s`);
+      },
+      async repair(env) {
+        await kubectl(env, `-n ${GATEWAY_NS} patch ds ${GATEWAY_DAEMONSET} --type json -p '[{"op":"remove","path":"/spec/template/spec/nodeSelector"}]'`);
+        await kubectl(env, `-n ${GATEWAY_NS} rollout status ds/${GATEWAY_DAEMONSET} --timeout=180s`);
+      },
+    },
+    {
+      id: 'app-scaled-to-zero',
+      title: 'the demo app scaled to zero (503 from the gateway)',
+      expected: ['ingress.plain-http@node-1', 'ingress.plain-http@node-2', 'ingress.https@node-1', 'ingress.https@node-2', 'ingress.browser'],
+      mentions: { 'ingress.plain-http@node-1': ['503', 'no ready endpoints'], 'ingress.https@node-2': ['503'] },
+      async inject(env) {
+        await kubectl(env, `-n ${APP_NS} scale deploy/${APP} --replicas=0`);
+        await kubectl(env, `-n ${APP_NS} wait --for=delete pod -l app=${APP} --timeout=120s`);
+      },
+      async repair(env) {
+        await kubectl(env, `-n ${APP_NS} scale deploy/${APP} --replicas=2`);
+        await kubectl(env, `-n ${APP_NS} rollout status deploy/${APP} --timeout=180s`);
+      },
+    },
+    {
+      id: 'issuer-wrong-acme-url',
+      title: 'the ClusterIssuer pointing at a wrong ACME URL',
+      expected: ['ingress.issuer'],
+      mentions: { 'ingress.issuer': ['is not Ready', 'acmeServer'] },
+      settleSeconds: 5,
+      async inject(env) {
+        const wrong = env.cluster.ingress!.acmeServer.replace(/:(\d+)\//, (_, p: string) => `:${Number(p) + 1}/`);
+        await kubectl(env, `patch clusterissuer ${CLUSTER_ISSUER} --type merge -p '{"spec":{"acme":{"server":"${wrong}"}}}'`);
+        await kubectl(env, `wait clusterissuer/${CLUSTER_ISSUER} --for=condition=Ready=False --timeout=60s`);
+      },
+      async repair(env) {
+        await kubectl(env, `patch clusterissuer ${CLUSTER_ISSUER} --type merge -p '{"spec":{"acme":{"server":"${env.cluster.ingress!.acmeServer}"}}}'`);
+        await kubectl(env, `wait clusterissuer/${CLUSTER_ISSUER} --for=condition=Ready --timeout=120s`);
+      },
+    },
+    {
+      id: 'self-signed-cert-in-tls-secret',
+      title: 'a self-signed certificate swapped into the TLS secret (cert-manager stopped so it stays)',
+      expected: ['ingress.certificate', 'ingress.https@node-1', 'ingress.https@node-2', 'ingress.browser'],
+      mentions: { 'ingress.certificate': ['self-signed'], 'ingress.https@node-1': ['does not verify'], 'ingress.browser': ['ERR_CERT_AUTHORITY_INVALID'] },
+      settleSeconds: 5,
+      async inject(env) {
+        // cert-manager would repair the secret within seconds: the operator stopped it first.
+        await kubectl(env, `-n ${CERT_MANAGER_NS} scale deploy/cert-manager --replicas=0`);
+        await kubectl(env, `-n ${CERT_MANAGER_NS} wait --for=delete pod -l app.kubernetes.io/name=cert-manager --timeout=120s`);
+        const host = env.cluster.ingress!.hosts[0]!;
+        const self = await issueCa({ id: 'self-signed', title: 'self-signed', cn: host, usages: ['server'], dnsNames: [host], ipAddresses: [] });
+        const secret = stringify({
+          apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls',
+          metadata: { name: APP_TLS_SECRET, namespace: APP_NS },
+          data: { 'tls.crt': Buffer.from(self.certPem).toString('base64'), 'tls.key': Buffer.from(self.key.pem).toString('base64') },
+        });
+        await kubectl(env, 'apply -f -', secret);
+      },
+      async repair(env) {
+        await kubectl(env, `-n ${CERT_MANAGER_NS} scale deploy/cert-manager --replicas=1`);
+        await kubectl(env, `-n ${CERT_MANAGER_NS} rollout status deploy/cert-manager --timeout=180s`);
+        // A fresh order from the ACME CA replaces the swapped secret.
+        await kubectl(env, `-n ${APP_NS} delete secret ${APP_TLS_SECRET}`);
+        await env.host(env.cluster.masters[0]!.host).waitFor('cert-manager', `a new certificate in ${APP_NS}/${APP_TLS_SECRET}`,
+          `kubectl -n ${APP_NS} get secret ${APP_TLS_SECRET} >/dev/null 2>&1 && kubectl -n ${APP_NS} wait --for=condition=Ready certificate --all --timeout=5s >/dev/null`, 240_000);
+      },
+    },
+    {
+      id: 'dns-name-wrong-address',
+      title: 'the app\'s DNS name resolving to an address no worker has',
+      expected: ['ingress.dns', 'ingress.browser'],
+      mentions: { 'ingress.dns': ['which is no worker'], 'ingress.browser': ['see ingress.dns'] },
+      settleSeconds: 4,
+      async inject(env) {
+        const host = env.cluster.ingress!.hosts[0]!;
+        const wrong = env.cluster.masters[0]!.address.replace(/\.\d+$/, '.99');
+        await env.host('edge').run(`cp /etc/hardway-labdns/hosts /etc/hardway-labdns/hosts.hardway-fault && sed -i 's/^[0-9.]* ${host.replace(/\./g, '\\.')}$/${wrong} ${host}/' /etc/hardway-labdns/hosts && sort -u -o /etc/hardway-labdns/hosts /etc/hardway-labdns/hosts`);
+      },
+      async repair(env) {
+        await env.host('edge').run('mv -f /etc/hardway-labdns/hosts.hardway-fault /etc/hardway-labdns/hosts');
+        await new Promise((r) => setTimeout(r, 3000)); // the hosts plugin reloads every 2 s
+      },
     },
   ];
 }

@@ -58,7 +58,8 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
     throw new UserFacingError(`unknown fault ${opts.only.filter((o) => !known.includes(o)).join(', ')}; known: ${known.join(', ')}`);
   }
   const sessions = new Map<string, SshSession>();
-  for (const h of state.hosts.filter((x) => x.role !== 'edge')) sessions.set(h.name, await SshSession.connect(h.ssh));
+  // The edge host too: some faults break the lab's outside world (its DNS).
+  for (const h of state.hosts) sessions.set(h.name, await SshSession.connect(h.ssh));
   const results: FaultResult[] = [];
   try {
     for (const fault of faults) {

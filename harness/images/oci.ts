@@ -34,6 +34,8 @@ export interface ImageConfig {
   /** "8000/tcp" */
   exposedPorts?: string[];
   workingDir?: string;
+  /** "uid[:gid]" the container runs as (absent: root). */
+  user?: string;
 }
 
 export interface OciImageSpec {
@@ -131,6 +133,7 @@ export async function writeOciImage(spec: OciImageSpec, out: string): Promise<Wr
         ...(c.entrypoint ? { Entrypoint: c.entrypoint } : {}),
         ...(c.cmd ? { Cmd: c.cmd } : {}),
         ...(c.workingDir ? { WorkingDir: c.workingDir } : {}),
+        ...(c.user ? { User: c.user } : {}),
         ...(c.exposedPorts ? { ExposedPorts: Object.fromEntries(c.exposedPorts.map((p) => [p, {}])) } : {}),
       },
       // Uncompressed layer: its digest is also its diff_id.

@@ -37,8 +37,9 @@ export interface PodImageRecipe {
   sources: string[];
   /** Anything else the result depends on (flags, lists), as plain JSON. */
   inputs: unknown;
-  /** Produces the image's filesystem; `work` is a scratch dir removed afterwards. */
-  build(work: string, progress: (step: string) => void): Promise<LayerEntry[]>;
+  /** Produces the image's filesystem (entries, or a folder inside `work` archived as it is);
+   * `work` is a scratch dir removed afterwards. */
+  build(work: string, progress: (step: string) => void): Promise<LayerEntry[] | string>;
 }
 
 const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));

@@ -1,10 +1,11 @@
-// One SSH connection to one host (ssh2): key or agent authentication, strict host key checking
-// against known_hosts, optional jump host, one retry on connect, a bound on parallel channels.
-// Every failure becomes one line naming the host and the fix.
+// One SSH connection to one host (ssh2): key and/or agent authentication, strict host key checking
+// against known_hosts, optional jump hosts (ProxyJump chains), one retry on connect, a bound on
+// parallel channels. Every failure becomes one line naming the host and the fix (redacted).
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2'; // CommonJS: no named runtime imports
 import { checkHostKey, hostPattern, recordKey } from './known-hosts.ts';
+import { redact } from '../report/redact.ts';
 import type { ExecResult } from '../targets/target.ts';
 
 export interface SshEndpoint {
@@ -14,20 +15,24 @@ export interface SshEndpoint {
   port: number;
   user: string;
   privateKeyPath?: string;
-  /** ssh-agent socket (defaults to $SSH_AUTH_SOCK when no key file is given). */
+  /** ssh-agent socket (defaults to $SSH_AUTH_SOCK when no key file is given); with a key file
+   * too, both are offered, as OpenSSH does. */
   agent?: string;
   knownHostsPath: string;
   /** Record unknown host keys instead of refusing: only where the key was learned out of band. */
   acceptUnknownHostKey?: boolean;
+  /** The host to tunnel through (ProxyJump); it may have a jump host of its own. */
   jump?: SshEndpoint;
   /** Run commands through `sudo -n` (for non-root users). */
   sudo?: boolean;
   connectTimeoutMs?: number;
+  /** Parallel channels on this connection (sshd's MaxSessions is 10); default 8. */
+  maxSessions?: number;
 }
 
 export class SshError extends Error {
   constructor(message: string) {
-    super(message);
+    super(redact(message));
     this.name = 'SshError';
   }
 }
@@ -96,7 +101,18 @@ function connectConfig(ep: SshEndpoint, state: { hostKeyError?: string }): Conne
     if (!existsSync(ep.privateKeyPath)) {
       throw new SshError(`${where(ep)}: private key file ${ep.privateKeyPath} not found; fix: correct the key path in the inventory or create the key (ssh-keygen -t ed25519 -f ${ep.privateKeyPath})`);
     }
-    cfg.privateKey = readFileSync(ep.privateKeyPath);
+    const key = readFileSync(ep.privateKeyPath);
+    const parsed = ssh2.utils.parseKey(key);
+    const first = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (first instanceof Error || !first?.isPrivateKey()) {
+      const why = first instanceof Error ? first.message : 'it holds a public key';
+      const encrypted = /encrypted|passphrase/i.test(why);
+      throw new SshError(encrypted
+        ? `${where(ep)}: private key file ${ep.privateKeyPath} is protected by a passphrase; fix: load it into ssh-agent (ssh-add ${ep.privateKeyPath}) and use the agent for this host (agent: true in the inventory)`
+        : `${where(ep)}: private key file ${ep.privateKeyPath} is not a usable private key (${why}); fix: point the inventory at the private key (not the .pub file)`);
+    }
+    cfg.privateKey = key;
+    if (ep.agent) cfg.agent = ep.agent;
   } else {
     const agent = ep.agent ?? process.env.SSH_AUTH_SOCK;
     if (!agent) throw new SshError(`${where(ep)}: no private key and no ssh-agent; fix: set a key file for the host in the inventory, or start ssh-agent and ssh-add your key`);
@@ -123,45 +139,49 @@ function connectOnce(ep: SshEndpoint, sock?: ClientChannel): Promise<Client> {
   });
 }
 
-function forward(via: Client, ep: SshEndpoint): Promise<ClientChannel> {
+function forward(via: Client, viaEp: SshEndpoint, ep: SshEndpoint): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
-    via.forwardOut('127.0.0.1', 0, ep.host, ep.port, (err, ch) => (err ? reject(new SshError(`${where(ep)}: the jump host cannot reach it (${err.message}); fix: check the address from the jump host`)) : resolve(ch)));
+    via.forwardOut('127.0.0.1', 0, ep.host, ep.port, (err, ch) => (err ? reject(new SshError(`${where(ep)}: cannot connect through the jump host ${viaEp.name} (${err.message}); fix: check the address and port in the inventory as seen from ${viaEp.host}, and that ${viaEp.name} allows TCP forwarding`)) : resolve(ch)));
   });
+}
+
+/** Connects to `ep` through its chain of jump hosts; returns the client and the jump clients. */
+async function connectChain(ep: SshEndpoint, depth = 0): Promise<{ client: Client; jumps: Client[] }> {
+  if (!ep.jump) return { client: await connectOnce(ep), jumps: [] };
+  if (depth > 5) throw new SshError(`${where(ep)}: more than 5 jump hosts (a ProxyJump loop?); fix: check the jump settings in the inventory and ~/.ssh/config`);
+  const via = await connectChain(ep.jump, depth + 1);
+  try {
+    return { client: await connectOnce(ep, await forward(via.client, ep.jump, ep)), jumps: [via.client, ...via.jumps] };
+  } catch (e) {
+    for (const j of [via.client, ...via.jumps]) j.end();
+    throw e;
+  }
 }
 
 export class SshSession {
   readonly endpoint: SshEndpoint;
   private readonly client: Client;
-  private readonly jumpClient?: Client;
-  private readonly limiter = new Limiter(8);
+  private readonly jumpClients: Client[];
+  private readonly limiter: Limiter;
 
-  private constructor(endpoint: SshEndpoint, client: Client, jumpClient?: Client) {
+  private constructor(endpoint: SshEndpoint, client: Client, jumpClients: Client[] = []) {
     this.endpoint = endpoint;
     this.client = client;
-    if (jumpClient) this.jumpClient = jumpClient;
+    this.jumpClients = jumpClients;
+    this.limiter = new Limiter(Math.max(1, endpoint.maxSessions ?? 8));
   }
 
   /** Connects, retrying once on network errors (never on host key or authentication errors). */
   static async connect(ep: SshEndpoint): Promise<SshSession> {
-    const attempt = async () => {
-      if (!ep.jump) return { client: await connectOnce(ep) };
-      const jump = await connectOnce(ep.jump);
-      try {
-        return { client: await connectOnce(ep, await forward(jump, ep)), jump };
-      } catch (e) {
-        jump.end();
-        throw e;
-      }
-    };
-    let r: { client: Client; jump?: Client };
+    let r: { client: Client; jumps: Client[] };
     try {
-      r = await attempt();
+      r = await connectChain(ep);
     } catch (e) {
       if (!/cannot connect/.test((e as Error).message)) throw e;
       await new Promise((res) => setTimeout(res, 1500));
-      r = await attempt();
+      r = await connectChain(ep);
     }
-    return new SshSession(ep, r.client, r.jump);
+    return new SshSession(ep, r.client, r.jumps);
   }
 
   /** Runs a command (through sudo when configured); never throws on a non-zero exit code. */
@@ -210,6 +230,6 @@ export class SshSession {
 
   close(): void {
     this.client.end();
-    this.jumpClient?.end();
+    for (const j of this.jumpClients) j.end();
   }
 }

@@ -1,5 +1,6 @@
 // A live target reached over SSH only: every host is a HostAccess backed by an SshSession.
 // The lab is such a target too (its hosts, keys and known_hosts come from the lab's state).
+import { accessSync, constants } from 'node:fs';
 import type { Cluster } from '../model/cluster.ts';
 import { SshSession, type SshEndpoint } from '../ssh/session.ts';
 import type { ExecResult, HostAccess, Target } from './target.ts';
@@ -46,7 +47,31 @@ export interface SshTargetSecrets {
   apiserverToken?: () => Promise<string | undefined>;
 }
 
-export function sshTarget(name: string, cluster: Cluster, endpoints: SshEndpoint[], ownedByHardway: boolean, secrets: SshTargetSecrets = {}): Target {
+export interface SshTargetExtras {
+  /** Offer preflight(): connect to every host (and check sudo) before the checks run. */
+  preflight?: boolean;
+  accepted?: string[];
+  domains?: string[];
+  /** Checked by preflight: files the target needs on this machine (kubeconfig, token), with the fix. */
+  localFiles?: { path: string; what: string; fix: string }[];
+}
+
+/** Connects to one host, and checks that sudo works without a password where it is used. */
+async function preflightHost(h: SshHost): Promise<string | undefined> {
+  let s: SshSession;
+  try {
+    s = await h.connect();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (!s.endpoint.sudo) return undefined;
+  const r = await s.exec('true', { timeoutMs: 20_000 }).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
+  if (r.code === 0) return undefined;
+  const ep = s.endpoint;
+  return `${ep.name} (${ep.user}@${ep.host}:${ep.port}): sudo -n refused (${r.stderr.trim().split('\n').pop()?.slice(0, 120) || `exit ${r.code}`}); fix: give ${ep.user} passwordless sudo on ${ep.name} (NOPASSWD in /etc/sudoers.d), or connect as root`;
+}
+
+export function sshTarget(name: string, cluster: Cluster, endpoints: SshEndpoint[], ownedByHardway: boolean, secrets: SshTargetSecrets = {}, extras: SshTargetExtras = {}): Target {
   const hosts = new Map(endpoints.map((e) => [e.name, new SshHost(e)]));
   return {
     name,
@@ -55,6 +80,27 @@ export function sshTarget(name: string, cluster: Cluster, endpoints: SshEndpoint
     ownedByHardway,
     ...(secrets.kubeconfig ? { kubeconfig: secrets.kubeconfig } : {}),
     ...(secrets.apiserverToken ? { apiserverToken: secrets.apiserverToken } : {}),
+    ...(extras.accepted ? { accepted: extras.accepted } : {}),
+    ...(extras.domains ? { domains: extras.domains } : {}),
+    ...(extras.preflight
+      ? {
+          async preflight() {
+            const lines: string[] = [];
+            for (const f of extras.localFiles ?? []) {
+              try {
+                accessSync(f.path, constants.R_OK);
+              } catch (e) {
+                lines.push(`${name}: ${f.what} ${f.path} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix: ${f.fix}`);
+              }
+            }
+            // In model order: masters first, as they are listed in the inventory's cluster model.
+            const order = [...cluster.masters, ...cluster.workers].map((x) => x.host).filter((x) => hosts.has(x));
+            const errors = await Promise.all(order.map((x) => preflightHost(hosts.get(x)!)));
+            lines.push(...errors.filter((e): e is string => !!e));
+            if (lines.length) throw new TargetError(lines.join('\n'));
+          },
+        }
+      : {}),
     host(h: string) {
       const x = hosts.get(h);
       if (!x) throw new TargetError(`${name}: no SSH endpoint for host "${h}" (the cluster model and the inventory disagree)`);

@@ -32,6 +32,14 @@ export interface Target {
   /** The apiserver's static debugging token as recorded at install (or from a secret store):
    * the apiserver suite proves this token still works, not merely whatever token.csv holds now. */
   apiserverToken?(): Promise<string | undefined>;
+  /** Security findings the target's owner keeps deliberately (the inventory's `accept:`): the
+   * security suite reports them as warnings instead of failures. */
+  readonly accepted?: readonly string[];
+  /** Public names the cluster serves (the inventory's `domains:`). */
+  readonly domains?: readonly string[];
+  /** Connects to every host once, before any check runs: a wrong address, user, key or host key
+   * is then one line per host (bad input, exit code 2) instead of a failed check per host. */
+  preflight?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -2,6 +2,7 @@
 // problems it found, each a one-line diagnosis that says what is wrong, where, and how to fix it.
 import type { Cluster } from '../model/cluster.ts';
 import type { Target } from '../targets/target.ts';
+import type { Browser, LaunchOptions } from '@playwright/test';
 
 export interface VerifyOptions {
   /** Warn when a certificate expires within this many days. */
@@ -20,6 +21,20 @@ export interface CheckContext {
   options: VerifyOptions;
   /** Per-run memo so that checks of one suite share what they fetched (one read per file). */
   memo<T>(key: string, make: () => Promise<T>): Promise<T>;
+  /** A real browser, present when the check runs as a Playwright test (hardway verify); absent in
+   * direct runs (runSuite), where browser checks skip. See harness/verify/playwright.ts. */
+  browser?: BrowserAccess;
+}
+
+/** What a browser check gets from Playwright: the configured Chromium, and its test's attachments. */
+export interface BrowserAccess {
+  /** Launches the configured browser (playwright.config.ts: Debian's Chromium); `options` are merged
+   * over the configured launch options, `args` appended. The caller closes it. */
+  launch(options?: LaunchOptions): Promise<Browser>;
+  /** A path in the test's own output folder (kept with the run's report). */
+  outputPath(name: string): string;
+  /** Attaches a file to the check's test: images are shown inline in hardway's HTML report. */
+  attach(name: string, path: string, contentType: string): Promise<void>;
 }
 
 export interface Outcome {

@@ -23,6 +23,19 @@ export interface Kube {
 
 export class KubeAccessError extends Error {}
 
+/** On read-only runs (no --active) the API client itself refuses every request that is not a
+ * read, whatever a check tries: a safety net under each suite's own ctx.options.active test. */
+class ReadOnlyKubeConfig extends k8s.KubeConfig {
+  override async applySecurityAuthentication(context: Parameters<k8s.KubeConfig['applySecurityAuthentication']>[0]): Promise<void> {
+    const method = String(context.getHttpMethod());
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(method)) {
+      const path = new URL(context.getUrl()).pathname;
+      throw new KubeAccessError(`read-only run: refused ${method} ${path} (this run may not change the cluster); fix: pass --active to allow labelled test workloads`);
+    }
+    return super.applySecurityAuthentication(context);
+  }
+}
+
 export function kube(ctx: CheckContext): Promise<Kube> {
   return ctx.memo('kube', async () => {
     const master = ctx.cluster.masters[0]!.host;
@@ -30,7 +43,7 @@ export function kube(ctx: CheckContext): Promise<Kube> {
     if (!text) throw new KubeAccessError(`${master}:${ADMIN_KUBECONFIG}: no admin kubeconfig to reach the API with; fix: install it there (the seed copies admin.kubeconfig to ~/.kube/config) or name one in the inventory`);
     const doc = parse(text) as { users?: { user?: Record<string, string> }[] };
     for (const u of doc.users ?? []) for (const v of Object.values(u.user ?? {})) registerSecret(v);
-    const kc = new k8s.KubeConfig();
+    const kc = ctx.options.active ? new k8s.KubeConfig() : new ReadOnlyKubeConfig();
     kc.loadFromString(text);
     return {
       kc,

@@ -1,6 +1,6 @@
 // Leader-election and node leases: a read-only signal that a controller, the scheduler or a
 // kubelet is alive right now (a stopped one leaves objects behind but stops renewing its lease).
-import type { CheckContext } from './check.ts';
+import type { Check, CheckContext } from './check.ts';
 import { apiError, apiStatus, kube } from './kube.ts';
 
 export interface LeaseAge {
@@ -37,4 +37,19 @@ export function staleLeaderLease(l: LeaseAge, what: string, ref: string): string
   if (!l.holder) return `nobody holds ${ref}: ${what} released it when it stopped`;
   if (l.ageS > (l.durationS ?? 15) + 5) return `${what} last renewed ${ref} ${l.ageS} s ago (holder ${l.holder}): it is not running`;
   return undefined;
+}
+
+/** The "<component>.leader" check of a leader-elected master component (read-only). */
+export function leaderLeaseCheck(id: string, component: string, fix: (host: string) => string, aside = ''): Check {
+  return {
+    id,
+    title: `${component} holds and renews its leader lease`,
+    hosts: (c) => [c.masters[0]!.host],
+    live: true,
+    async run(ctx, host) {
+      const l = await leaseAge(ctx, 'kube-system', component);
+      const stale = staleLeaderLease(l, component, `kube-system/${component}`);
+      return stale ? { problems: [`${host}: ${stale}${aside}; ${fix(host!)}`] } : { problems: [], notes: [`lease renewed ${l.ageS} s ago by ${l.holder}`] };
+    },
+  };
 }

@@ -13,7 +13,9 @@ import { kubeletSuite } from '../../suites/kubelet/kubelet.ts';
 import { flannelSuite } from '../../suites/flannel/flannel.ts';
 import { corednsSuite } from '../../suites/coredns/coredns.ts';
 import { kubeProxySuite } from '../../suites/kube-proxy/kube-proxy.ts';
+import { ingressSuite } from '../../suites/ingress/ingress.ts';
 import { resourcesSuite } from '../../suites/resources/resources.ts';
+import { securitySuite } from '../../suites/security/security.ts';
 
 export const SUITES: Suite[] = [
   hostsSuite,
@@ -26,7 +28,9 @@ export const SUITES: Suite[] = [
   flannelSuite,
   corednsSuite,
   kubeProxySuite,
+  ingressSuite,
   resourcesSuite,
+  securitySuite,
 ];
 
 export function suiteByName(name: string): Suite | undefined {

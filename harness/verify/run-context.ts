@@ -7,6 +7,8 @@ export interface RunContext {
   target: string;
   /** Absolute path of the cluster model (for dir: targets; others carry their own). */
   config?: string;
+  /** The folder `hardway verify` ran in: relative target specs (targets/prod.yaml) resolve there. */
+  cwd?: string;
   options: VerifyOptions;
   /** Folder this run's reports are written to. */
   runDir: string;

@@ -3,7 +3,7 @@
 // now, its leader lease, and the `kubernetes` service at the first address of the service CIDR.
 import type { Check, CheckContext, Suite } from '../../harness/verify/check.ts';
 import { apiError, apiStatus, kube, poll } from '../../harness/verify/kube.ts';
-import { leaseAge, staleLeaderLease } from '../../harness/verify/leases.ts';
+import { leaderLeaseCheck } from '../../harness/verify/leases.ts';
 import { OWNER_LABEL, RUN_LABEL, runId } from '../../harness/verify/workspace.ts';
 
 const onMaster = (c: { masters: { host: string }[] }) => [c.masters[0]!.host];
@@ -40,17 +40,7 @@ const serviceAccounts: Check = {
   },
 };
 
-const leader: Check = {
-  id: 'controller-manager.leader',
-  title: 'kube-controller-manager holds and renews its leader lease',
-  hosts: onMaster,
-  live: true,
-  async run(ctx, host) {
-    const l = await leaseAge(ctx, 'kube-system', 'kube-controller-manager');
-    const stale = staleLeaderLease(l, 'kube-controller-manager', 'kube-system/kube-controller-manager');
-    return stale ? { problems: [`${host}: ${stale}; ${FIX(host!)}`] } : { problems: [], notes: [`lease renewed ${l.ageS} s ago by ${l.holder}`] };
-  },
-};
+const leader = leaderLeaseCheck('controller-manager.leader', 'kube-controller-manager', FIX);
 
 const kubernetesService: Check = {
   id: 'controller-manager.kubernetes-service',

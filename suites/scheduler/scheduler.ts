@@ -5,7 +5,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import { TOOLBOX_IMAGE } from '../../harness/images/pod-images.ts';
 import type { Check, CheckContext, Suite } from '../../harness/verify/check.ts';
 import { apiError, apiStatus, kube, poll } from '../../harness/verify/kube.ts';
-import { leaseAge, staleLeaderLease } from '../../harness/verify/leases.ts';
+import { leaderLeaseCheck } from '../../harness/verify/leases.ts';
 import { OWNER_LABEL, podProblem, workspace } from '../../harness/verify/workspace.ts';
 
 const onMaster = (c: { masters: { host: string }[] }) => [c.masters[0]!.host];
@@ -123,19 +123,7 @@ const spread: Check = {
   },
 };
 
-const leader: Check = {
-  id: 'scheduler.leader',
-  title: 'kube-scheduler holds and renews its leader lease',
-  hosts: onMaster,
-  live: true,
-  async run(ctx, host) {
-    const l = await leaseAge(ctx, 'kube-system', 'kube-scheduler');
-    const stale = staleLeaderLease(l, 'kube-scheduler', 'kube-system/kube-scheduler');
-    return stale
-      ? { problems: [`${host}: ${stale} (the seed: it "stopped by itself" until systemd restarted it); ${FIX(host!)}`] }
-      : { problems: [], notes: [`lease renewed ${l.ageS} s ago by ${l.holder}`] };
-  },
-};
+const leader = leaderLeaseCheck('scheduler.leader', 'kube-scheduler', FIX, ' (the seed: it "stopped by itself" until systemd restarted it)');
 
 export const schedulerSuite: Suite = {
   name: 'scheduler',

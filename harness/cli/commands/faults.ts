@@ -2,16 +2,20 @@ import { runFaults, faultTable } from '../../faults/run.ts';
 import { catalogue } from '../../faults/catalogue.ts';
 import { type Command, parse } from '../command.ts';
 import { UsageError } from '../errors.ts';
+import { openTarget } from '../../targets/open.ts';
+import { assertFaultInjectionAllowed } from '../../targets/guard.ts';
 
 export const faultsCommand: Command = {
   name: 'faults',
   summary: 'break the lab on purpose, one fault at a time, and check that the suites catch each',
-  help: `Usage: hardway faults [--only <id>]... [--reporter console|json] [--list]
+  help: `Usage: hardway faults [--target lab] [--only <id>]... [--reporter console|json] [--list]
 
 Runs the fault catalogue against the running lab (hardway lab up): for each fault it breaks the
 lab over SSH, runs every suite, compares the failing checks with the expected ones (and that the
 diagnosis names the cause), and repairs the lab. Refused on anything but hardway's own lab.
 
+  --target <target>  where to inject: a lab hardway created (lab, lab:<name>); anything else is
+                     refused
   --only <id>        run only this fault (repeatable)
   --list             list the faults and what each must make fail
   --reporter json    print { "faults": [ { "id", "expected", "failed", "caught" } ] }
@@ -19,7 +23,7 @@ diagnosis names the cause), and repairs the lab. Refused on anything but hardway
 Exit code: 0 every fault caught, 1 a fault not caught, 2 bad input.
 `,
   async run(argv) {
-    const { values } = parse('faults', argv, { only: { type: 'string', multiple: true }, reporter: { type: 'string', default: 'console' }, list: { type: 'boolean' }, lab: { type: 'string', default: 'lab' } });
+    const { values } = parse('faults', argv, { only: { type: 'string', multiple: true }, reporter: { type: 'string', default: 'console' }, list: { type: 'boolean' }, target: { type: 'string', default: 'lab' } });
     if (values.help) return (process.stdout.write(this.help), 0);
     if (values.reporter !== 'console' && values.reporter !== 'json') throw new UsageError(`hardway faults: --reporter must be console or json`);
     if (values.list) {
@@ -27,8 +31,15 @@ Exit code: 0 every fault caught, 1 a fault not caught, 2 bad input.
       return 0;
     }
     const json = values.reporter === 'json';
+    // Breaking a cluster is only ever allowed on one hardway made.
+    const target = await openTarget(values.target, {});
+    try {
+      assertFaultInjectionAllowed(target);
+    } finally {
+      await target.close();
+    }
     const results = await runFaults({
-      lab: values.lab,
+      lab: values.target === 'lab' ? 'lab' : values.target.replace(/^lab:/, ''),
       ...(values.only ? { only: values.only } : {}),
       progress: (l) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`),
     });

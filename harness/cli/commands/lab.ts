@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import type { BinarySource } from '../../binaries/binaries.ts';
 import { loadCluster } from '../../model/load.ts';
 import { labUp, type PhaseTimes } from '../../providers/lab/bring-up.ts';
-import { LabProvider, readLabState } from '../../providers/lab/lab.ts';
+import { type LabState, LabProvider, readLabState } from '../../providers/lab/lab.ts';
+import { stringify } from 'yaml';
+import type { Cluster } from '../../model/cluster.ts';
 import { SshSession } from '../../ssh/session.ts';
 import { DEFAULT_OPTIONS } from '../../verify/check.ts';
 import { REPO_ROOT, verify } from '../../verify/verify.ts';
@@ -12,7 +14,7 @@ import { UsageError, UserFacingError } from '../errors.ts';
 
 const DEFAULT_CONFIG = resolve(REPO_ROOT, 'fixtures/lab/cluster.yaml');
 
-const HELP = `Usage: hardway lab <up|down|status|ssh|logs|run> [options]
+const HELP = `Usage: hardway lab <up|down|status|ssh|logs|run|inventory> [options]
 
 The lab: the seed's topology (master, node-1, node-2, plus an "edge" host playing the outside
 world) as systemd containers on a Docker network of its own, with a real cluster installed onto
@@ -29,6 +31,10 @@ it over SSH by hardway's installer.
       without: an interactive shell (needs the ssh client)
   hardway lab logs <host> <unit> [--lines <n>]
       the unit's journal on that host (journalctl -u <unit>)
+  hardway lab inventory [--config <cluster.yaml>]
+      print an inventory (docs/inventory.md) for the running lab, with its SSH key and known_hosts:
+      hardway lab inventory > lab.yaml && hardway verify --target ./lab.yaml addresses the lab
+      exactly as it would a cluster hardway did not create (read-only unless --active)
   hardway lab run [--keep] [--config <cluster.yaml>] [--binaries build|download]
       the main job (npm run lab): lab up, every suite, the report, then lab down unless --keep
 
@@ -92,6 +98,26 @@ async function session(lab: string, host: string) {
   const h = state.hosts.find((x) => x.name === host);
   if (!h) throw new UserFacingError(`the lab has no host "${host}"; hosts: ${state.hosts.map((x) => x.name).join(', ')}`);
   return { h, s: await SshSession.connect(h.ssh) };
+}
+
+/** An inventory for the running lab: its hosts, key and known_hosts; nothing lab-specific. */
+export function labInventory(state: LabState, c: Cluster): string {
+  const nodes = state.hosts.filter((h) => h.role !== 'edge');
+  const ssh = nodes[0]!.ssh;
+  const doc = {
+    name: state.name,
+    cluster: resolve(state.config),
+    knownHosts: ssh.knownHostsPath,
+    sshConfig: 'none',
+    ...(c.ingress ? { domains: [...c.ingress.hosts, ...c.ingress.plainHosts] } : {}),
+    ...(c.apiserver.staticToken ? { accept: ['security.static-token'] } : {}),
+    ssh: { user: ssh.user, port: ssh.port, key: ssh.privateKeyPath },
+    hosts: nodes.map((h) => ({ name: h.name, role: h.role, address: h.address })),
+  };
+  return `# Inventory of the running lab "${state.name}" (hardway lab inventory, ${new Date().toISOString()}).
+# It addresses the lab like any cluster hardway did not create: over SSH with the lab's key and
+# known_hosts only. See docs/inventory.md.
+${c.apiserver.staticToken ? '# accept: the lab keeps the seed\'s static debugging token on purpose (apiserver.staticToken: true).\n' : ''}${stringify(doc, { lineWidth: 0 })}`;
 }
 
 export const labCommand: Command = {
@@ -197,8 +223,14 @@ export const labCommand: Command = {
           interrupt.release();
         }
       }
+      case 'inventory': {
+        const state = readLabState(cluster().name);
+        if (!state) throw new UserFacingError(`no running lab "${cluster().name}"; fix: hardway lab up${values.config ? ` --config ${values.config}` : ''}`);
+        process.stdout.write(labInventory(state, cluster()));
+        return 0;
+      }
       default:
-        throw new UsageError(`hardway lab: unknown subcommand "${sub}" (up, down, status, ssh, logs, run)`);
+        throw new UsageError(`hardway lab: unknown subcommand "${sub}" (up, down, status, ssh, logs, run, inventory)`);
     }
   },
 };

@@ -13,13 +13,16 @@ export const verifyCommand: Command = {
 Targets:
   dir:<dir>     a rendered tree (offline: checks that need live hosts are skipped); needs --config
   lab           the running lab (hardway lab up), reached over SSH only
+  <name>        the inventory targets/<name>.yaml in the current folder (docs/inventory.md)
+  <path>        an inventory file (hardway YAML, or an Ansible inventory recognised by its contents)
+  ansible:<path>  an Ansible inventory (INI or YAML); --config overrides its cluster model
 
 Options:
   --suite <name>            run only this suite (repeatable): ${SUITES.map((s) => s.name).join(', ')}
   --reporter console|json   console (default) prints one line per check; json prints the report
                             document to stdout
   --expiry-warning-days <n> warn about certificates expiring within n days (default ${DEFAULT_OPTIONS.expiryWarningDays})
-  --workers <n>             parallel Playwright workers (default 4)
+  --workers <n>             parallel Playwright workers (default: the CPU count, 2 to 8)
   --active                  allow checks that create labelled test workloads in their own namespace
                             (removed at the end); the default for the lab
   --read-only               no writes to the cluster: checks that need a workload are skipped with
