@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import type { BinarySource } from '../../binaries/binaries.ts';
 import { loadCluster } from '../../model/load.ts';
 import { labUp, type PhaseTimes } from '../../providers/lab/bring-up.ts';
-import { type LabState, LabProvider, readLabState } from '../../providers/lab/lab.ts';
+import { type LabState, readLabState } from '../../providers/lab/lab.ts';
+import { makeProvider, providerKind } from '../../providers/index.ts';
+import type { Provider } from '../../providers/provider.ts';
 import { stringify } from 'yaml';
 import type { Cluster } from '../../model/cluster.ts';
 import { SshSession } from '../../ssh/session.ts';
@@ -38,6 +40,9 @@ it over SSH by hardway's installer.
   hardway lab run [--keep] [--config <cluster.yaml>] [--binaries build|download]
       the main job (npm run lab): lab up, every suite, the report, then lab down unless --keep
 
+--provider containers (default: systemd containers through testcontainers) or vagrant (VMs through
+Vagrant with libvirt or VirtualBox; box HARDWAY_VAGRANT_BOX, default debian/trixie64; not exercised
+in hardway's own CI, whose machines reach no box catalogue).
 --config defaults to fixtures/lab/cluster.yaml. --binaries defaults to build: Kubernetes, CoreDNS
 and flannel are built from source through the Go module proxy and cached in ~/.cache/hardway/bin;
 download fetches the official releases and checks their SHA-256 (needs internet access).
@@ -58,7 +63,7 @@ function printTimes(times: PhaseTimes): void {
  * flight then fails on vanished containers; `settle` turns that into exit code 130 once the
  * removal is complete.
  */
-function removeOnInterrupt(provider: LabProvider) {
+function removeOnInterrupt(provider: Provider) {
   let cleanup: Promise<void> | undefined;
   const handler = (sig: NodeJS.Signals) => {
     if (cleanup) return;
@@ -132,6 +137,7 @@ export const labCommand: Command = {
       config: { type: 'string' },
       binaries: { type: 'string' },
       keep: { type: 'boolean' },
+      provider: { type: 'string' },
       lines: { type: 'string' },
     }, true);
     const [sub, ...rest] = positionals;
@@ -144,9 +150,10 @@ export const labCommand: Command = {
     switch (sub) {
       case 'up': {
         const c = cluster();
-        const interrupt = removeOnInterrupt(new LabProvider(c, configPath));
+        const kind = providerKind(values.provider, c);
+        const interrupt = removeOnInterrupt(makeProvider(kind, c, configPath));
         try {
-          printTimes(await labUp({ cluster: c, configPath, binaries: binarySource(values.binaries), progress }));
+          printTimes(await labUp({ cluster: c, configPath, binaries: binarySource(values.binaries), provider: kind, progress }));
         } catch (e) {
           const code = await interrupt.settle();
           if (code !== undefined) return code;
@@ -158,11 +165,11 @@ export const labCommand: Command = {
         return 0;
       }
       case 'down':
-        await new LabProvider(cluster(), configPath).down(progress);
+        await makeProvider(providerKind(values.provider, cluster()), cluster(), configPath).down(progress);
         progress('lab removed');
         return 0;
       case 'status': {
-        const st = await new LabProvider(cluster(), configPath).status();
+        const st = await makeProvider(providerKind(values.provider, cluster()), cluster(), configPath).status();
         if (!st.length) process.stdout.write('no lab containers\n');
         for (const h of st.sort((a, b) => a.name.localeCompare(b.name))) process.stdout.write(`${h.name.padEnd(8)} ${(h.address ?? '').padEnd(14)} ${h.state}\n`);
         return 0;
@@ -203,10 +210,11 @@ export const labCommand: Command = {
       }
       case 'run': {
         const c = cluster();
-        const provider = new LabProvider(c, configPath);
+        const kind = providerKind(values.provider, c);
+        const provider = makeProvider(kind, c, configPath);
         const interrupt = removeOnInterrupt(provider);
         try {
-          printTimes(await labUp({ cluster: c, configPath, binaries: binarySource(values.binaries), progress }));
+          printTimes(await labUp({ cluster: c, configPath, binaries: binarySource(values.binaries), provider: kind, progress }));
           progress('running every suite against the lab (hardway verify --target lab)');
           const { doc } = await verify({ target: c.name === 'lab' ? 'lab' : `lab:${c.name}`, options: DEFAULT_OPTIONS, reporter: 'console' });
           return (await interrupt.settle()) ?? (doc.ok ? 0 : 1);

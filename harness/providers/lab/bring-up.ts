@@ -14,7 +14,8 @@ import { renderToDir } from '../../render/render.ts';
 import { SshSession } from '../../ssh/session.ts';
 import { setupEdge } from './edge.ts';
 import { setupPebble } from './acme.ts';
-import { LabProvider, labDir } from './lab.ts';
+import { labDir } from './lab.ts';
+import { type ProviderKind, makeProvider } from '../index.ts';
 
 export interface PhaseTimes {
   [phase: string]: number;
@@ -24,6 +25,8 @@ export interface LabUpOptions {
   cluster: Cluster;
   configPath: string;
   binaries: BinarySource;
+  /** Who makes the hosts: containers (default) or Vagrant VMs. */
+  provider?: ProviderKind;
   progress: (line: string) => void;
 }
 
@@ -38,7 +41,7 @@ async function timed<T>(times: PhaseTimes, phase: string, fn: () => Promise<T>):
 
 export async function labUp(opts: LabUpOptions): Promise<PhaseTimes> {
   const times: PhaseTimes = {};
-  const provider = new LabProvider(opts.cluster, opts.configPath);
+  const provider = makeProvider(opts.provider ?? 'containers', opts.cluster, opts.configPath);
   const p = opts.progress;
   const t0 = Date.now();
   try {
