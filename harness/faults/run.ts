@@ -48,6 +48,17 @@ export function judge(fault: Fault, doc: ReportDocument): { failed: string[]; re
   return { failed, reasons };
 }
 
+/**
+ * Waits until the cluster has recovered from a repair, not only its broken part: after an etcd or
+ * apiserver outage the controller manager and scheduler re-elect their leaders and kubelets
+ * renew their node leases only seconds later. The next fault must start from a healthy cluster.
+ */
+async function settled(env: FaultEnv): Promise<void> {
+  const leases = `now=$(date +%s); for t in $(kubectl -n kube-system get lease kube-controller-manager kube-scheduler -o jsonpath='{range .items[*]}{.spec.renewTime}{" "}{end}') $(kubectl -n kube-node-lease get lease -o jsonpath='{range .items[*]}{.spec.renewTime}{" "}{end}'); do [ $((now - $(date -d "$t" +%s))) -lt 12 ] || exit 1; done`;
+  const nodes = `kubectl get nodes --no-headers | awk '$2 != "Ready" {bad=1} END {exit bad}'`;
+  await env.host(env.cluster.masters[0]!.host).waitFor('kube-controller-manager', 'fresh leader and node leases, every node Ready', `${leases} && ${nodes}`, 180_000);
+}
+
 export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
   const state = readLabState(opts.lab);
   if (!state) throw new UserFacingError(`no running lab named "${opts.lab}"; faults are injected only into hardway's own lab: hardway lab up`);
@@ -93,6 +104,7 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
         opts.progress(`fault ${fault.id}: repairing`);
         try {
           await fault.repair(env);
+          await settled(env);
         } catch (e) {
           error = `${error ? `${error}; ` : ''}repair failed: ${(e as Error).message}`;
         }
