@@ -128,7 +128,7 @@ async function removeRunWorkloads(spec: string, config: string | undefined, runD
       if (!gone) process.stderr.write(`hardway verify: namespaces ${removed.join(', ')} are still terminating after 120 s; check them with kubectl get ns -l ${OWNER_LABEL}\n`);
     }
   } catch (e) {
-    process.stderr.write(`hardway verify: could not remove the run's test namespace: ${(e as Error).message.split('\n')[0]}; remove namespaces labelled hardway.io/owner=hardway by hand\n`);
+    process.stderr.write(`hardway verify: could not remove the run's test namespace: ${(e as Error).message.split('\n')[0]}; remove namespaces labelled hardway.io/owner=hardway by hand (a hardway verify run 30 min later sweeps them too)\n`);
   } finally {
     await target?.close();
   }

@@ -8,7 +8,7 @@ import { assertFaultInjectionAllowed } from '../../targets/guard.ts';
 export const faultsCommand: Command = {
   name: 'faults',
   summary: 'break the lab on purpose, one fault at a time, and check that the suites catch each',
-  help: `Usage: hardway faults [--target lab] [--only <id>]... [--reporter console|json] [--list]
+  help: `Usage: hardway faults [--target lab] [--only <id>[,<id>]]... [--reporter console|json] [--list]
 
 Runs the fault catalogue against the running lab (hardway lab up): for each fault it breaks the
 lab over SSH, runs every suite, compares the failing checks with the expected ones (and that the
@@ -16,7 +16,7 @@ diagnosis names the cause), and repairs the lab. Refused on anything but hardway
 
   --target <target>  where to inject: a lab hardway created (lab, lab:<name>); anything else is
                      refused
-  --only <id>        run only this fault (repeatable)
+  --only <id>        run only this fault (repeatable, or comma-separated)
   --list             list the faults and what each must make fail
   --reporter json    print { "faults": [ { "id", "expected", "failed", "caught" } ] }
 
@@ -40,7 +40,7 @@ Exit code: 0 every fault caught, 1 a fault not caught, 2 bad input.
     }
     const results = await runFaults({
       lab: values.target === 'lab' ? 'lab' : values.target.replace(/^lab:/, ''),
-      ...(values.only ? { only: values.only } : {}),
+      ...(values.only ? { only: values.only.flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean) } : {}),
       progress: (l) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`),
     });
     if (json) {
