@@ -6,7 +6,7 @@ import { loadCluster } from '../../harness/model/load.ts';
 import { renderToDir } from '../../harness/render/render.ts';
 import { dirTarget } from '../../harness/targets/dir.ts';
 import { DEFAULT_OPTIONS, makeContext, runSuite } from '../../harness/verify/check.ts';
-import { certsSuite } from './certs.ts';
+import { canonicalIp, certsSuite } from './certs.ts';
 import { pkiFaults } from './pki-faults.ts';
 
 const cluster = loadCluster('fixtures/lab/cluster.yaml');
@@ -58,4 +58,23 @@ describe('certs suite catches each PKI fault with exactly one failing check', ()
       expect(diagnosis).toMatch(/fix: /);
     });
   }
+});
+
+describe('SAN addresses compare as addresses, not as text', () => {
+  it.each([
+    ['10.240.0.10', '10.240.0.10'],
+    ['2001:DB8::0:1', '2001:db8:0:0:0:0:0:1'],
+    ['2001:db8:0000:0000:0000:0000:0000:0001', '2001:db8:0:0:0:0:0:1'],
+    ['::1', '0:0:0:0:0:0:0:1'],
+    ['fe80::', 'fe80:0:0:0:0:0:0:0'],
+    ['::ffff:10.32.0.1', '10.32.0.1'],
+    ['64:ff9b::10.0.0.1', '64:ff9b:0:0:0:0:a00:1'],
+  ])('%s is %s', (a, b) => {
+    expect(canonicalIp(a)).toBe(b);
+  });
+
+  it('keeps different addresses apart', () => {
+    expect(canonicalIp('2001:db8::1')).not.toBe(canonicalIp('2001:db8::1:0'));
+    expect(canonicalIp('10.240.0.1')).not.toBe(canonicalIp('10.240.0.10'));
+  });
 });

@@ -251,10 +251,37 @@ const identity: Check = {
   }),
 };
 
+/**
+ * One spelling per address, so that a SAN and the model compare as addresses, not as text:
+ * IPv6 expanded to eight lower-case groups without leading zeros ("2001:DB8::0:1" and
+ * "2001:db8::1" are one address), IPv4-mapped IPv6 as its IPv4 address.
+ */
+export function canonicalIp(ip: string): string {
+  const v = ip.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  if (!v.includes(':')) return v.split('.').map((o) => String(Number(o))).join('.');
+  // A dotted IPv4 tail ("::ffff:10.32.0.1") becomes its two hex groups.
+  const m = /^(.*?)(\d+\.\d+\.\d+\.\d+)$/.exec(v);
+  const o = m ? m[2]!.split('.').map(Number) : [];
+  const hex = m ? `${m[1]}${((o[0]! << 8) | o[1]!).toString(16)}:${((o[2]! << 8) | o[3]!).toString(16)}` : v;
+  let groups: string[];
+  if (hex.includes('::')) {
+    const [head, tail] = hex.split('::') as [string, string];
+    const h = head ? head.split(':') : [];
+    const t = tail ? tail.split(':') : [];
+    groups = [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
+  } else groups = hex.split(':');
+  const n = groups.map((g) => parseInt(g, 16) || 0);
+  if (n.slice(0, 5).every((g) => g === 0) && n[5] === 0xffff) return [n[6]! >> 8, n[6]! & 255, n[7]! >> 8, n[7]! & 255].join('.');
+  return n.map((g) => g.toString(16)).join(':');
+}
+
+/** DNS names compare case-insensitively, without a trailing dot. */
+const canonicalDns = (n: string) => n.trim().toLowerCase().replace(/\.$/, '');
+
 function sansOf(cert: x509.X509Certificate): { dns: string[]; ip: string[] } {
   const ext = cert.getExtension(x509.SubjectAlternativeNameExtension);
   const items = ext?.names.items ?? [];
-  return { dns: items.filter((n) => n.type === 'dns').map((n) => n.value), ip: items.filter((n) => n.type === 'ip').map((n) => n.value) };
+  return { dns: items.filter((n) => n.type === 'dns').map((n) => canonicalDns(n.value)), ip: items.filter((n) => n.type === 'ip').map((n) => canonicalIp(n.value)) };
 }
 
 const sans: Check = {
@@ -264,7 +291,7 @@ const sans: Check = {
   run: perCert((f, p) => {
     if (!f.spec.usages.includes('server') || f.where.includes('(client-certificate-data)')) return [];
     const have = sansOf(f.cert!);
-    const missing = [...f.spec.dnsNames.filter((d) => !have.dns.includes(d)), ...f.spec.ipAddresses.filter((i) => !have.ip.includes(i))];
+    const missing = [...f.spec.dnsNames.filter((d) => !have.dns.includes(canonicalDns(d))), ...f.spec.ipAddresses.filter((i) => !have.ip.includes(canonicalIp(i)))];
     return missing.length
       ? [`${p.host}:${f.where}: subject alternative names lack ${missing.join(', ')} (the ${f.spec.title} is reached there); fix: add them to the certificate request and re-issue (hardway render)`]
       : [];
