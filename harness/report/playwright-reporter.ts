@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FullResult, Reporter, Suite as PwSuite, TestCase, TestResult } from '@playwright/test/reporter';
 import type { CheckResult, Status } from '../verify/check.ts';
-import { SUITES } from '../verify/registry.ts';
+import { suiteByName } from '../verify/registry.ts';
 import { readRunContext } from '../verify/run-context.ts';
 import { checkLine, summaryLine } from './console.ts';
 import type { ReportDocument } from './document.ts';
@@ -71,7 +71,7 @@ export default class HardwayReporter implements Reporter {
     }
     // A suite is blocked by a failed prerequisite, or by a prerequisite that was itself blocked.
     const blockersOf = (name: string, seen = new Set<string>()): string[] => {
-      const deps = SUITES.find((s) => s.name === name)?.dependsOn ?? [];
+      const deps = suiteByName(name)?.dependsOn ?? [];
       return deps.flatMap((d) => {
         if (seen.has(d)) return [];
         seen.add(d);
@@ -79,7 +79,7 @@ export default class HardwayReporter implements Reporter {
       });
     };
     const suites = projects.map((p) => {
-      const def = SUITES.find((s) => s.name === p.title);
+      const def = suiteByName(p.title);
       const blockers = blockersOf(p.title);
       const checks = p.allTests().map((t): CheckResult => {
         const r = this.results.get(t);

@@ -68,7 +68,6 @@ export interface Inventory {
   hosts: InventoryHost[];
 }
 
-export const DEFAULT_KNOWN_HOSTS = () => join(homedir(), '.ssh', 'known_hosts');
 export const DEFAULT_SSH_CONFIG = () => join(homedir(), '.ssh', 'config');
 
 const FIX_DOC = 'see docs/inventory.md';
