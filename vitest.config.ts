@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 // Tests of hardway itself (the verification suites run under Playwright, see playwright.config.ts).
 //   unit: pure logic and local tools (cfssl, ctr against Docker's containerd), seconds.
 //   lab:  *.lab.test.ts against one real lab booted by harness/testing/lab-global-setup.ts.
+//   lab-kthw: the KTHW-layout lab's tests, which boot and remove that lab themselves (no seed lab),
+//         after the other projects (groupOrder), so that two labs do not start at once on 2 cores.
 export default defineConfig({
   test: {
     reporters: ['default'],
@@ -20,11 +22,22 @@ export default defineConfig({
         test: {
           name: 'lab',
           include: ['harness/**/*.lab.test.ts', 'suites/**/*.lab.test.ts'],
+          exclude: ['harness/layouts/kthw/**', 'node_modules/**'],
           globalSetup: ['harness/testing/lab-global-setup.ts'],
           // One lab, shared: lab tests run one file at a time (faults must not overlap).
           fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 1_800_000,
+        },
+      },
+      {
+        test: {
+          name: 'lab-kthw',
+          include: ['harness/layouts/kthw/**/*.lab.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 1_800_000,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

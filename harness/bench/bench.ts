@@ -34,6 +34,19 @@ const row = (k: string, v: string) => {
   process.stderr.write(`bench: ${k}: ${v}\n`);
 };
 
+/** Start-up of the CLI: `hardway --help` and `hardway render --help`, best of 5 (goal < 0.5 s). */
+export async function helpStartupRows(): Promise<[string, string][]> {
+  const out: [string, string][] = [];
+  for (const args of [['--help'], ['render', '--help']]) {
+    const ms: number[] = [];
+    for (let i = 0; i < 5; i++) ms.push((await sh(HARDWAY, args)).ms);
+    out.push([`hardway ${args.join(' ')}`, `${(Math.min(...ms) / 1000).toFixed(2)}s (best of 5, median ${(ms.sort((a, b) => a - b)[2]! / 1000).toFixed(2)}s)`]);
+  }
+  return out;
+}
+
+for (const [k, v] of await helpStartupRows()) row(k, v);
+
 const env: NodeJS.ProcessEnv = {};
 const temps: string[] = [];
 if (cold) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { UserFacingError } from '../cli/errors.ts';
 import { CACHE_DIR } from '../cache.ts';
 import { COMPONENTS, type Component, type ReleaseFile } from './manifest.ts';
+import { buildPool } from './schedule.ts';
 
 export type BinarySource = 'build' | 'download';
 
@@ -57,22 +58,9 @@ async function goVersionOk(): Promise<string | undefined> {
   });
 }
 
-async function buildComponent(c: Component, progress: (l: string) => void): Promise<void> {
-  const goVersion = await goVersionOk();
-  const m = goVersion && /^go1\.(\d+)/.exec(goVersion);
-  if (!m || Number(m[1]) < 24) {
-    throw new UserFacingError(`building ${c.name} ${c.version} from source needs Go 1.24 or newer (found ${goVersion ?? 'no go'}); fix: install Go from go.dev or your distribution's backports, or use --binaries download on a machine with internet access`);
-  }
-  const dir = componentDir(c);
-  const tmp = `${dir}.partial`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  const logDir = join(CACHE_DIR, 'logs');
-  mkdirSync(logDir, { recursive: true });
-  const logPath = join(logDir, `${c.name}-${c.version}.log`);
-  const log = createWriteStream(logPath);
+function goBuildEnv(c: Component, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const b = c.build;
-  const env = {
+  return {
     ...process.env,
     CGO_ENABLED: b.cgo ? '1' : '0',
     GO_BUILD_REPLACE: [
@@ -80,20 +68,55 @@ async function buildComponent(c: Component, progress: (l: string) => void): Prom
       ...Object.entries(b.entryPoints ?? {}).map(([mod, folder]) => `${mod}=${join(HERE, folder)}`),
     ].join(' '),
     GOFLAGS: [process.env.GOFLAGS, b.cgo ? '-tags=netgo,osusergo' : ''].filter(Boolean).join(' '),
+    ...extra,
   };
-  const t0 = Date.now();
-  progress(`binaries: building ${c.name} ${c.version} from source through the Go module proxy (log: ${logPath})`);
-  const heartbeat = setInterval(() => progress(`binaries: still building ${c.name} (${elapsed(t0)})`), 30_000);
-  const code = await new Promise<number>((resolve) => {
-    const p = spawn(join(HERE, 'go-build.sh'), [b.module, b.version, tmp, b.staging, b.ldflags, ...b.packages], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** go-build.sh for a component, its output in `logPath`; resolves with the exit code. */
+function goBuild(c: Component, out: string, logPath: string, extra: NodeJS.ProcessEnv = {}): Promise<number> {
+  const log = createWriteStream(logPath);
+  const b = c.build;
+  return new Promise<number>((resolve) => {
+    const p = spawn(join(HERE, 'go-build.sh'), [b.module, b.version, out, b.staging, b.ldflags, ...b.packages], { env: goBuildEnv(c, extra), stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout.pipe(log, { end: false });
     p.stderr.pipe(log, { end: false });
     p.on('error', () => resolve(127));
     p.on('close', (code) => resolve(code ?? 1));
-  }).finally(() => {
-    clearInterval(heartbeat);
-    log.end();
-  });
+  }).finally(() => log.end());
+}
+
+function logFile(name: string): string {
+  const logDir = join(CACHE_DIR, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  return join(logDir, name);
+}
+
+async function requireGo(c: Component): Promise<void> {
+  const goVersion = await goVersionOk();
+  const m = goVersion && /^go1\.(\d+)/.exec(goVersion);
+  if (!m || Number(m[1]) < 24) {
+    throw new UserFacingError(`building ${c.name} ${c.version} from source needs Go 1.24 or newer (found ${goVersion ?? 'no go'}); fix: install Go from go.dev or your distribution's backports, or use --binaries download on a machine with internet access`);
+  }
+}
+
+/** Downloads the modules a component's build needs, ahead of its build slot (network, not CPU). */
+function prefetch(c: Component): Promise<void> {
+  // A failure here is the build's to report, with its own log.
+  return goBuild(c, '-', logFile(`${c.name}-${c.version}-fetch.log`), { GO_BUILD_FETCH_ONLY: '1' }).then(() => undefined, () => undefined);
+}
+
+async function buildComponent(c: Component, progress: (l: string) => void): Promise<void> {
+  await requireGo(c);
+  const dir = componentDir(c);
+  const tmp = `${dir}.partial`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const logPath = logFile(`${c.name}-${c.version}.log`);
+  const b = c.build;
+  const t0 = Date.now();
+  progress(`binaries: building ${c.name} ${c.version} from source through the Go module proxy (log: ${logPath})`);
+  const heartbeat = setInterval(() => progress(`binaries: still building ${c.name} (${elapsed(t0)})`), 30_000);
+  const code = await goBuild(c, tmp, logPath).finally(() => clearInterval(heartbeat));
   if (code !== 0) {
     const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').trim().split('\n').filter((l) => !l.startsWith('go: downloading')).slice(-2).join(' | ') : '';
     throw new UserFacingError(`building ${c.name} ${c.version} failed (exit ${code}): ${tail}; the full log is ${logPath}`);
@@ -167,16 +190,22 @@ export const CLUSTER_COMPONENTS = COMPONENTS.filter((c) => !c.edge);
 /** The HTTPS edge's components (cert-manager, the gateway controller): see harness/edge. */
 export const EDGE_COMPONENTS = COMPONENTS.filter((c) => c.edge);
 
+/**
+ * Every component's binaries, cached, downloaded or built. Builds go through the shared build pool
+ * (schedule.ts: two at a time, the cluster's first, the longest first), their modules fetched ahead.
+ */
 export async function ensureBinaries(source: BinarySource, progress: (l: string) => void, components: Component[] = CLUSTER_COMPONENTS): Promise<BinarySet> {
-  const set: BinarySet = new Map();
-  for (const c of components) {
+  await Promise.all(components.map(async (c) => {
     if (complete(c)) progress(`binaries: ${c.name} ${c.version} cached`);
     else if (source === 'download' && c.release.length > 0) await downloadComponent(c, progress);
     else {
       if (source === 'download') progress(`binaries: ${c.name} publishes no binaries (only images: ${(c.images ?? []).join(', ') || 'none'}); building it from source`);
-      await buildComponent(c, progress);
+      const fetched = prefetch(c);
+      await buildPool.run([c.edge ? 1 : 0, -(c.buildMinutes ?? 1)], () => buildComponent(c, progress));
+      await fetched;
     }
-    for (const b of c.binaries) set.set(b, join(componentDir(c), b));
-  }
+  }));
+  const set: BinarySet = new Map();
+  for (const c of components) for (const b of c.binaries) set.set(b, join(componentDir(c), b));
   return set;
 }

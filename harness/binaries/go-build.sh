@@ -8,6 +8,8 @@
 #   STAGING_VERSION: version to use for local-path replaces (k8s: v0.<minor>.<patch>), or "-"
 # env GO_BUILD_REPLACE: extra "module=/abs/dir" replaces, space separated (stand-ins for modules
 #   the reachable proxy does not serve; see harness/binaries/stubs/).
+# env GO_BUILD_FETCH_ONLY=1: only download the modules the packages need (into the module cache),
+#   so that a later build of the same packages compiles at once.
 set -euo pipefail
 module=$1 version=$2 out=$3 staging=$4 ldflags=$5; shift 5
 work=$(mktemp -d "${TMPDIR:-/tmp}/hardway-gobuild.XXXXXX")
@@ -44,7 +46,11 @@ awk '/^replace \(/{inb=1;next} inb&&/^\)/{inb=0;next} inb{print} /^replace [^(]/
     esac
   done
 for r in ${GO_BUILD_REPLACE:-}; do go mod edit -replace="$r"; done
-mkdir -p "$out"
 pkgs=()
 for p in "$@"; do pkgs+=("$p"); done
+if [ -n "${GO_BUILD_FETCH_ONLY:-}" ]; then
+  go list -deps "${pkgs[@]}" >/dev/null
+  exit 0
+fi
+mkdir -p "$out"
 go build -trimpath -ldflags "$ldflags" -o "$out/" "${pkgs[@]}"

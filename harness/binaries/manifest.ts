@@ -40,6 +40,8 @@ export interface Component {
   edge?: boolean;
   /** Where upstream publishes it when not as binaries: registry images (none reachable here). */
   images?: string[];
+  /** Minutes of a cold build on 2 cores (BUILD-NOTES, docs/lab.md): the scheduler starts long ones first. */
+  buildMinutes?: number;
 }
 
 export const KUBERNETES_VERSION = 'v1.34.4';
@@ -56,6 +58,7 @@ export const COMPONENTS: Component[] = [
     name: 'kubernetes',
     version: KUBERNETES_VERSION,
     binaries: K8S_BINARIES,
+    buildMinutes: 6,
     build: {
       module: 'k8s.io/kubernetes',
       version: KUBERNETES_VERSION,
@@ -73,6 +76,7 @@ export const COMPONENTS: Component[] = [
     name: 'coredns',
     version: 'v1.14.7',
     binaries: ['coredns'],
+    buildMinutes: 1.5,
     build: { module: 'github.com/coredns/coredns', version: 'v1.14.7', staging: '-', ldflags: '-s -w', packages: ['github.com/coredns/coredns'] },
     release: [{
       url: 'https://github.com/coredns/coredns/releases/download/v1.14.7/coredns_1.14.7_linux_amd64.tgz',
@@ -85,6 +89,7 @@ export const COMPONENTS: Component[] = [
     name: 'flannel',
     version: 'v0.28.10',
     binaries: ['flanneld'],
+    buildMinutes: 1,
     build: {
       module: 'github.com/flannel-io/flannel',
       version: 'v0.28.10',
@@ -109,6 +114,7 @@ export const COMPONENTS: Component[] = [
     name: 'cni-flannel',
     version: 'v0.9.1',
     binaries: ['flannel'],
+    buildMinutes: 0.1,
     build: { module: 'github.com/containernetworking/plugins', version: 'v0.9.1', staging: '-', ldflags: '-s -w', packages: ['github.com/containernetworking/plugins/plugins/meta/flannel'] },
     release: [{
       url: 'https://github.com/flannel-io/cni-plugin/releases/download/v1.7.1-flannel2/cni-plugin-flannel-linux-amd64-v1.7.1-flannel2.tgz',
@@ -126,6 +132,7 @@ export const COMPONENTS: Component[] = [
     version: CERT_MANAGER_VERSION,
     binaries: ['cert-manager-controller', 'cert-manager-webhook', 'cert-manager-cainjector', 'cert-manager-acmesolver'],
     edge: true,
+    buildMinutes: 7,
     build: {
       module: 'github.com/cert-manager/cert-manager',
       version: CERT_MANAGER_VERSION,
@@ -149,6 +156,7 @@ export const COMPONENTS: Component[] = [
     version: NGF_VERSION,
     binaries: ['nginx-gateway'],
     edge: true,
+    buildMinutes: 2,
     build: {
       module: 'github.com/nginxinc/nginx-gateway-fabric',
       version: NGF_VERSION,

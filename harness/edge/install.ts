@@ -4,13 +4,13 @@
 // application; each step waits for its own health signal. The last wait, for the certificate, is
 // bounded and on timeout reports cert-manager's own status (Certificate, Order, Challenge).
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { stringify } from 'yaml';
 import { CERT_MANAGER_VERSION, GATEWAY_API_VERSION, NGF_VERSION } from '../binaries/manifest.ts';
 import { UserFacingError } from '../cli/errors.ts';
 import { goModuleDir } from '../images/edge-images.ts';
 import { Remote, shq } from '../installer/remote.ts';
+import { uploadIfChanged } from '../installer/upload.ts';
 import type { Cluster } from '../model/cluster.ts';
 import type { SshSession } from '../ssh/session.ts';
 import { type AcmeState, type CmObject, describeAcmeState, ownedChain } from './acme-status.ts';
@@ -29,7 +29,21 @@ export interface EdgeInstallInput {
   progress: (line: string) => void;
   /** Bound of the wait for the certificate (default 240 s). */
   certificateTimeoutMs?: number;
+  /** The cluster's install still running (lab up runs both at once): each step waits for what it needs. */
+  after?: ClusterReadiness;
 }
+
+/** Parts of a cluster being installed, as they become ready (from the installer's onHealthy). */
+export interface ClusterReadiness {
+  /** The host's files and binaries are copied: its link is free for more. */
+  copied(host: string): Promise<void>;
+  apiserver: Promise<void>;
+  containerd(host: string): Promise<void>;
+  /** Every worker Ready. */
+  nodes: Promise<void>;
+}
+
+const READY: ClusterReadiness = { copied: () => Promise.resolve(), apiserver: Promise.resolve(), containerd: () => Promise.resolve(), nodes: Promise.resolve() };
 
 const EDGE_DIR = '/var/lib/hardway/edge';
 
@@ -37,19 +51,16 @@ export function toYaml(objects: K8sObject[]): string {
   return objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
 }
 
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
-async function importImages(r: Remote, images: { name: string; tar: string }[]): Promise<void> {
+/** Sends the image tars one after another (each upload keeps a core busy) and imports each into
+ * containerd, once it runs, while the next is sent. */
+async function importImages(r: Remote, images: { name: string; tar: string }[], containerd: Promise<void>): Promise<void> {
+  const imports: Promise<string>[] = [];
   for (const img of images) {
     const remote = `/var/lib/hardway/images/${basename(img.tar)}`;
-    const [want, have] = await Promise.all([sha256File(img.tar), r.ssh.exec(`sha256sum ${shq(remote)} 2>/dev/null`)]);
-    if (!(have.code === 0 && have.stdout.startsWith(want))) await r.ssh.upload(img.tar, remote, 0o644);
-    await r.run(`ctr -n k8s.io images import ${shq(remote)} >/dev/null`, { timeoutMs: 300_000 });
+    await uploadIfChanged(r, img.tar, remote, 0o644);
+    imports.push(containerd.then(() => r.run(`ctr -n k8s.io images import ${shq(remote)} >/dev/null`, { timeoutMs: 300_000 })));
   }
+  await Promise.all(imports);
 }
 
 /** kubectl on the master, as the seed's user does it; JSON answers parsed. */
@@ -74,7 +85,7 @@ class Kubectl {
   }
 }
 
-async function waitUntil(timeoutMs: number, probe: () => Promise<boolean>, intervalMs = 2000): Promise<boolean> {
+async function waitUntil(timeoutMs: number, probe: () => Promise<boolean>, intervalMs = 1000): Promise<boolean> {
   const t0 = Date.now();
   for (;;) {
     if (await probe().catch(() => false)) return true;
@@ -128,75 +139,103 @@ export async function installEdge(input: EdgeInstallInput): Promise<void> {
   const master = remote(c.masters[0]!.host);
   const k = new Kubectl(master);
   const t0 = Date.now();
+  const readiness = input.after ?? READY;
 
-  p(`importing ${input.images.length} images into every worker (${input.images.map((i) => i.name).join(', ')})`);
-  await Promise.all(c.workers.map((w) => importImages(remote(w.host), input.images)));
+  // Images go into each worker as soon as its containerd runs, and the CRDs in as soon as the
+  // apiserver answers: both while the rest of the cluster is still being installed.
+  const images = (async () => {
+    p(`sending ${input.images.length} images to every worker, imported as its containerd starts (${input.images.map((i) => i.name).join(', ')})`);
+    await Promise.all(c.workers.map(async (w) => {
+      await readiness.copied(w.host);
+      await importImages(remote(w.host), input.images, readiness.containerd(w.host));
+    }));
+    p('images imported on every worker');
+  })();
+  const crdsEstablished = (async () => {
+    await readiness.apiserver;
+    await master.run(`mkdir -p ${EDGE_DIR} && chmod 700 ${EDGE_DIR}`);
+    const [certManager, gatewayApi, ngf] = await Promise.all([
+      goModuleDir('github.com/cert-manager/cert-manager', CERT_MANAGER_VERSION),
+      goModuleDir('sigs.k8s.io/gateway-api', GATEWAY_API_VERSION),
+      goModuleDir('github.com/nginxinc/nginx-gateway-fabric', NGF_VERSION),
+    ]);
+    const crds = edgeCrds({ certManager, gatewayApi, ngf });
+    p(`applying ${crds.length} CRDs (Gateway API ${GATEWAY_API_VERSION}, NGINX Gateway Fabric ${NGF_VERSION}, cert-manager ${CERT_MANAGER_VERSION})`);
+    await k.apply('crds', crds);
+    await master.run(`kubectl wait --for=condition=Established --timeout=60s ${crds.map((x) => `crd/${x.metadata.name}`).join(' ')} >/dev/null`, { timeoutMs: 90_000 });
+  })();
+  // Both run to their end before anything fails, so that nothing is left working on a removed lab.
+  const [imported, established] = await Promise.allSettled([images, crdsEstablished]);
+  for (const r of [imported, established]) if (r.status === 'rejected') throw r.reason;
 
+  // Pods only once every node has the images (imagePullPolicy Never: a pod started earlier would
+  // wait out kubelet's back-off). The application goes in with the controllers; only its
+  // Certificate waits for the issuer.
+  p('applying cert-manager (controller, webhook, cainjector), the gateway controller (DaemonSet, host ports 80/443) and the application');
+  // The image tars are named by their recipe key: a rebuilt image rolls the pods that run it.
+  const builds = createHash('sha256').update(input.images.map((i) => basename(i.tar)).sort().join('\n')).digest('hex').slice(0, 16);
+  const app = appObjects({ cluster: c, appSecretToken: randomBytes(24).toString('hex') });
+  await k.apply('cert-manager', certManagerObjects(builds));
+  await k.apply('gateway', gatewayObjects(builds));
+  await k.apply('app', app.filter((o) => o.kind !== 'Certificate'));
+  await readiness.nodes;
   // The seed's master runs no kube-proxy and no pod network, so the apiserver cannot reach a
   // Service such as cert-manager's webhook. Service addresses are routed to the workers, whose
-  // kube-proxy forwards (and masquerades) them, as the routes of "the hard way" do for pods.
+  // kube-proxy forwards (and masquerades) them, as the routes of "the hard way" do for pods. Only
+  // once every worker's kube-proxy runs: before, a worker would send such a packet on to its own
+  // default route, out of the lab.
   const hops = c.workers.map((w) => w.internalAddress);
   for (const m of c.masters) {
     p(`${m.host}: routing the service range ${c.serviceCIDR} through the workers (the apiserver calls cert-manager's webhook)`);
     await remote(m.host).run(`ip route replace ${c.serviceCIDR} ${hops.length > 1 ? hops.map((h) => `nexthop via ${h}`).join(' ') : `via ${hops[0]}`}`);
   }
-
-  await master.run(`mkdir -p ${EDGE_DIR} && chmod 700 ${EDGE_DIR}`);
-  const [certManager, gatewayApi, ngf] = await Promise.all([
-    goModuleDir('github.com/cert-manager/cert-manager', CERT_MANAGER_VERSION),
-    goModuleDir('sigs.k8s.io/gateway-api', GATEWAY_API_VERSION),
-    goModuleDir('github.com/nginxinc/nginx-gateway-fabric', NGF_VERSION),
-  ]);
-  const crds = edgeCrds({ certManager, gatewayApi, ngf });
-  p(`applying ${crds.length} CRDs (Gateway API ${GATEWAY_API_VERSION}, NGINX Gateway Fabric ${NGF_VERSION}, cert-manager ${CERT_MANAGER_VERSION})`);
-  await k.apply('crds', crds);
-  await master.run(`kubectl wait --for=condition=Established --timeout=60s ${crds.map((x) => `crd/${x.metadata.name}`).join(' ')} >/dev/null`, { timeoutMs: 90_000 });
-
-  p('applying cert-manager (controller, webhook, cainjector) and the gateway controller (DaemonSet, host ports 80/443)');
-  // The image tars are named by their recipe key: a rebuilt image rolls the pods that run it.
-  const builds = createHash('sha256').update(input.images.map((i) => basename(i.tar)).sort().join('\n')).digest('hex').slice(0, 16);
-  await k.apply('cert-manager', certManagerObjects(builds));
-  await k.apply('gateway', gatewayObjects(builds));
-  await Promise.all([
+  const webhook = rollout(k, CERT_MANAGER_NS, 'deployment', 'cert-manager-webhook', 'app.kubernetes.io/name=cert-manager-webhook', 150);
+  const rollouts = Promise.all([
     rollout(k, CERT_MANAGER_NS, 'deployment', 'cert-manager', 'app.kubernetes.io/name=cert-manager', 150),
-    rollout(k, CERT_MANAGER_NS, 'deployment', 'cert-manager-webhook', 'app.kubernetes.io/name=cert-manager-webhook', 150),
+    webhook,
     rollout(k, CERT_MANAGER_NS, 'deployment', 'cert-manager-cainjector', 'app.kubernetes.io/name=cert-manager-cainjector', 150),
     rollout(k, GATEWAY_NS, 'daemonset', GATEWAY_DAEMONSET, 'app.kubernetes.io/name=nginx-gateway', 150),
+    rollout(k, APP_NS, 'deployment', APP, `app=${APP}`, 150),
   ]);
+  const issued = (async () => {
+    // No call to the webhook's ClusterIP before its pod is Ready: by then every worker's kube-proxy
+    // has the Service's rules. Without them the master's route would carry the packet through a
+    // worker's default route, out of the lab.
+    await webhook;
+    // cert-manager's API is usable once cainjector has put the webhook's CA into the webhook
+    // configurations and the apiserver reaches the webhook: a server-side dry run proves both.
+    const issuer = issuerObjects({ cluster: c, appSecretToken: '', ...(input.acmeCaBundle ? { acmeCaBundle: input.acmeCaBundle } : {}) });
+    await master.ssh.writeFile(`${EDGE_DIR}/issuer.yaml`, toYaml(issuer), 0o600);
+    let last = '';
+    const apiReady = await waitUntil(150_000, async () => {
+      const r = await master.ssh.exec(`kubectl apply --server-side --dry-run=server --request-timeout=10s --field-manager=hardway-edge -f ${EDGE_DIR}/issuer.yaml`, { timeoutMs: 40_000 });
+      last = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
+      return r.code === 0;
+    }, 1000);
+    if (!apiReady) {
+      const ca = (await master.ssh.exec(`kubectl get validatingwebhookconfiguration cert-manager-webhook -o jsonpath='{.webhooks[0].clientConfig.caBundle}' | head -c 20`)).stdout;
+      throw new UserFacingError(`edge: cert-manager's webhook does not answer the apiserver within 150 s (last answer: ${last.slice(0, 300)}); ${ca ? 'its CA is injected' : 'cainjector has not injected its CA yet'}; fix: kubectl -n ${CERT_MANAGER_NS} logs deploy/cert-manager-webhook and deploy/cert-manager-cainjector; check the route to ${c.serviceCIDR} on the master (ip route)`, 1);
+    }
+    p(`applying the ClusterIssuer ${CLUSTER_ISSUER} (ACME ${c.ingress!.acmeServer}${input.acmeCaBundle ? ', with the CA bundle of its TLS certificate' : ''})`);
+    await k.apply('issuer', issuer);
+    const issuerReady = await waitUntil(90_000, async () => (await k.json<CmObject>(`get clusterissuer ${CLUSTER_ISSUER}`))?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ?? false, 500);
+    if (!issuerReady) {
+      const st = await k.json<CmObject>(`get clusterissuer ${CLUSTER_ISSUER}`);
+      const cond = st?.status?.conditions?.find((x) => x.type === 'Ready');
+      throw new UserFacingError(`edge: ClusterIssuer ${CLUSTER_ISSUER} is not Ready after 90 s (${cond ? `${cond.reason}: ${cond.message}` : 'no status'}); fix: check that ${c.ingress!.acmeServer} answers from the cluster and that caBundle matches its TLS certificate`, 1);
+    }
+  })();
+  const [rolled, issuerUp] = await Promise.allSettled([rollouts, issued]);
+  for (const r of [rolled, issuerUp]) if (r.status === 'rejected') throw r.reason;
 
-  // cert-manager's API is usable once cainjector has put the webhook's CA into the webhook
-  // configurations and the apiserver reaches the webhook: a server-side dry run proves both.
-  const issuer = issuerObjects({ cluster: c, appSecretToken: '', ...(input.acmeCaBundle ? { acmeCaBundle: input.acmeCaBundle } : {}) });
-  await master.ssh.writeFile(`${EDGE_DIR}/issuer.yaml`, toYaml(issuer), 0o600);
-  let last = '';
-  const apiReady = await waitUntil(120_000, async () => {
-    const r = await master.ssh.exec(`kubectl apply --server-side --dry-run=server --field-manager=hardway-edge -f ${EDGE_DIR}/issuer.yaml`, { timeoutMs: 40_000 });
-    last = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
-    return r.code === 0;
-  }, 3000);
-  if (!apiReady) {
-    const ca = (await master.ssh.exec(`kubectl get validatingwebhookconfiguration cert-manager-webhook -o jsonpath='{.webhooks[0].clientConfig.caBundle}' | head -c 20`)).stdout;
-    throw new UserFacingError(`edge: cert-manager's webhook does not answer the apiserver within 120 s (last answer: ${last.slice(0, 300)}); ${ca ? 'its CA is injected' : 'cainjector has not injected its CA yet'}; fix: kubectl -n ${CERT_MANAGER_NS} logs deploy/cert-manager-webhook and deploy/cert-manager-cainjector; check the route to ${c.serviceCIDR} on the master (ip route)`, 1);
-  }
-
-  p(`applying the ClusterIssuer ${CLUSTER_ISSUER} (ACME ${c.ingress.acmeServer}${input.acmeCaBundle ? ', with the CA bundle of its TLS certificate' : ''})`);
-  await k.apply('issuer', issuer);
-  const issuerReady = await waitUntil(90_000, async () => (await k.json<CmObject>(`get clusterissuer ${CLUSTER_ISSUER}`))?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ?? false);
-  if (!issuerReady) {
-    const st = await k.json<CmObject>(`get clusterissuer ${CLUSTER_ISSUER}`);
-    const cond = st?.status?.conditions?.find((x) => x.type === 'Ready');
-    throw new UserFacingError(`edge: ClusterIssuer ${CLUSTER_ISSUER} is not Ready after 90 s (${cond ? `${cond.reason}: ${cond.message}` : 'no status'}); fix: check that ${c.ingress.acmeServer} answers from the cluster and that caBundle matches its TLS certificate`, 1);
-  }
-
-  p(`deploying the application (${APP}: ${c.workers.length} replicas, service, certificate, routes for ${[...c.ingress.plainHosts, ...c.ingress.hosts].join(', ')})`);
-  await k.apply('app', appObjects({ cluster: c, appSecretToken: randomBytes(24).toString('hex') }));
-  await rollout(k, APP_NS, 'deployment', APP, `app=${APP}`, 120);
+  p(`the application (${APP}: ${c.workers.length} replicas, service, routes for ${[...c.ingress.plainHosts, ...c.ingress.hosts].join(', ')}) is up; applying its certificate`);
+  await k.apply('certificate', app.filter((o) => o.kind === 'Certificate'));
 
   if (c.ingress.hosts.length) {
     const timeoutMs = input.certificateTimeoutMs ?? 240_000;
     p(`waiting for the certificate of ${c.ingress.hosts.join(', ')} (ACME HTTP-01 through the gateway, at most ${Math.round(timeoutMs / 1000)} s)`);
     const t1 = Date.now();
-    const ready = await waitUntil(timeoutMs, async () => (await k.json<CmObject>(`-n ${APP_NS} get certificate ${APP}`))?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ?? false, 3000);
+    const ready = await waitUntil(timeoutMs, async () => (await k.json<CmObject>(`-n ${APP_NS} get certificate ${APP}`))?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ?? false, 1000);
     if (!ready) {
       const state = await acmeStateVia(k, APP_NS, APP);
       throw new UserFacingError(`edge: the certificate ${APP_NS}/${APP} is not Ready after ${Math.round(timeoutMs / 1000)} s. cert-manager says: ${describeAcmeState(state)}; fix: kubectl -n ${APP_NS} describe certificate,order,challenge; kubectl -n ${CERT_MANAGER_NS} logs deploy/cert-manager`, 1);

@@ -1,37 +1,63 @@
-// A fault: one thing an operator can break on a seed-style cluster, how to break it on the lab,
-// how to repair it, and which checks must then fail with a diagnosis that names the cause.
-// A verifier is only as good as the faults it catches: the catalogue proves each check.
+// A fault: one thing an operator breaks in practice, how to break it, how to repair it, and the
+// findings that must then appear: exactly these checks fail, each with these codes. A verifier is
+// only as good as the faults it catches: every check is proven by at least one fault, kept beside
+// its suite (suites/<name>/faults.ts). Two places to break things, one type:
+//   lab   the running lab, over SSH, as an operator breaks a VPS (inject, then repair)
+//   tree  a rendered tree, offline (inject edits files in a copy of the rendering)
+// Hosts are chosen by role from the model ("the first worker"), never by literal names.
 import type { Cluster } from '../model/cluster.ts';
+import type { InitSystem } from '../system/init-system.ts';
 import type { Remote } from '../installer/remote.ts';
 import type { VerifyOptions } from '../verify/check.ts';
 
-export interface FaultEnv {
+/** The hosts of a cluster by role: what a fault names instead of literal host names. */
+export interface Roles {
   cluster: Cluster;
-  /** A host of the lab, driven over SSH. */
+  /** The first master. */
+  master: string;
+  /** Workers in model order (workers[0] "the first worker", workers.at(-1) "the last"). */
+  workers: string[];
+}
+
+export interface FaultEnv extends Roles {
+  /** A host driven over SSH (lab faults). */
   host(name: string): Remote;
-  /** The lab's rendered tree (the installer's source of truth), for repairs: DIR/<host>/<path>. */
+  /** The init system's commands for a host. */
+  init(name: string): InitSystem;
+  /** The rendering the installer used (DIR/<host>/<path>, DIR/_pki): for lab repairs; for tree
+   * faults, the copy being broken. */
   renderedDir: string;
   /** A temp folder for this fault's files (removed afterwards). */
   tmp: string;
   progress(line: string): void;
 }
 
+/** One check that must fail, on one host (omitted for cluster checks), with these codes. */
+export interface Expected {
+  check: string;
+  host?: string;
+  /** Every one of these codes must be among the check's findings. */
+  codes: string[];
+  /** At least one of these must be (where what the check sees depends on when pods started). */
+  oneOf?: string[];
+}
+
 export interface Fault {
   id: string;
   title: string;
-  /** Checks expected to fail, as "check.id@host" — exactly these, no more, no fewer. */
-  expected: string[];
-  /** Checks expected to pass with a warning (memory over budget). */
-  expectedWarnings?: string[];
-  /** Words the diagnosis (or warning) of a given check must contain: the cause, named. */
-  mentions: Record<string, string[]>;
+  on: 'lab' | 'tree';
+  /** Checks that must fail, exactly these. */
+  expect(r: Roles): Expected[];
+  /** Checks that must pass with a warning carrying these codes. */
+  warn?(r: Roles): Expected[];
   /** Verify options for this fault's run (a budget file, ...). */
   options?(env: FaultEnv): Partial<VerifyOptions>;
-  /** Seconds to let the fault take effect before verifying (leases to expire, nodes to go NotReady). */
-  settleSeconds?: number;
   inject(env: FaultEnv): Promise<void>;
-  /** Puts the lab back as the installer left it, and waits until it is healthy again. */
-  repair(env: FaultEnv): Promise<void>;
+  /** Waits until the fault has taken effect (a lease expired, a node NotReady): the exact signal. */
+  effect?(env: FaultEnv): Promise<void>;
+  /** Puts the lab back as the installer left it and waits for the repaired part's own health
+   * signal (lab faults). */
+  repair?(env: FaultEnv): Promise<void>;
 }
 
 export interface FaultResult {
@@ -40,7 +66,13 @@ export interface FaultResult {
   expected: string[];
   failed: string[];
   caught: boolean;
-  /** Why it was not caught: missing or unexpected checks, a diagnosis not naming the cause. */
+  /** Why it was not caught: missing or unexpected checks, missing codes, a failed repair. */
   reasons: string[];
   durationMs: number;
+}
+
+export const keyOf = (e: { check: string; host?: string }): string => (e.host ? `${e.check}@${e.host}` : e.check);
+
+export function rolesOf(cluster: Cluster): Roles {
+  return { cluster, master: cluster.masters[0]!.host, workers: cluster.workers.map((w) => w.host) };
 }

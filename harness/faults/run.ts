@@ -1,20 +1,31 @@
-// Runs the fault catalogue against the lab: for each fault, inject it, run every suite, compare the
-// failing checks with the expected ones (and that each diagnosis names the cause), repair the lab.
-// Refused on any target hardway did not create.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Runs faults. A lab fault: inject it, wait for its exact effect, run only the suites its expected
+// failures live in (with their prerequisites' gates), compare: exactly the expected checks fail,
+// each with its codes; then repair, and prove the repair by running those suites again, plus the
+// gate of every other suite, until nothing fails. The lab is opened once for the whole catalogue
+// (one SSH connection per host) and one test namespace serves every run. Refused on any target
+// hardway did not create. A tree fault: break a copy of a rendering and run the certs suite on it.
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserFacingError } from '../cli/errors.ts';
 import { Remote } from '../installer/remote.ts';
-import { loadCluster } from '../model/load.ts';
+import { keyOf as resultKey } from '../report/document.ts';
 import { labDir, readLabState } from '../providers/lab/lab.ts';
-import { type ReportDocument, failedChecks } from '../report/document.ts';
 import { SshSession } from '../ssh/session.ts';
-import { DEFAULT_OPTIONS } from '../verify/check.ts';
-import { verify } from '../verify/verify.ts';
-import { OWNER_LABEL } from '../verify/workspace.ts';
+import { initSystem } from '../system/init-system.ts';
+import { dirTarget } from '../targets/dir.ts';
+import { assertFaultInjectionAllowed } from '../targets/guard.ts';
+import { openTarget } from '../targets/open.ts';
+import type { Target } from '../targets/target.ts';
+import { type CheckResult, DEFAULT_OPTIONS, type Suite, type VerifyOptions } from '../verify/check.ts';
+import { runContext } from '../verify/context.ts';
+import { type PlannedSuite, gateOf, makeContext, planRun, runPlan } from '../verify/engine.ts';
+import { SUITES } from '../verify/registry.ts';
+import { removeWorkspaces } from '../verify/workspace.ts';
+import { kube } from '../verify/kube.ts';
+import type { Cluster } from '../model/cluster.ts';
 import { catalogue } from './catalogue.ts';
-import type { Fault, FaultEnv, FaultResult } from './fault.ts';
+import { type Expected, type Fault, type FaultEnv, type FaultResult, type Roles, keyOf, rolesOf } from './fault.ts';
 
 export interface FaultRunOptions {
   lab: string;
@@ -22,120 +33,177 @@ export interface FaultRunOptions {
   progress: (line: string) => void;
 }
 
-function key(c: { id: string; host?: string }): string {
-  return c.host ? `${c.id}@${c.host}` : c.id;
-}
-
-/** Compares a report with what the fault expects; returns the reasons it was not caught. */
-export function judge(fault: Fault, doc: ReportDocument): { failed: string[]; reasons: string[] } {
-  const failed = failedChecks(doc).sort();
-  const expected = [...fault.expected].sort();
+/** Compares results with what the fault expects; returns the failed keys and why it was not caught. */
+export function judge(expected: Expected[], warned: Expected[], results: CheckResult[]): { failed: string[]; reasons: string[] } {
+  const failed = results.filter((r) => r.status === 'failed').map(resultKey).sort();
+  const want = expected.map(keyOf).sort();
   const reasons: string[] = [];
-  const missing = expected.filter((e) => !failed.includes(e));
-  const extra = failed.filter((f) => !expected.includes(f));
+  const missing = want.filter((e) => !failed.includes(e));
+  const extra = failed.filter((f) => !want.includes(f));
   if (missing.length) reasons.push(`expected to fail but did not: ${missing.join(', ')}`);
-  if (extra.length) reasons.push(`failed but not expected: ${extra.join(', ')}`);
-  const all = doc.suites.flatMap((s) => s.checks);
-  for (const w of fault.expectedWarnings ?? []) {
-    const c = all.find((x) => key(x) === w);
-    if (!c?.warnings?.length) reasons.push(`expected a warning from ${w}, got none`);
+  if (extra.length) reasons.push(`failed but not expected: ${extra.map((k) => `${k} [${codesOf(results, k, 'error').join(',')}]`).join(', ')}`);
+  for (const e of expected) {
+    const have = codesOf(results, keyOf(e), 'error');
+    const absent = e.codes.filter((c) => !have.includes(c));
+    if (absent.length && failed.includes(keyOf(e))) reasons.push(`${keyOf(e)}: expected codes ${absent.join(', ')}, got ${have.join(', ')}`);
+    if (e.oneOf && failed.includes(keyOf(e)) && !e.oneOf.some((c) => have.includes(c))) reasons.push(`${keyOf(e)}: expected one of the codes ${e.oneOf.join(', ')}, got ${have.join(', ')}`);
   }
-  for (const [check, words] of Object.entries(fault.mentions)) {
-    const c = all.find((x) => key(x) === check);
-    const text = [c?.diagnosis ?? '', ...(c?.warnings ?? [])].join('\n');
-    const absent = words.filter((w) => !text.includes(w));
-    if (absent.length) reasons.push(`${check}: the diagnosis does not name ${absent.map((a) => `"${a}"`).join(', ')} (it says: ${text.split('\n')[0]?.slice(0, 200) || 'nothing'})`);
+  for (const w of warned) {
+    const have = codesOf(results, keyOf(w), 'warning');
+    const absent = w.codes.filter((c) => !have.includes(c));
+    if (absent.length) reasons.push(`${keyOf(w)}: expected a warning ${absent.join(', ')}, got ${have.join(', ') || 'none'}`);
   }
   return { failed, reasons };
 }
 
-/**
- * Waits until the cluster has recovered from a repair, not only its broken part: after an etcd or
- * apiserver outage the controller manager and scheduler re-elect their leaders, kubelets renew
- * their node leases only seconds later, and pods with leader election (the gateway's control
- * plane, cert-manager) exit and come back through the kubelet's crash back-off. The next fault
- * must start from a healthy cluster, so the whole test runs twice, 15 s apart: a pod whose crash
- * the kubelet reports late shows up in the second round.
- */
-async function settled(env: FaultEnv): Promise<void> {
-  const leases = `now=$(date +%s); for t in $(kubectl -n kube-system get lease kube-controller-manager kube-scheduler -o jsonpath='{range .items[*]}{.spec.renewTime}{" "}{end}') $(kubectl -n kube-node-lease get lease -o jsonpath='{range .items[*]}{.spec.renewTime}{" "}{end}'); do [ $((now - $(date -d "$t" +%s))) -lt 12 ] || exit 1; done`;
-  const nodes = `kubectl get nodes --no-headers | awk '$2 != "Ready" {bad=1} END {exit bad}'`;
-  // Every pod that is not a finished job is Ready (prints the first one that is not).
-  const pods = `kubectl get pods -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name} {.status.phase} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}' | awk '$2 != "Succeeded" && $3 != "True" {print "not Ready: " $1; bad=1} END {exit bad}'`;
-  const master = env.host(env.cluster.masters[0]!.host);
-  // A verify run during an apiserver or etcd outage could not delete its test namespace: do it now.
-  await master.run(`kubectl delete namespace -l ${OWNER_LABEL}=hardway --wait=false --ignore-not-found`).catch(() => undefined);
-  for (const round of [1, 2]) {
-    if (round === 2) await new Promise((r) => setTimeout(r, 15_000));
-    await master.waitFor('kube-controller-manager', 'fresh leader and node leases, every node and pod Ready', `${leases} && ${nodes} && ${pods}`, 240_000);
+function codesOf(results: CheckResult[], key: string, severity: 'error' | 'warning'): string[] {
+  const r = results.find((x) => resultKey(x) === key);
+  return [...new Set((r?.findings ?? []).filter((f) => f.severity === severity).map((f) => f.code))];
+}
+
+const suiteOf = (check: string) => check.split('.')[0]!;
+
+/** The suites a fault's expectations live in. */
+export function suitesOf(fault: Fault, r: Roles): string[] {
+  return [...new Set([...fault.expect(r), ...(fault.warn?.(r) ?? [])].map((e) => suiteOf(e.check)))];
+}
+
+/** The proof after a repair: the fault's suites in full, every other suite's gate. */
+function proofPlan(suites: Suite[], selected: string[]): PlannedSuite[] {
+  return suites.map((suite) => (selected.includes(suite.name) ? { suite, checks: suite.checks, gateOnly: false } : { suite, checks: gateOf(suite), gateOnly: true }));
+}
+
+async function runOnce(target: Target, options: VerifyOptions, runId: string, plan: PlannedSuite[]): Promise<CheckResult[]> {
+  const ctx = await runContext(target, options, { run: { id: runId } });
+  for (const p of plan) p.suite.prepare?.(ctx).catch(() => undefined);
+  try {
+    return (await runPlan(ctx, plan)).flatMap((s) => s.checks);
+  } finally {
+    await ctx.cleanup();
   }
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
   const state = readLabState(opts.lab);
   if (!state) throw new UserFacingError(`no running lab named "${opts.lab}"; faults are injected only into hardway's own lab: hardway lab up`);
-  const cluster = loadCluster(state.config);
-  const faults = catalogue().filter((f) => !opts.only?.length || opts.only.includes(f.id));
+  const spec = opts.lab === 'lab' ? 'lab' : `lab:${opts.lab}`;
+  const all = catalogue().filter((f) => f.on === 'lab');
+  const faults = all.filter((f) => !opts.only?.length || opts.only.includes(f.id));
   if (opts.only?.length && faults.length !== opts.only.length) {
-    const known = catalogue().map((f) => f.id);
+    const known = all.map((f) => f.id);
     throw new UserFacingError(`unknown fault ${opts.only.filter((o) => !known.includes(o)).join(', ')}; known: ${known.join(', ')}`);
   }
+  const target = await openTarget(spec, {});
+  assertFaultInjectionAllowed(target);
+  const cluster = target.cluster;
+  const roles = rolesOf(cluster);
   const sessions = new Map<string, SshSession>();
-  // The edge host too: some faults break the lab's outside world (its DNS).
-  for (const h of state.hosts) sessions.set(h.name, await SshSession.connect(h.ssh));
+  const runId = `faults-${process.pid}`;
   const results: FaultResult[] = [];
   try {
+    // The edge host too: some faults break the lab's outside world (its DNS).
+    await Promise.all(state.hosts.map(async (h) => sessions.set(h.name, await SshSession.connect(h.ssh))));
+    const initKinds = new Map([...cluster.masters, ...cluster.workers].map((h) => [h.host, h.init]));
     for (const fault of faults) {
       const t0 = Date.now();
       const tmp = mkdtempSync(join(tmpdir(), `hardway-fault-${fault.id}-`));
       const env: FaultEnv = {
-        cluster,
+        ...roles,
         host: (name) => {
           const s = sessions.get(name);
           if (!s) throw new Error(`no lab host ${name}`);
-          return new Remote(name, s);
+          return new Remote(name, s, initKinds.get(name) ?? 'systemd');
         },
+        init: (name) => initSystem(initKinds.get(name) ?? 'systemd'),
         renderedDir: join(labDir(opts.lab), 'rendered'),
         tmp,
         progress: opts.progress,
       };
-      let doc: ReportDocument | undefined;
-      let error: string | undefined;
+      const selected = suitesOf(fault, roles);
+      const options = { ...DEFAULT_OPTIONS, ...fault.options?.(env) };
+      let judged: { failed: string[]; reasons: string[] } = { failed: [], reasons: [] };
+      const errors: string[] = [];
       try {
         opts.progress(`fault ${fault.id}: injecting (${fault.title})`);
         await fault.inject(env);
-        if (fault.settleSeconds) {
-          opts.progress(`fault ${fault.id}: letting it take effect (${fault.settleSeconds} s)`);
-          await new Promise((r) => setTimeout(r, fault.settleSeconds! * 1000));
+        if (fault.effect) {
+          opts.progress(`fault ${fault.id}: waiting for it to take effect`);
+          await fault.effect(env);
         }
-        opts.progress(`fault ${fault.id}: running every suite`);
-        doc = (await verify({ target: opts.lab === 'lab' ? 'lab' : `lab:${opts.lab}`, options: { ...DEFAULT_OPTIONS, ...fault.options?.(env) }, reporter: 'quiet' })).doc;
+        opts.progress(`fault ${fault.id}: running ${selected.join(', ')}`);
+        judged = judge(fault.expect(roles), fault.warn?.(roles) ?? [], await runOnce(target, options, runId, planRun(SUITES, selected)));
       } catch (e) {
-        error = (e as Error).message;
+        errors.push((e as Error).message);
       } finally {
         opts.progress(`fault ${fault.id}: repairing`);
         try {
-          await fault.repair(env);
-          await settled(env);
+          await fault.repair?.(env);
+          await proveRepaired(target, runId, selected, opts.progress, fault.id);
         } catch (e) {
-          error = `${error ? `${error}; ` : ''}repair failed: ${(e as Error).message}`;
+          errors.push(`repair failed: ${(e as Error).message}`);
         }
         rmSync(tmp, { recursive: true, force: true });
       }
-      const j = doc ? judge(fault, doc) : { failed: [], reasons: [] };
-      const reasons = [...(error ? [error] : []), ...j.reasons];
-      const r: FaultResult = { id: fault.id, title: fault.title, expected: [...fault.expected, ...(fault.expectedWarnings ?? []).map((w) => `${w} (warning)`)], failed: j.failed, caught: reasons.length === 0, reasons, durationMs: Date.now() - t0 };
+      const reasons = [...errors, ...judged.reasons];
+      const expected = [...fault.expect(roles).map(keyOf), ...(fault.warn?.(roles) ?? []).map((w) => `${keyOf(w)} (warning)`)];
+      const r: FaultResult = { id: fault.id, title: fault.title, expected, failed: judged.failed, caught: reasons.length === 0, reasons, durationMs: Date.now() - t0 };
       opts.progress(`fault ${fault.id}: ${r.caught ? 'caught' : `NOT caught: ${reasons.join('; ')}`} (${Math.round(r.durationMs / 1000)} s)`);
       results.push(r);
-      if (error && /repair failed/.test(error)) {
+      if (errors.some((e) => e.startsWith('repair failed'))) {
         opts.progress('a repair failed: stopping the catalogue (the lab is not healthy any more)');
         break;
       }
     }
   } finally {
+    await removeWorkspaces(await kube(makeContext(target, DEFAULT_OPTIONS, { run: { id: runId } })), runId).catch(() => undefined);
     for (const s of sessions.values()) s.close();
+    await target.close();
   }
   return results;
+}
+
+/** Runs the fault's suites and every gate until nothing fails (the repair's exact proof). */
+async function proveRepaired(target: Target, runId: string, selected: string[], progress: (l: string) => void, id: string, timeoutMs = 240_000): Promise<void> {
+  const t0 = Date.now();
+  let failed: string[] = [];
+  for (let round = 1; Date.now() - t0 < timeoutMs; round++) {
+    const rs = await runOnce(target, DEFAULT_OPTIONS, runId, proofPlan(SUITES, selected));
+    failed = rs.filter((r) => r.status === 'failed' || r.skip === 'blocked' || r.skip === 'inconclusive').map((r) => `${resultKey(r)}${r.skip ? ` (${r.skip})` : ''}`);
+    if (!failed.length) {
+      progress(`fault ${id}: repaired (proof run ${round}, ${Math.round((Date.now() - t0) / 1000)} s)`);
+      return;
+    }
+    await sleep(3000);
+  }
+  throw new Error(`the lab did not recover within ${timeoutMs / 1000} s: still failing ${failed.join(', ')}`);
+}
+
+/** Runs a tree fault on a copy of a rendering: breaks it, runs the suites of its expectations. */
+export async function runTreeFault(fault: Fault, renderedDir: string, cluster: Cluster): Promise<{ failed: string[]; reasons: string[]; results: CheckResult[] }> {
+  const dir = mkdtempSync(join(tmpdir(), `hardway-tree-fault-${fault.id}-`));
+  try {
+    cpSync(renderedDir, dir, { recursive: true });
+    const roles = rolesOf(cluster);
+    const env: FaultEnv = {
+      ...roles,
+      host: () => {
+        throw new Error('a tree fault has no hosts to reach');
+      },
+      init: (name) => initSystem([...cluster.masters, ...cluster.workers].find((h) => h.host === name)?.init ?? 'systemd'),
+      renderedDir: dir,
+      tmp: dir,
+      progress: () => undefined,
+    };
+    await fault.inject(env);
+    const target = dirTarget(`dir:${dir}`, dir, cluster);
+    const ctx = await runContext(target, DEFAULT_OPTIONS);
+    const results = (await runPlan(ctx, planRun(SUITES, suitesOf(fault, roles)))).flatMap((s) => s.checks);
+    return { ...judge(fault.expect(roles), fault.warn?.(roles) ?? [], results), results };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The catalogue as a Markdown table (for the console and the README). */

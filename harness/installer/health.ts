@@ -1,8 +1,10 @@
-// Each component's own health signal, as a shell command run on its host (exit 0 = healthy).
-// The installer waits on these after starting a component; fault repairs wait on them too.
+// Each component's own health signal in the seed layout, as a shell command run on its host (exit
+// 0 = healthy). The installer waits on these after starting a component; fault repairs wait on
+// them too. Other layouts have their own (harness/layouts/*).
 import type { Cluster } from '../model/cluster.ts';
 import { HEALTH } from '../model/components.ts';
 import { CA_CERT, K8S_DIR } from '../pki/plan.ts';
+import { kthwHealth } from '../layouts/kthw/install.ts';
 
 export const ETCDCTL = `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${CA_CERT} --cert=${K8S_DIR}/kubernetes.pem --key=${K8S_DIR}/kubernetes-key.pem`;
 
@@ -12,7 +14,12 @@ export interface HealthSignal {
   command: string;
 }
 
+/** The component's health signal in the cluster's layout. */
 export function healthSignal(c: Cluster, component: string): HealthSignal {
+  return c.layout === 'kthw' ? kthwHealth(c, component) : seedHealthSignal(c, component);
+}
+
+export function seedHealthSignal(c: Cluster, component: string): HealthSignal {
   switch (component) {
     case 'etcd':
       return { signal: 'etcdctl endpoint health', command: `${ETCDCTL} endpoint health` };

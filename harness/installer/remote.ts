@@ -1,5 +1,6 @@
 // A host as the installer drives it: commands that must succeed, waits for a component's own
 // health signal, and the diagnosis (unit state + last journal lines) when the signal never comes.
+import type { Readable } from 'node:stream';
 import type { Host } from '../model/cluster.ts';
 import type { SshSession } from '../ssh/session.ts';
 import { UserFacingError } from '../cli/errors.ts';
@@ -17,7 +18,7 @@ export class Remote {
   }
 
   /** Runs a command that must succeed; the error names the host, the command and its output. */
-  async run(cmd: string, opts: { timeoutMs?: number; stdin?: string } = {}): Promise<string> {
+  async run(cmd: string, opts: { timeoutMs?: number; stdin?: string | Buffer | Readable } = {}): Promise<string> {
     const r = await this.ssh.exec(cmd, { timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}) });
     if (r.code !== 0) {
       const out = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-4).join(' | ');
@@ -48,7 +49,8 @@ export class Remote {
       const r = await this.ssh.exec(check, { timeoutMs: 15_000 }).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
       if (r.code === 0) return;
       last = (r.stderr || r.stdout).trim().split('\n').slice(-1)[0] ?? '';
-      await new Promise((res) => setTimeout(res, 1000));
+      // A quick local probe over an open connection: poll often, so nothing waits for the next tick.
+      await new Promise((res) => setTimeout(res, 250));
     }
     const diag = await this.diagnose(service).catch(() => '(no diagnosis: the host did not answer)');
     throw new UserFacingError(

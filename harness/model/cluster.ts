@@ -1,10 +1,13 @@
 // The cluster model: what `cluster.yaml` describes, with every default filled in. Everything else
 // (rendering, the installer, the suites) reads this, never the YAML.
-import { nthAddress, parseCidr } from './net.ts';
+import { hostPort, nthAddress, parseCidr } from './net.ts';
 
 export type InitSystem = 'systemd' | 'openrc';
 export type FlannelBackend = 'vxlan' | 'host-gw';
 export type Role = 'master' | 'worker';
+/** How the cluster is laid out on its hosts: the seed article's way or Kubernetes The Hard Way's. */
+export type LayoutName = 'seed' | 'kthw';
+export const LAYOUTS: readonly LayoutName[] = ['seed', 'kthw'];
 
 export interface Host {
   /** The machine's host name (also the folder name in a rendered tree). */
@@ -17,10 +20,15 @@ export interface Host {
   /** Address on the private network; defaults to `address`. */
   internalAddress: string;
   init: InitSystem;
+  /** Workers of the kthw layout: the node's pod subnet (KTHW's machines.txt, 4th column), which
+   * its bridge CNI hands out and the other hosts route to it. */
+  podSubnet?: string;
 }
 
 export interface Cluster {
   name: string;
+  /** Absent means seed (models made before layouts existed). */
+  layout?: LayoutName;
   clusterDomain: string;
   podCIDR: string;
   /** Prefix length of each worker's pod subnet (flannel's SubnetLen). */
@@ -54,6 +62,10 @@ export interface Cluster {
   workers: Host[];
 }
 
+export function layoutOf(c: Cluster): LayoutName {
+  return c.layout ?? 'seed';
+}
+
 export function allHosts(c: Cluster): Host[] {
   return [...c.masters, ...c.workers];
 }
@@ -68,14 +80,14 @@ export function kubernetesServiceIP(serviceCIDR: string): string {
   return nthAddress(c, 1);
 }
 
-/** The apiserver URL components use (the first master's address). */
+/** The apiserver URL components use (the first master's address; IPv6 in brackets). */
 export function apiserverUrl(c: Cluster): string {
-  return `https://${c.masters[0]!.address}:${c.apiserver.port}`;
+  return `https://${hostPort(c.masters[0]!.address, c.apiserver.port)}`;
 }
 
 /** etcd client URLs (one member per master, as in the seed). */
 export function etcdEndpoints(c: Cluster): string[] {
-  return c.masters.map((m) => `https://${m.internalAddress}:2379`);
+  return c.masters.map((m) => `https://${hostPort(m.internalAddress, 2379)}`);
 }
 
 /** Addresses of the host's DNS servers pods are given: CoreDNS on every worker, as in the seed. */

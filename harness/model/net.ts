@@ -93,3 +93,46 @@ export function subnetCount(c: Cidr, len: number): bigint {
   if (len < c.prefix) return 0n;
   return 1n << BigInt(len - c.prefix);
 }
+
+/** An address as the host part of a URL or host:port: IPv6 in brackets (RFC 3986). */
+export function urlHost(address: string): string {
+  return isIP(address) === 6 ? `[${address}]` : address;
+}
+
+/** "address:port", with IPv6 bracketed: https://${hostPort(a, 6443)}. */
+export function hostPort(address: string, port: number): string {
+  return `${urlHost(address)}:${port}`;
+}
+
+/** For a CIDR whose address has bits beyond its prefix, the network it means (10.32.0.5/24 -> 10.32.0.0/24). */
+export function cidrWithHostBits(text: string): string | undefined {
+  const c = parseCidr(text);
+  if (!c) return undefined;
+  const addr = text.slice(0, text.indexOf('/'));
+  return ipToBigInt(addr).value === c.base ? undefined : `${networkAddress(c)}/${c.prefix}`;
+}
+
+/** Address bits left for hosts in a CIDR (8 for a /24). */
+export function hostBits(c: Cidr): number {
+  return (c.family === 4 ? 32 : 128) - c.prefix;
+}
+
+/**
+ * A CoreDNS forward destination as the model allows it: an absolute resolv.conf path, an
+ * IPv4 or IPv6 address, "a.b.c.d:port" or "[v6]:port". Returns why not, or undefined.
+ */
+export function upstreamProblem(s: string): string | undefined {
+  if (s.startsWith('/')) return undefined;
+  const port = (p: string) => (/^\d{1,5}$/.test(p) && Number(p) >= 1 && Number(p) <= 65535 ? undefined : `port ${p} is not a port number (1-65535)`);
+  if (isIP(s)) return undefined;
+  const v6 = /^\[([^\]]+)\]:(.*)$/.exec(s);
+  if (v6) return isIP(v6[1]!) === 6 ? port(v6[2]!) : `"${v6[1]}" in brackets is not an IPv6 address`;
+  if (/^\[[^\]]+\]$/.test(s)) return isIP(s.slice(1, -1)) === 6 ? undefined : `"${s}" is not an IPv6 address`;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(.*))?$/.exec(s);
+  if (v4) {
+    if (!isIP(v4[1]!)) return `${v4[1]} is not an IPv4 address (each octet is 0-255)`;
+    return v4[2] !== undefined ? port(v4[2]) : undefined;
+  }
+  if (/^[\d.]+(:\d*)?$/.test(s)) return `${s.replace(/:.*$/, '')} is not an IPv4 address (four octets 0-255)`;
+  return 'expected a resolv.conf path or an address';
+}

@@ -3,8 +3,36 @@
 // The renderer issues certificates from it and the certs suite checks a cluster against it, so
 // both always agree on what "right" means.
 import type { Cluster, Host } from '../model/cluster.ts';
+import { kthwCertPlan } from '../layouts/kthw/plan.ts';
 
 export type Usage = 'server' | 'client';
+export type KeyUsageName = 'digitalSignature' | 'keyEncipherment' | 'keyCertSign' | 'cRLSign';
+
+/**
+ * Exactly how a certificate is made, when a layout prescribes it (KTHW's ca.conf): subject
+ * attributes in order, key size and format, signature hash, lifetime, and the extensions in the
+ * order openssl writes them (basicConstraints, extendedKeyUsage, keyUsage, nsCertType, nsComment,
+ * subjectAltName, subjectKeyIdentifier, authorityKeyIdentifier). Without one, hardway's own
+ * defaults apply (issue.ts).
+ */
+export interface CertProfile {
+  subject: [string, string][];
+  keyBits: number;
+  hash: 'SHA-256' | 'SHA-512';
+  days: number;
+  /** PKCS#8 ("PRIVATE KEY", what openssl genrsa writes) or PKCS#1 ("RSA PRIVATE KEY", cfssl's). */
+  keyFormat: 'pkcs8' | 'pkcs1';
+  basicConstraints: { ca: boolean };
+  keyUsage?: { critical: boolean; usages: readonly KeyUsageName[] };
+  extendedKeyUsage?: Usage[];
+  /** Netscape certificate type and comment (openssl's nsCertType, nsComment). */
+  nsCertType?: ('client' | 'server')[];
+  nsComment?: string;
+  /** Subject alternative names in their order. */
+  altNames?: { type: 'dns' | 'ip'; value: string }[];
+  subjectKeyIdentifier: boolean;
+  authorityKeyIdentifier: boolean;
+}
 
 export interface CertSpec {
   /** Stable identifier ("kubernetes", "kubelet-node-1"), also the file stem in the PKI folder. */
@@ -16,6 +44,8 @@ export interface CertSpec {
   /** Names and addresses the certificate must cover (servers only). */
   dnsNames: string[];
   ipAddresses: string[];
+  /** How to issue it exactly (layouts that prescribe one); absent: hardway's defaults. */
+  profile?: CertProfile;
 }
 
 /** Where a certificate (and its key) sits on a host as PEM files. */
@@ -68,7 +98,12 @@ function hostNames(h: Host): { dns: string[]; ips: string[] } {
   return { dns, ips };
 }
 
+/** The certificate plan of the cluster's layout (the seed's below, KTHW's in layouts/kthw). */
 export function certPlan(c: Cluster): CertPlan {
+  return c.layout === 'kthw' ? kthwCertPlan(c) : seedCertPlan(c);
+}
+
+export function seedCertPlan(c: Cluster): CertPlan {
   const ca: CertSpec = { id: 'ca', title: 'cluster CA', cn: 'Kubernetes', o: 'Kubernetes', usages: [], dnsNames: [], ipAddresses: [] };
   const client = (id: string, title: string, cn: string, o?: string): CertSpec => ({
     id, title, cn, ...(o ? { o } : {}), usages: ['client'], dnsNames: [], ipAddresses: [],

@@ -1,6 +1,7 @@
 // Each component's command line for one host, as the seed's systemd units run it (modernised
 // where a flag no longer exists). Init-system specific files are written from these by init.ts.
 import { type Cluster, type Host, etcdEndpoints } from '../model/cluster.ts';
+import { hostPort } from '../model/net.ts';
 import { HEALTH, component } from '../model/components.ts';
 import { CA_CERT, CA_KEY, K8S_DIR, KCM_KUBECONFIG, SA_CERT, SA_KEY, TOKEN_FILE, kubeletKubeconfig } from '../pki/plan.ts';
 
@@ -37,17 +38,17 @@ function def(name: string, description: string, documentation: string, exec: str
 }
 
 export function masterServices(c: Cluster, m: Host): ServiceDef[] {
-  const peers = c.masters.map((x) => `${x.host}=https://${x.internalAddress}:2380`).join(',');
+  const peers = c.masters.map((x) => `${x.host}=https://${hostPort(x.internalAddress, 2380)}`).join(',');
   const etcd = def('etcd', 'etcd key-value store', 'https://etcd.io', [
     `--name=${m.host}`,
     `--cert-file=${KUBERNETES_PEM}`, `--key-file=${KUBERNETES_KEY}`,
     `--peer-cert-file=${KUBERNETES_PEM}`, `--peer-key-file=${KUBERNETES_KEY}`,
     `--trusted-ca-file=${CA_CERT}`, `--peer-trusted-ca-file=${CA_CERT}`,
     '--client-cert-auth', '--peer-client-cert-auth',
-    `--initial-advertise-peer-urls=https://${m.internalAddress}:2380`,
-    `--listen-peer-urls=https://${m.internalAddress}:2380`,
-    `--listen-client-urls=https://${m.internalAddress}:2379,https://127.0.0.1:2379`,
-    `--advertise-client-urls=https://${m.internalAddress}:2379`,
+    `--initial-advertise-peer-urls=https://${hostPort(m.internalAddress, 2380)}`,
+    `--listen-peer-urls=https://${hostPort(m.internalAddress, 2380)}`,
+    `--listen-client-urls=https://${hostPort(m.internalAddress, 2379)},https://127.0.0.1:2379`,
+    `--advertise-client-urls=https://${hostPort(m.internalAddress, 2379)}`,
     '--initial-cluster-token=etcd-cluster-0',
     `--initial-cluster=${peers}`,
     '--initial-cluster-state=new',
@@ -70,7 +71,7 @@ export function masterServices(c: Cluster, m: Host): ServiceDef[] {
     '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname',
     `--service-account-key-file=${SA_CERT}`,
     `--service-account-signing-key-file=${SA_KEY}`,
-    `--service-account-issuer=https://${m.address}:${c.apiserver.port}`,
+    `--service-account-issuer=https://${hostPort(m.address, c.apiserver.port)}`,
     `--service-cluster-ip-range=${c.serviceCIDR}`,
     '--service-node-port-range=30000-32767',
     `--tls-cert-file=${KUBERNETES_PEM}`, `--tls-private-key-file=${KUBERNETES_KEY}`,

@@ -11,7 +11,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'hardway-history-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const c = (id: string, status: CheckResult['status'], host?: string, diagnosis?: string, durationMs = 100): CheckResult =>
-  ({ id, title: id, status, ...(host ? { host } : {}), ...(diagnosis ? { diagnosis } : {}), durationMs });
+  ({ id, title: id, status, ...(host ? { host } : {}), ...(diagnosis ? { diagnosis } : {}), examined: 1, durationMs });
 
 function doc(target: string, startedAt: string, durationMs: number, suites: Record<string, CheckResult[]>): ReportDocument {
   const all = Object.values(suites).flat();

@@ -13,27 +13,73 @@ export interface RunEntry {
   doc: ReportDocument;
 }
 
-/** Every run under `reportsDir` with a readable report.json, oldest first. */
-export function readRuns(reportsDir: string): RunEntry[] {
+/** A report.json that cannot be part of the history, and why. */
+export interface SkippedRun {
+  file: string;
+  why: string;
+}
+
+const STATUSES = new Set(['passed', 'failed', 'skipped']);
+
+/** What is wrong with a parsed report.json's shape (the fields history reads), or undefined. */
+export function reportShapeProblem(doc: unknown): string | undefined {
+  const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (!isObj(doc)) return 'not a JSON object';
+  if (typeof doc.target !== 'string') return '"target" is not a string';
+  if (typeof doc.ok !== 'boolean') return '"ok" is not true or false';
+  for (const k of ['startedAt', 'run'] as const) if (doc[k] !== undefined && typeof doc[k] !== 'string') return `"${k}" is not a string`;
+  if (doc.durationMs !== undefined && typeof doc.durationMs !== 'number') return '"durationMs" is not a number';
+  if (!Array.isArray(doc.suites)) return '"suites" is not a list';
+  for (const [i, s] of doc.suites.entries()) {
+    if (!isObj(s) || typeof s.name !== 'string') return `suites[${i}] has no name`;
+    if (s.durationMs !== undefined && typeof s.durationMs !== 'number') return `suites[${i}].durationMs is not a number`;
+    if (!Array.isArray(s.checks)) return `suites[${i}].checks is not a list`;
+    for (const [j, c] of s.checks.entries()) {
+      const at = `suites[${i}].checks[${j}]`;
+      if (!isObj(c) || typeof c.id !== 'string') return `${at} has no id`;
+      if (typeof c.status !== 'string' || !STATUSES.has(c.status)) return `${at}.status is ${JSON.stringify(c.status)}, not passed, failed or skipped`;
+      for (const k of ['host', 'diagnosis'] as const) if (c[k] !== undefined && typeof c[k] !== 'string') return `${at}.${k} is not a string`;
+      if (c.warnings !== undefined && !Array.isArray(c.warnings)) return `${at}.warnings is not a list`;
+    }
+  }
+  return undefined;
+}
+
+/** Every run under `reportsDir` with a usable report.json, oldest first, and the ones skipped. */
+export function readRunsChecked(reportsDir: string): { runs: RunEntry[]; skipped: SkippedRun[] } {
   let names: string[];
   try {
     names = readdirSync(reportsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
   } catch {
-    return [];
+    return { runs: [], skipped: [] };
   }
   const out: RunEntry[] = [];
+  const skipped: SkippedRun[] = [];
   for (const run of names) {
     const file = join(reportsDir, run, 'report.json');
     if (!existsSync(file)) continue;
+    let doc: unknown;
     try {
-      const doc = JSON.parse(readFileSync(file, 'utf8')) as ReportDocument;
-      if (typeof doc.target !== 'string' || !Array.isArray(doc.suites)) continue;
-      out.push({ run, dir: join(reportsDir, run), doc });
-    } catch {
-      /* a run that died while writing its report: not part of the history */
+      doc = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      skipped.push({ file, why: `not valid JSON (${(e as Error).message.split('\n')[0]}; a run that died while writing it?)` });
+      continue;
     }
+    const why = reportShapeProblem(doc);
+    if (why) skipped.push({ file, why: `not a hardway report: ${why}` });
+    else out.push({ run, dir: join(reportsDir, run), doc: doc as ReportDocument });
   }
-  return out.sort((a, b) => startOf(a).localeCompare(startOf(b)) || a.run.localeCompare(b.run));
+  return { runs: out.sort((a, b) => startOf(a).localeCompare(startOf(b)) || a.run.localeCompare(b.run)), skipped };
+}
+
+/** One line per skipped run: it is named, and the history goes on without it. */
+export function skippedLines(skipped: SkippedRun[]): string[] {
+  return skipped.map((s) => `skipped ${s.file}: ${s.why}; fix: move the run's folder away or delete it`);
+}
+
+/** Every run under `reportsDir` with a usable report.json, oldest first (bad ones left out). */
+export function readRuns(reportsDir: string): RunEntry[] {
+  return readRunsChecked(reportsDir).runs;
 }
 
 function startOf(r: RunEntry): string {
@@ -249,9 +295,14 @@ ${sections.join('\n') || '<p>No runs yet.</p>'}
 `;
 }
 
-/** Regenerates reportsDir/index.html from every run's report.json; returns its path. */
-export function writeHistoryIndex(reportsDir: string): string {
+/**
+ * Regenerates reportsDir/index.html from every run's report.json; returns its path. A malformed
+ * report.json is named through `warn` (stderr by default) and left out.
+ */
+export function writeHistoryIndex(reportsDir: string, warn: (line: string) => void = (l) => process.stderr.write(`hardway: ${l}\n`)): string {
   const file = join(reportsDir, 'index.html');
-  writeFileSync(file, historyHtml(readRuns(reportsDir)));
+  const { runs, skipped } = readRunsChecked(reportsDir);
+  for (const l of skippedLines(skipped)) warn(l);
+  writeFileSync(file, historyHtml(runs));
   return file;
 }

@@ -1,10 +1,12 @@
 // One SSH connection to one host (ssh2): key and/or agent authentication, strict host key checking
 // against known_hosts, optional jump hosts (ProxyJump chains), one retry on connect, a bound on
-// parallel channels. Every failure becomes one line naming the host and the fix (redacted).
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+// parallel channels. Every failure becomes one line naming the host and the fix (redacted), and
+// every 'error' event ssh2 emits has a listener: a port that is not sshd never crashes the process.
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import type { Duplex, Readable } from 'node:stream';
 import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2'; // CommonJS: no named runtime imports
-import { checkHostKey, hostPattern, recordKey } from './known-hosts.ts';
+import { checkHostKey, hostPattern, preferredHostKeyAlgorithms, recordKey } from './known-hosts.ts';
 import { redact } from '../report/redact.ts';
 import type { ExecResult } from '../targets/target.ts';
 
@@ -31,11 +33,17 @@ export interface SshEndpoint {
 }
 
 export class SshError extends Error {
-  constructor(message: string) {
+  /** A network failure worth one more try (never a key, authentication or protocol error). */
+  readonly retryable: boolean;
+  constructor(message: string, retryable = false) {
     super(redact(message));
     this.name = 'SshError';
+    this.retryable = retryable;
   }
 }
+
+/** ssh2's default host key algorithms (lib/protocol/constants.js), to reorder by what is known. */
+const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -63,18 +71,65 @@ function where(ep: SshEndpoint): string {
   return `${ep.name} (${ep.user}@${ep.host}:${ep.port})`;
 }
 
-function explain(ep: SshEndpoint, err: Error & { code?: string; level?: string }): string {
+/** What the peer sent before the failure, and whether the TCP connection was made. */
+interface Wire {
+  first?: Buffer;
+  timeoutS: number;
+}
+
+const FIX_PORT = 'fix: check the port in the inventory (or ~/.ssh/config) is sshd\'s, and that sshd listens there';
+
+function explain(ep: SshEndpoint, err: Error & { code?: string; level?: string }, wire: Wire): SshError {
   const w = where(ep);
   const code = err.code ?? '';
-  if (err instanceof SshError) return err.message;
-  if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(code) || /Timed out while waiting for handshake/.test(err.message)) {
-    return `${w}: cannot connect (${code || 'handshake timed out'}); fix: check the address and port in the inventory, that the host is up and sshd listens there`;
+  if (err instanceof SshError) return err;
+  if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE'].includes(code)) {
+    return new SshError(`${w}: cannot connect (${code}); fix: check the address and port in the inventory, that the host is up and sshd listens there`, code !== 'ENOTFOUND');
+  }
+  const sent = wire.first?.toString('latin1') ?? '';
+  const greeting = sent.split(/\r?\n/)[0]!.replace(/[^\x20-\x7e]/g, '?').slice(0, 60);
+  if (sent && !sent.startsWith('SSH-')) {
+    if (/^HTTP\/\d/.test(sent)) return new SshError(`${w}: the port speaks HTTP ("${greeting}"), not SSH; ${FIX_PORT}`);
+    // RFC 4253 allows lines before the version line; anything without one is another protocol.
+    if (!/(^|\n)SSH-/.test(sent)) return new SshError(`${w}: the port answers "${greeting}", not an SSH greeting; ${FIX_PORT}`);
+  }
+  if (err.level === 'client-timeout' || /Timed out while waiting for handshake/.test(err.message)) {
+    return new SshError(sent
+      ? `${w}: no SSH handshake within ${wire.timeoutS} s after the greeting "${greeting}"; fix: check that sshd on ${ep.host} is healthy (its journal), or raise connectTimeout in the inventory`
+      : `${w}: the port accepts connections but sends nothing within ${wire.timeoutS} s (no SSH greeting): not sshd, or a firewall swallows the traffic; ${FIX_PORT}`);
+  }
+  if (/Connection lost before handshake/.test(err.message)) {
+    return new SshError(sent
+      ? `${w}: the connection was closed during the SSH handshake; fix: check sshd's journal on ${ep.host} (journalctl -u ssh) for why it dropped the client`
+      : `${w}: the port closed the connection at once, before any SSH greeting: not sshd, or sshd refusing this client (MaxStartups, tcp wrappers, a firewall); ${FIX_PORT}, and sshd's journal on ${ep.host}`, !sent);
   }
   if (err.level === 'client-authentication' || /authentication methods failed/.test(err.message)) {
     const how = ep.privateKeyPath ? `the key ${ep.privateKeyPath}` : 'the keys of the ssh-agent';
-    return `${w}: authentication refused for user "${ep.user}" with ${how}; fix: check the user name and that the public key is in ~${ep.user}/.ssh/authorized_keys on ${ep.host}`;
+    return new SshError(`${w}: authentication refused for user "${ep.user}" with ${how}; fix: check the user name and that the public key is in ~${ep.user}/.ssh/authorized_keys on ${ep.host}`);
   }
-  return `${w}: ${err.message}`;
+  if (err.level === 'agent' || /agent/i.test(err.message)) {
+    return new SshError(`${w}: the ssh-agent at ${ep.agent ?? '$SSH_AUTH_SOCK'} cannot be used (${err.message}); fix: start ssh-agent and ssh-add your key, or set a key file for the host in the inventory`);
+  }
+  return new SshError(`${w}: SSH failed: ${err.message.split('\n')[0]}`);
+}
+
+function hostKeyProblem(ep: SshEndpoint, key: Buffer): string | undefined {
+  // ssh lowercases the host name before it looks it up (DNS names and IPv6 hex are case-insensitive).
+  const host = ep.host.toLowerCase();
+  const v = checkHostKey(ep.knownHostsPath, host, ep.port, key);
+  if (v.ok) return undefined;
+  if (v.reason === 'unknown' && ep.acceptUnknownHostKey) {
+    recordKey(ep.knownHostsPath, host, ep.port, key);
+    return undefined;
+  }
+  const name = hostPattern(host, ep.port);
+  if (v.reason === 'revoked') {
+    return `${where(ep)}: REVOKED HOST KEY ${v.fingerprint}: ${ep.knownHostsPath} line ${v.lines!.join(', ')} marks it @revoked (a stolen key may be impersonating the host); fix: do not connect; reinstall ${ep.name}'s host keys, then record the new key`;
+  }
+  if (v.reason === 'unknown') {
+    return `${where(ep)}: unknown host key ${v.fingerprint}${v.onlyCertAuthority ? ` (${ep.knownHostsPath} has only @cert-authority lines for ${name}; hardway checks plain host keys)` : ''}; fix: check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and add it to ${ep.knownHostsPath} (ssh-keyscan -p ${ep.port} ${host} >> ${ep.knownHostsPath})`;
+  }
+  return `${where(ep)}: HOST KEY CHANGED: presented ${v.fingerprint}, ${ep.knownHostsPath} has ${v.known!.join(', ')} (line ${v.lines!.join(', ')}); fix: if ${ep.name} was reinstalled, remove the old entry (ssh-keygen -f ${ep.knownHostsPath} -R '${name}') and verify the new key; otherwise stop: someone may be intercepting the connection`;
 }
 
 function connectConfig(ep: SshEndpoint, state: { hostKeyError?: string }): ConnectConfig {
@@ -84,17 +139,12 @@ function connectConfig(ep: SshEndpoint, state: { hostKeyError?: string }): Conne
     username: ep.user,
     readyTimeout: ep.connectTimeoutMs ?? 15_000,
     keepaliveInterval: 10_000,
+    // As OpenSSH does: ask first for the key types on record, so a second host key is not a "change".
+    algorithms: { serverHostKey: preferredHostKeyAlgorithms(ep.knownHostsPath, ep.host.toLowerCase(), ep.port, HOST_KEY_ALGORITHMS) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
     hostVerifier: (key: Buffer) => {
-      const v = checkHostKey(ep.knownHostsPath, ep.host, ep.port, key);
-      if (v.ok) return true;
-      if (v.reason === 'unknown' && ep.acceptUnknownHostKey) {
-        recordKey(ep.knownHostsPath, ep.host, ep.port, key);
-        return true;
-      }
-      state.hostKeyError = v.reason === 'unknown'
-        ? `${where(ep)}: unknown host key ${v.fingerprint}; fix: check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and add it to ${ep.knownHostsPath} (ssh-keyscan -p ${ep.port} ${ep.host} >> ${ep.knownHostsPath})`
-        : `${where(ep)}: HOST KEY CHANGED: presented ${v.fingerprint}, ${ep.knownHostsPath} has ${v.known!.join(', ')}; fix: if ${ep.name} was reinstalled, remove the old entry (ssh-keygen -f ${ep.knownHostsPath} -R '${hostPattern(ep.host, ep.port)}') and verify the new key; otherwise stop: someone may be intercepting the connection`;
-      return false;
+      const problem = hostKeyProblem(ep, key);
+      if (problem) state.hostKeyError = problem;
+      return !problem;
     },
   };
   if (ep.privateKeyPath) {
@@ -111,6 +161,11 @@ function connectConfig(ep: SshEndpoint, state: { hostKeyError?: string }): Conne
         ? `${where(ep)}: private key file ${ep.privateKeyPath} is protected by a passphrase; fix: load it into ssh-agent (ssh-add ${ep.privateKeyPath}) and use the agent for this host (agent: true in the inventory)`
         : `${where(ep)}: private key file ${ep.privateKeyPath} is not a usable private key (${why}); fix: point the inventory at the private key (not the .pub file)`);
     }
+    // OpenSSH refuses a private key others may read (sshkey_perm_ok): so does hardway.
+    const st = statSync(ep.privateKeyPath);
+    if (st.uid === process.getuid?.() && (st.mode & 0o077) !== 0) {
+      throw new SshError(`${where(ep)}: private key file ${ep.privateKeyPath} is readable by others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}), and OpenSSH refuses such a key (UNPROTECTED PRIVATE KEY FILE); fix: chmod 600 ${ep.privateKeyPath}`);
+    }
     cfg.privateKey = key;
     if (ep.agent) cfg.agent = ep.agent;
   } else {
@@ -121,7 +176,7 @@ function connectConfig(ep: SshEndpoint, state: { hostKeyError?: string }): Conne
   return cfg;
 }
 
-function connectOnce(ep: SshEndpoint, sock?: ClientChannel): Promise<Client> {
+function connectOnce(ep: SshEndpoint, via?: ClientChannel): Promise<Client> {
   return new Promise((resolve, reject) => {
     const state: { hostKeyError?: string } = {};
     let cfg: ConnectConfig;
@@ -131,10 +186,30 @@ function connectOnce(ep: SshEndpoint, sock?: ClientChannel): Promise<Client> {
       reject(e);
       return;
     }
-    if (sock) cfg.sock = sock;
+    // Our own stream, so that the first bytes the peer sends are seen (HTTP? a banner? nothing?).
+    const sock: Duplex = via ?? tcpConnect({ host: ep.host, port: ep.port });
+    const wire: Wire = { timeoutS: Math.round((cfg.readyTimeout ?? 15_000) / 1000) };
+    const peek = (d: Buffer) => {
+      wire.first = wire.first ? Buffer.concat([wire.first, d]).subarray(0, 256) : d;
+      if (wire.first.length >= 64 || wire.first.includes(10)) sock.off('data', peek);
+    };
+    sock.on('data', peek);
+    cfg.sock = sock as NonNullable<ConnectConfig['sock']>;
     const c = new ssh2.Client();
-    c.once('ready', () => resolve(c));
-    c.once('error', (e) => reject(state.hostKeyError ? new SshError(state.hostKeyError) : new SshError(explain(ep, e))));
+    let settled = false;
+    c.once('ready', () => {
+      settled = true;
+      sock.off('data', peek);
+      resolve(c);
+    });
+    // ssh2 may emit 'error' more than once (a timeout, then the lost connection): keep listening
+    // for the life of the client; only the first error of a connection attempt is the verdict.
+    c.on('error', (e) => {
+      if (settled) return;
+      settled = true;
+      reject(state.hostKeyError ? new SshError(state.hostKeyError) : explain(ep, e, wire));
+      c.end();
+    });
     c.connect(cfg);
   });
 }
@@ -177,7 +252,7 @@ export class SshSession {
     try {
       r = await connectChain(ep);
     } catch (e) {
-      if (!/cannot connect/.test((e as Error).message)) throw e;
+      if (!(e instanceof SshError && e.retryable)) throw e;
       await new Promise((res) => setTimeout(res, 1500));
       r = await connectChain(ep);
     }
@@ -190,7 +265,14 @@ export class SshSession {
     return this.limiter.run(
       () =>
         new Promise<ExecResult>((resolve, reject) => {
-          this.client.exec(cmd, (err, ch) => {
+          const run = (f: () => void) => {
+            try {
+              f();
+            } catch (e) {
+              reject(new SshError(`${where(this.endpoint)}: the SSH connection is gone (${(e as Error).message}); fix: check that ${this.endpoint.host} is up, then run again`));
+            }
+          };
+          run(() => this.client.exec(cmd, (err, ch) => {
             if (err) return reject(new SshError(`${where(this.endpoint)}: cannot run a command (${err.message})`));
             const out: Buffer[] = [];
             const errOut: Buffer[] = [];
@@ -210,7 +292,7 @@ export class SshSession {
             if (opts.stdin === undefined) ch.end();
             else if (typeof opts.stdin === 'string' || Buffer.isBuffer(opts.stdin)) ch.end(opts.stdin);
             else opts.stdin.pipe(ch);
-          });
+          }));
         }),
     );
   }
@@ -226,6 +308,39 @@ export class SshSession {
   /** Copies a local file to the host (streams; fine for 100 MB binaries). */
   async upload(localPath: string, remotePath: string, mode = 0o755): Promise<void> {
     await this.writeFile(remotePath, createReadStream(localPath), mode);
+  }
+
+  /**
+   * A local TCP port on 127.0.0.1 whose connections are carried over this session to host:port as
+   * the remote host sees it (its loopback, its /etc/hosts names): the API of a cluster whose
+   * kubeconfig names https://127.0.0.1:6443, or an apiserver reachable only from its hosts.
+   */
+  async tunnel(host: string, port: number): Promise<{ port: number; close(): void }> {
+    const { createServer } = await import('node:net');
+    const sockets = new Set<import('node:net').Socket>();
+    const server = createServer((sock) => {
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+      this.client.forwardOut('127.0.0.1', 0, host, port, (err, ch) => {
+        if (err) {
+          sock.destroy();
+          return;
+        }
+        sock.pipe(ch).pipe(sock);
+        ch.on('error', () => sock.destroy());
+        sock.on('error', () => ch.close());
+      });
+    });
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
+    const local = (server.address() as import('node:net').AddressInfo).port;
+    server.unref();
+    return {
+      port: local,
+      close() {
+        for (const s of sockets) s.destroy();
+        server.close();
+      },
+    };
   }
 
   close(): void {

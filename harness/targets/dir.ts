@@ -1,7 +1,7 @@
 // `dir:DIR` target: a rendered tree (DIR/<host>/<absolute path>), verified offline.
 import { readFile, readdir } from 'node:fs/promises';
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Cluster } from '../model/cluster.ts';
 import { type HostAccess, type Target, TargetError } from './target.ts';
 
@@ -40,7 +40,14 @@ class DirHost implements HostAccess {
   }
 }
 
-export function dirTarget(name: string, dir: string, cluster: Cluster): Target {
+/** The folder of a "dir:DIR" spec; "dir:" alone would silently mean the current folder. */
+export function dirSpecPath(spec: string, cwd: string): string {
+  const path = spec.slice(4).trim();
+  if (!path) throw new TargetError(`${spec}: no folder after dir:; fix: name the rendered tree, e.g. --target dir:./rendered (dir:. for the current folder)`);
+  return resolve(cwd, path);
+}
+
+export function dirTarget(name: string, dir: string, cluster: Cluster, modelGiven = true): Target {
   let ok = false;
   try {
     ok = statSync(dir).isDirectory();
@@ -51,6 +58,7 @@ export function dirTarget(name: string, dir: string, cluster: Cluster): Target {
   return {
     name,
     cluster,
+    modelGiven,
     live: false,
     ownedByHardway: false,
     host(h: string) {

@@ -51,7 +51,7 @@ describe('the hardway inventory format', () => {
     expect(inv.defaults).toMatchObject({ user: 'deploy', port: 22, sudo: true, jump: 'bastion', connectTimeoutMs: 15_000, maxSessions: 8 });
     expect(inv.jumpHosts.get('bastion')).toMatchObject({ address: '198.51.100.7', user: 'jump' });
     expect(inv.domains).toEqual(['app.example.org', 'no-https.app.example.org']);
-    expect(inventoryCluster(inv).name).toBe('prod');
+    expect(inventoryCluster(inv)!.name).toBe('prod');
   });
 
   it('expands ~, $VAR and ${VAR:-default} in paths, relative to the inventory', () => {
@@ -63,7 +63,7 @@ describe('the hardway inventory format', () => {
 
   it('takes the cluster model inline as well', () => {
     const f = write('inline.yaml', `cluster:\n${MODEL.split('\n').map((l) => `  ${l}`).join('\n')}\n${HOSTS}`);
-    expect(inventoryCluster(readInventory({ file: f, ansible: false })).workers.map((w) => w.host)).toEqual(['node-1', 'node-2']);
+    expect(inventoryCluster(readInventory({ file: f, ansible: false }))!.workers.map((w) => w.host)).toEqual(['node-1', 'node-2']);
   });
 
   it('a malformed inventory is one line with file, line, column and the fix', () => {
@@ -91,12 +91,21 @@ hosts:
     ]);
   });
 
-  it('requires the cluster model and at least one host', () => {
+  it('requires at least one host; the cluster model is optional (discovery reads it)', () => {
     const f = write('empty.yaml', 'name: x\n');
     expect(errorOf(() => readInventory({ file: f, ansible: false })).split('\n')).toEqual([
-      `${f}:1:1: cluster: is required: the path of the cluster model (cluster.yaml) relative to this file, or the model inline; fix: add "cluster: cluster.yaml"`,
       `${f}:1:1: hosts: expected a list of hosts (name, role, address), at least one; fix: see docs/inventory.md`,
     ]);
+    const g = write('modelless.yaml', 'hosts:\n  - { name: server, address: 10.9.0.10 }\n  - { name: node-0, address: 10.9.0.20 }\n');
+    const inv = readInventory({ file: g, ansible: false });
+    expect(inv.cluster).toBeUndefined();
+    expect(inventoryCluster(inv)).toBeUndefined();
+    expect(inv.hosts.map((h) => h.name)).toEqual(['server', 'node-0']);
+  });
+
+  it('a host needs a role only when the inventory gives a model', () => {
+    const f = write('norole.yaml', 'cluster: cluster.yaml\nhosts:\n  - { name: master, address: 10.9.0.10 }\n');
+    expect(errorOf(() => readInventory({ file: f, ansible: false }))).toMatch(/hosts\[0\]\.role: is required with a cluster model/);
   });
 });
 
@@ -120,7 +129,7 @@ hosts:
 
   it('accepts the internal address and DNS names', () => {
     const f = write('agree.yaml', `cluster: cluster.yaml\n${HOSTS}`);
-    expect(inventoryCluster(readInventory({ file: f, ansible: false })).name).toBe('t');
+    expect(inventoryCluster(readInventory({ file: f, ansible: false }))!.name).toBe('t');
   });
 });
 
@@ -132,7 +141,7 @@ describe('--target resolution', () => {
     expect(resolveInventorySpec('prod', cwd)).toEqual({ file: join(cwd, 'targets/prod.yaml'), ansible: false });
     expect(resolveInventorySpec('./targets/prod.yaml', cwd)).toEqual({ file: join(cwd, 'targets/prod.yaml'), ansible: false });
     expect(resolveInventorySpec('ansible:hosts.ini', cwd)).toEqual({ file: join(cwd, 'hosts.ini'), ansible: true });
-    expect(loadTargetCluster('prod', { cwd }).name).toBe('t');
+    expect(loadTargetCluster('prod', { cwd })!.name).toBe('t');
   });
 
   it('an unknown name says where it looked and what to do', () => {
@@ -216,7 +225,7 @@ describe('Ansible inventories', () => {
     expect(inv.cluster).toEqual({ file: join(FIX, 'cluster.yaml') });
     expect(inv.knownHosts).toBe(join(homedir(), '.ssh/known_hosts'));
     // node-1 and node-2 are DNS names here (no ansible_host): accepted; the model has them.
-    expect(inventoryCluster(inv).name).toBe('prod');
+    expect(inventoryCluster(inv)!.name).toBe('prod');
   });
 
   it('YAML: nested children, host and group vars, auto-detected from the contents', () => {
@@ -241,8 +250,9 @@ describe('Ansible inventories', () => {
     expect(errorOf(() => parseInventory('[masters]\nm ansible_ssh_pass=hunter2\n', '/x/hosts.ini'))).toBe('/x/hosts.ini:2: m: ansible_ssh_pass is set, but hardway authenticates with keys or the ssh-agent only; fix: install a key on m and set ansible_ssh_private_key_file (or load it into ssh-agent)');
     expect(errorOf(() => parseInventory('[masters]\nm ansible_connection=docker\n', '/x/hosts.ini'))).toMatch(/^\/x\/hosts\.ini:2: m: ansible_connection=docker; hardway reaches hosts over SSH only/);
     expect(errorOf(() => parseInventory('[masters]\n[bad header\n', '/x/hosts.ini'))).toMatch(/^\/x\/hosts\.ini:2: "\[bad header" is not a group header/);
+    // Without hardway_cluster (or a cluster.yaml beside it) the model is what discovery finds.
     const inv = parseInventory('[masters]\nmaster\n', join(tmp, 'nomodel', 'hosts.ini'));
-    expect(errorOf(() => inventoryCluster(inv))).toMatch(/no cluster model for this Ansible inventory; fix: set hardway_cluster=/);
+    expect(inventoryCluster(inv)).toBeUndefined();
   });
 
   it('host ranges and ssh argument forms', () => {

@@ -6,14 +6,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, stringify } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, stringify } from 'yaml';
 import { type Cluster, type Role, allHosts } from '../model/cluster.ts';
 import { isIpAddress } from '../model/net.ts';
 import { loadCluster, parseCluster } from '../model/load.ts';
 import { loadSshConfig, parseJumpSpec, resolveSshHost, type SshConfigEntry } from '../ssh/config.ts';
 import type { SshEndpoint } from '../ssh/session.ts';
 import { TargetError } from './target.ts';
-import { parseAnsible } from './ansible.ts';
+import { parseAnsible, runAnsibleInventory } from './ansible.ts';
 
 /** SSH settings of a host, a jump host, or the defaults for all hosts (`ssh:`). */
 export interface SshSettings {
@@ -51,8 +51,13 @@ export interface Inventory {
   file: string;
   format: InventoryFormat;
   name: string;
-  /** The cluster model: a file, or inline YAML text (the `cluster:` mapping). */
-  cluster: { file: string } | { text: string; label: string };
+  /** The cluster model: a file, or inline YAML text (the `cluster:` mapping). Absent: the model
+   * is what discovery finds running on the hosts. */
+  cluster?: { file: string } | { text: string; label: string };
+  /** Images the cluster can pull for hardway's test workloads (instead of hardway's own). */
+  images?: { toolbox: string; demoApp: string };
+  /** A name outside the cluster that its DNS must resolve through the upstream (coredns suite). */
+  probeName?: string;
   /** Admin kubeconfig on this machine; absent: the first master's /root/.kube/config over SSH. */
   kubeconfig?: string;
   /** known_hosts given explicitly (otherwise ~/.ssh/config's UserKnownHostsFile, then ~/.ssh/known_hosts). */
@@ -71,6 +76,7 @@ export interface Inventory {
 export const DEFAULT_SSH_CONFIG = () => join(homedir(), '.ssh', 'config');
 
 const FIX_DOC = 'see docs/inventory.md';
+const MAX_LINES = 20;
 
 // ---------------------------------------------------------------------------------------------
 // Spec resolution
@@ -129,9 +135,20 @@ class Problems {
   readonly list: string[] = [];
   private readonly file: string;
   private readonly lines: LineCounter;
-  constructor(file: string, lines: LineCounter) {
+  private readonly doc: Document.Parsed | undefined;
+  constructor(file: string, lines: LineCounter, doc?: Document.Parsed) {
     this.file = file;
     this.lines = lines;
+    this.doc = doc;
+  }
+  /** An alias (*name) read as its anchor's node. */
+  resolve(node: Node | null | undefined): Node | undefined {
+    if (!isAlias(node) || !this.doc) return node ?? undefined;
+    try {
+      return (node.resolve(this.doc) as Node | undefined) ?? node;
+    } catch {
+      return node;
+    }
   }
   at(node: Node | null | undefined): string {
     const off = node?.range?.[0];
@@ -144,7 +161,7 @@ class Problems {
   }
 }
 
-const TOP_KEYS = ['name', 'cluster', 'kubeconfig', 'knownHosts', 'sshConfig', 'apiserverTokenFile', 'domains', 'accept', 'ssh', 'jumpHosts', 'hosts'];
+const TOP_KEYS = ['name', 'cluster', 'kubeconfig', 'knownHosts', 'sshConfig', 'apiserverTokenFile', 'domains', 'accept', 'ssh', 'jumpHosts', 'hosts', 'images', 'probeName'];
 const SSH_KEYS = ['user', 'port', 'key', 'agent', 'jump', 'sudo', 'connectTimeout', 'maxSessions'];
 const HOST_KEYS = ['name', 'role', 'address', ...SSH_KEYS];
 const JUMP_KEYS = ['address', ...SSH_KEYS.filter((k) => k !== 'sudo')];
@@ -180,7 +197,7 @@ class Fields {
     return this.path ? `${this.path}.${k}` : k;
   }
   get(k: string): Node | undefined {
-    return isMap(this.node) ? (this.node.get(k, true) as Node | undefined) : undefined;
+    return isMap(this.node) ? this.p.resolve(this.node.get(k, true) as Node | undefined) : undefined;
   }
   private scalar(k: string): { node?: Node; value?: unknown } {
     const node = this.get(k);
@@ -239,7 +256,7 @@ class Fields {
       return [];
     }
     const out: string[] = [];
-    (node.items as Node[]).forEach((item, i) => {
+    (node.items as Node[]).map((n) => this.p.resolve(n)!).forEach((item, i) => {
       if (!isScalar(item) || typeof item.value !== 'string') {
         this.p.add(item, `${this.sub(k)}[${i}]`, `expected a string, got ${JSON.stringify(isScalar(item) ? item.value : item)}`);
         return;
@@ -280,7 +297,7 @@ class Fields {
 
 function parseHardway(file: string, doc: Document.Parsed, lines: LineCounter): Inventory {
   const base = dirname(file);
-  const p = new Problems(file, lines);
+  const p = new Problems(file, lines, doc);
   const root = new Fields(p, doc.contents as Node, '', TOP_KEYS, base);
   const name = root.string('name', (s) => (/^[A-Za-z0-9_.-]+$/.test(s) ? undefined : `expected letters, digits, '.', '_' or '-', got "${s}"`))
     ?? basename(file, extname(file));
@@ -288,7 +305,7 @@ function parseHardway(file: string, doc: Document.Parsed, lines: LineCounter): I
   let cluster: Inventory['cluster'] | undefined;
   const clusterNode = root.get('cluster');
   if (clusterNode === undefined || clusterNode === null) {
-    p.add(root.node, 'cluster', `is required: the path of the cluster model (cluster.yaml) relative to this file, or the model inline; fix: add "cluster: cluster.yaml"`);
+    // No model: discovery reads it from the hosts (hardway discover prints it).
   } else if (isMap(clusterNode)) {
     cluster = { text: stringify(clusterNode), label: `${p.at(clusterNode)} (inline cluster model)` };
   } else {
@@ -313,7 +330,7 @@ function parseHardway(file: string, doc: Document.Parsed, lines: LineCounter): I
     else {
       for (const pair of jumpNode.items) {
         const jname = keyName(pair.key);
-        const f = new Fields(p, pair.value as Node, `jumpHosts.${jname}`, JUMP_KEYS, base);
+        const f = new Fields(p, p.resolve(pair.value as Node), `jumpHosts.${jname}`, JUMP_KEYS, base);
         const address = f.string('address');
         if (!address) p.add((pair.value as Node) ?? (pair.key as Node), `jumpHosts.${jname}.address`, 'is required');
         jumpHosts.set(jname, { name: jname, address: address ?? '', where: p.at(pair.key as Node), ...f.ssh() });
@@ -326,13 +343,13 @@ function parseHardway(file: string, doc: Document.Parsed, lines: LineCounter): I
   if (!isSeq(hostsNode) || hostsNode.items.length === 0) {
     p.add(hostsNode ?? root.node, 'hosts', 'expected a list of hosts (name, role, address), at least one; fix: ' + FIX_DOC);
   } else {
-    (hostsNode.items as Node[]).forEach((item, i) => {
+    (hostsNode.items as Node[]).map((n) => p.resolve(n)!).forEach((item, i) => {
       const path = `hosts[${i}]`;
       const f = new Fields(p, item, path, HOST_KEYS, base);
       const hname = f.string('name', (s) => (HOST_NAME.test(s) ? undefined : `expected a host name, got "${s}"`));
       if (!hname) p.add(item, `${path}.name`, 'is required (the host\'s name in the cluster model)');
       const role = f.string('role', (s) => (s === 'master' || s === 'worker' ? undefined : `expected "master" or "worker", got "${s}"`));
-      if (!role) p.add(item, `${path}.role`, 'is required: master or worker');
+      if (!role && cluster) p.add(item, `${path}.role`, 'is required with a cluster model: master or worker (without cluster:, discovery finds each host\'s role)');
       const address = f.string('address') ?? hname;
       hosts.push({ name: hname ?? `#${i}`, role: (role === 'master' ? 'master' : 'worker'), address: address ?? '', where: p.at(item), ...f.ssh() });
     });
@@ -348,7 +365,7 @@ function parseHardway(file: string, doc: Document.Parsed, lines: LineCounter): I
     file,
     format: 'hardway',
     name,
-    cluster: cluster ?? { file: '' },
+    ...(cluster ? { cluster } : {}),
     domains: root.strings('domains', (s) => (DNS_NAME.test(s) ? undefined : `expected a DNS name, got "${s}"`)),
     accept: root.strings('accept', (s) => (/^security\.[a-z-]+$/.test(s) ? undefined : `expected a security check id such as security.static-token, got "${s}"`)),
     defaults,
@@ -362,6 +379,16 @@ function parseHardway(file: string, doc: Document.Parsed, lines: LineCounter): I
   if (sshConfig) inv.sshConfig = sshConfig;
   const token = root.path_('apiserverTokenFile');
   if (token) inv.apiserverTokenFile = token;
+  const imagesNode = root.get('images');
+  if (imagesNode !== undefined && imagesNode !== null) {
+    const f = new Fields(p, imagesNode as Node, 'images', ['toolbox', 'demoApp'], base);
+    const toolbox = f.string('toolbox');
+    const demoApp = f.string('demoApp');
+    if (!toolbox || !demoApp) p.add(imagesNode as Node, 'images', 'needs both toolbox: (an image with sh, ping, nc, wget and netrelay) and demoApp: (answers /status/ on port 8000)');
+    else inv.images = { toolbox, demoApp };
+  }
+  const probeName = root.string('probeName', (s) => (DNS_NAME.test(s) ? undefined : `expected a DNS name, got "${s}"`));
+  if (probeName) inv.probeName = probeName;
   checkJumpNames(inv, p);
   if (p.list.length) throw new TargetError(p.list.join('\n'));
   return inv;
@@ -388,10 +415,11 @@ export function readInventory(spec: InventorySpec): Inventory {
   } catch (e) {
     throw new TargetError(`${spec.file}: cannot read the inventory (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix: check the path and its permissions`);
   }
-  return parseInventory(text, spec.file, spec.ansible);
+  return parseInventory(text, spec.file, spec.ansible, { ansibleInventory: true });
 }
 
-export function parseInventory(text: string, file: string, forceAnsible = false): Inventory {
+/** `ansibleInventory`: an Ansible inventory is read by ansible-inventory when it is installed. */
+export function parseInventory(text: string, file: string, forceAnsible = false, opts: { ansibleInventory?: boolean } = {}): Inventory {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const yamlOk = doc.errors.length === 0;
@@ -399,8 +427,19 @@ export function parseInventory(text: string, file: string, forceAnsible = false)
   const iniHeaders = /^\s*\[[^\]\s]+\]\s*$/m.test(text);
   const ansibleYaml = isMap(contents) && !contents.has('hosts') && (contents.has('all') || contents.items.every((pair) => isMap(pair.value) && ['hosts', 'children', 'vars'].some((k) => (pair.value as { has(k: string): boolean }).has(k))));
   if (forceAnsible || ansibleYaml || (!isMap(contents) && iniHeaders)) {
-    if (isMap(contents)) return parseAnsible({ kind: 'yaml', value: doc.toJS() as unknown }, file);
-    if (iniHeaders || forceAnsible) return parseAnsible({ kind: 'ini', text }, file);
+    const kind = isMap(contents) ? 'yaml' : iniHeaders || forceAnsible ? 'ini' : undefined;
+    if (kind) {
+      const parsed = opts.ansibleInventory ? runAnsibleInventory(file) : undefined;
+      if (parsed) return parseAnsible({ kind: 'parsed', parsed, format: kind }, file);
+      if (kind === 'ini') return parseAnsible({ kind: 'ini', text }, file);
+      let value: unknown;
+      try {
+        value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+      } catch (e) {
+        throw new TargetError(`${file}: the YAML cannot be read as data (${(e as Error).message.split('\n')[0]}); fix: use fewer aliases (*name), or write the values out`);
+      }
+      return parseAnsible({ kind: 'yaml', value }, file);
+    }
   }
   if (!yamlOk) {
     const e = doc.errors[0]!;
@@ -415,22 +454,24 @@ export function parseInventory(text: string, file: string, forceAnsible = false)
 // ---------------------------------------------------------------------------------------------
 // The cluster model and its agreement with the inventory
 
-export function inventoryCluster(inv: Inventory, configOverride?: string): Cluster {
-  if (!configOverride && 'file' in inv.cluster && !inv.cluster.file) {
-    throw new TargetError(`${inv.file}: no cluster model for this Ansible inventory; fix: set hardway_cluster=<path to cluster.yaml> in the all group's vars (relative to the inventory), put cluster.yaml next to it, or pass --config <cluster.yaml>`);
-  }
+/** The inventory's cluster model (or --config's), checked against its hosts; undefined when it
+ * has none (discovery then reads the model from the hosts). */
+export function inventoryCluster(inv: Inventory, configOverride?: string): Cluster | undefined {
+  if (!configOverride && (!inv.cluster || ('file' in inv.cluster && !inv.cluster.file))) return undefined;
   const cluster = configOverride
     ? loadCluster(configOverride)
-    : 'file' in inv.cluster
+    : 'file' in inv.cluster!
       ? loadCluster(inv.cluster.file)
-      : parseCluster(inv.cluster.text, inv.cluster.label);
+      : parseCluster(inv.cluster!.text, inv.cluster!.label);
   const problems = modelDisagreements(inv, cluster, configOverride);
-  if (problems.length) throw new TargetError(problems.join('\n'));
+  // A huge inventory would print a line per host: the first ones say enough.
+  const shown = problems.length > MAX_LINES ? [...problems.slice(0, MAX_LINES - 1), `${inv.file}: ... and ${problems.length - MAX_LINES + 1} more disagreements like these`] : problems;
+  if (problems.length) throw new TargetError(shown.join('\n'));
   return cluster;
 }
 
 const modelName = (inv: Inventory, configOverride?: string) =>
-  configOverride ?? ('file' in inv.cluster ? inv.cluster.file : 'the inline cluster model');
+  configOverride ?? (inv.cluster && 'file' in inv.cluster ? inv.cluster.file : 'the inline cluster model');
 
 /** Model hosts and inventory hosts must be the same set, with the same roles; IP addresses must be the model's. */
 export function modelDisagreements(inv: Inventory, c: Cluster, configOverride?: string): string[] {

@@ -27,6 +27,15 @@ class SshHost implements HostAccess {
   async exec(command: string, opts: { timeoutMs?: number; stdin?: string } = {}): Promise<ExecResult> {
     return (await this.connect()).exec(command, opts);
   }
+  private readonly tunnels: { close(): void }[] = [];
+  async tunnel(host: string, port: number): Promise<number> {
+    const t = await (await this.connect()).tunnel(host, port);
+    this.tunnels.push(t);
+    return t.port;
+  }
+  async upload(localPath: string, remotePath: string, mode = 0o644): Promise<void> {
+    await (await this.connect()).upload(localPath, remotePath, mode);
+  }
   async readFile(path: string): Promise<string | undefined> {
     const r = await this.exec(`if [ -e ${shq(path)} ]; then cat -- ${shq(path)}; else exit ${MISSING}; fi`, { timeoutMs: 30_000 });
     if (r.code === MISSING) return undefined;
@@ -38,6 +47,7 @@ class SshHost implements HostAccess {
     return r.stdout.split('\n').filter(Boolean).sort();
   }
   async close(): Promise<void> {
+    for (const t of this.tunnels.splice(0)) t.close();
     if (this.session) (await this.session.catch(() => undefined))?.close();
   }
 }
@@ -52,6 +62,10 @@ export interface SshTargetExtras {
   preflight?: boolean;
   accepted?: string[];
   domains?: string[];
+  images?: { toolbox: string; demoApp: string };
+  probeName?: string;
+  /** The rendering hardway installed the cluster from (the lab). */
+  renderedDir?: string;
   /** Checked by preflight: files the target needs on this machine (kubeconfig, token), with the fix. */
   localFiles?: { path: string; what: string; fix: string }[];
 }
@@ -71,17 +85,21 @@ async function preflightHost(h: SshHost): Promise<string | undefined> {
   return `${ep.name} (${ep.user}@${ep.host}:${ep.port}): sudo -n refused (${r.stderr.trim().split('\n').pop()?.slice(0, 120) || `exit ${r.code}`}); fix: give ${ep.user} passwordless sudo on ${ep.name} (NOPASSWD in /etc/sudoers.d), or connect as root`;
 }
 
-export function sshTarget(name: string, cluster: Cluster, endpoints: SshEndpoint[], ownedByHardway: boolean, secrets: SshTargetSecrets = {}, extras: SshTargetExtras = {}): Target {
+export function sshTarget(name: string, cluster: Cluster, modelGiven: boolean, endpoints: SshEndpoint[], ownedByHardway: boolean, secrets: SshTargetSecrets = {}, extras: SshTargetExtras = {}): Target {
   const hosts = new Map(endpoints.map((e) => [e.name, new SshHost(e)]));
-  return {
+  const target: Target = {
     name,
     cluster,
+    modelGiven,
     live: true,
     ownedByHardway,
     ...(secrets.kubeconfig ? { kubeconfig: secrets.kubeconfig } : {}),
     ...(secrets.apiserverToken ? { apiserverToken: secrets.apiserverToken } : {}),
     ...(extras.accepted ? { accepted: extras.accepted } : {}),
     ...(extras.domains ? { domains: extras.domains } : {}),
+    ...(extras.images ? { images: extras.images } : {}),
+    ...(extras.probeName ? { probeName: extras.probeName } : {}),
+    ...(extras.renderedDir ? { renderedDir: extras.renderedDir } : {}),
     ...(extras.preflight
       ? {
           async preflight() {
@@ -94,7 +112,7 @@ export function sshTarget(name: string, cluster: Cluster, endpoints: SshEndpoint
               }
             }
             // In model order: masters first, as they are listed in the inventory's cluster model.
-            const order = [...cluster.masters, ...cluster.workers].map((x) => x.host).filter((x) => hosts.has(x));
+            const order = [...new Set([...target.cluster.masters, ...target.cluster.workers].map((x) => x.host))].filter((x) => hosts.has(x));
             const errors = await Promise.all(order.map((x) => preflightHost(hosts.get(x)!)));
             lines.push(...errors.filter((e): e is string => !!e));
             if (lines.length) throw new TargetError(lines.join('\n'));
@@ -110,4 +128,5 @@ export function sshTarget(name: string, cluster: Cluster, endpoints: SshEndpoint
       await Promise.all([...hosts.values()].map((h) => h.close()));
     },
   };
+  return target;
 }

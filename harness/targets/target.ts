@@ -16,12 +16,22 @@ export interface HostAccess {
   listFiles(dir: string): Promise<string[]>;
   /** Runs a shell command on the host; absent on offline targets (a rendered folder). */
   exec?(command: string, opts?: { timeoutMs?: number; stdin?: string }): Promise<ExecResult>;
+  /** Copies a local file to the host (live targets). */
+  upload?(localPath: string, remotePath: string, mode?: number): Promise<void>;
+  /** A local port whose connections reach host:port as this host sees it (live targets); closed
+   * with the target. */
+  tunnel?(host: string, port: number): Promise<number>;
 }
 
 export interface Target {
   /** As given on the command line: "dir:/path", "lab", "prod". */
   readonly name: string;
-  readonly cluster: Cluster;
+  /** The cluster model: the one given (an inventory's cluster:, --config, the lab's), or, when
+   * `modelGiven` is false, what discovery found (set by verify once it has read the hosts). */
+  cluster: Cluster;
+  readonly modelGiven: boolean;
+  /** The rendering hardway installed this cluster from (the lab's), for the drift suite. */
+  readonly renderedDir?: string;
   /** True when hosts can run commands (live hosts), false for offline trees. */
   readonly live: boolean;
   /** True when hardway created the hosts (the lab): only then may faults be injected. */
@@ -35,6 +45,11 @@ export interface Target {
   /** Security findings the target's owner keeps deliberately (the inventory's `accept:`): the
    * security suite reports them as warnings instead of failures. */
   readonly accepted?: readonly string[];
+  /** Images the cluster can pull for hardway's test workloads (the inventory's `images:`);
+   * absent: hardway brings its own to every worker. */
+  readonly images?: { toolbox: string; demoApp: string };
+  /** A name outside the cluster its DNS must resolve (the inventory's `probeName:`). */
+  readonly probeName?: string;
   /** Public names the cluster serves (the inventory's `domains:`). */
   readonly domains?: readonly string[];
   /** Connects to every host once, before any check runs: a wrong address, user, key or host key

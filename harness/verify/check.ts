@@ -1,8 +1,52 @@
-// What a check and a suite are. A check looks at one host (or the whole cluster) and returns the
-// problems it found, each a one-line diagnosis that says what is wrong, where, and how to fix it.
-import type { Cluster } from '../model/cluster.ts';
-import type { Target } from '../targets/target.ts';
+// The check contract. A check looks at one host (a host check: it receives the Host it runs on) or
+// at the whole cluster (a cluster check), and returns an Outcome: structured findings, what it
+// examined, or why it could not tell. The engine (engine.ts) turns outcomes into verdicts:
+//   passed   findings empty and at least one thing examined
+//   failed   a finding (or nothing examined and no reason given: a vacuous pass is a failure)
+//   skipped  with a kind: not-applicable, needs-active, blocked, inconclusive
+// A check declares what it needs (a live target, --active, the HTTPS edge, a role, a component);
+// the engine enforces it, so no check repeats those guards.
 import type { Browser, LaunchOptions } from '@playwright/test';
+import type { ClusterFacts, Component, HostFacts } from '../discovery/facts.ts';
+import type { DerivedModel } from '../discovery/model.ts';
+import type { Cluster, Host, Role } from '../model/cluster.ts';
+import type { InitSystem } from '../system/init-system.ts';
+import type { HostAccess, Target } from '../targets/target.ts';
+
+export type Status = 'passed' | 'failed' | 'skipped';
+export const SKIP_KINDS = ['not-applicable', 'needs-active', 'blocked', 'inconclusive'] as const;
+export type SkipKind = (typeof SKIP_KINDS)[number];
+
+/** One problem: what is wrong with which subject (a file, unit, object or address), and the fix. */
+export interface Finding {
+  /** Stable kebab-case code, declared in the check's `codes`; fault tests assert on codes. */
+  code: string;
+  host?: string;
+  subject: string;
+  message: string;
+  fix: string;
+}
+
+/** A finding as reported: an error fails the check, a warning does not. */
+export interface ReportedFinding extends Finding {
+  severity: 'error' | 'warning';
+}
+
+export interface Outcome {
+  findings: Finding[];
+  /** Passed, but worth a look (a certificate near expiry, memory over a budget). */
+  warnings?: Finding[];
+  /** Facts worth reporting either way (versions, measured values). */
+  notes?: string[];
+  /** How many things the check looked at (certificates, units, pods, answers...). */
+  examined: number;
+  /** The check ran and could not tell (a timeout, a permission, an unparseable answer). */
+  inconclusive?: string;
+  /** What the check looks at is not part of this cluster. */
+  notApplicable?: string;
+  /** This run cannot tell without creating a test workload (only some targets need one). */
+  needsActive?: string;
+}
 
 export interface VerifyOptions {
   /** Warn when a certificate expires within this many days. */
@@ -11,126 +55,149 @@ export interface VerifyOptions {
   active: boolean;
   /** Memory budgets per component (the resources suite); fixtures/budgets.yaml when absent. */
   budgetsFile?: string;
+  /** Fail the run when a check is inconclusive or blocked. */
+  strict?: boolean;
 }
 
 export const DEFAULT_OPTIONS: VerifyOptions = { expiryWarningDays: 30, active: true };
 
-export interface CheckContext {
-  target: Target;
-  cluster: Cluster;
-  options: VerifyOptions;
-  /** Per-run memo so that checks of one suite share what they fetched (one read per file). */
-  memo<T>(key: string, make: () => Promise<T>): Promise<T>;
-  /** A real browser, present when the check runs as a Playwright test (hardway verify); absent in
-   * direct runs (runSuite), where browser checks skip. See harness/verify/playwright.ts. */
-  browser?: BrowserAccess;
-}
-
-/** What a browser check gets from Playwright: the configured Chromium, and its test's attachments. */
+/** What a browser check gets: the configured Chromium and a place for its attachments. */
 export interface BrowserAccess {
-  /** Launches the configured browser (playwright.config.ts: Debian's Chromium); `options` are merged
-   * over the configured launch options, `args` appended. The caller closes it. */
+  /** Launches Debian's Chromium (HARDWAY_CHROMIUM overrides); `args` are appended. The caller closes it. */
   launch(options?: LaunchOptions): Promise<Browser>;
-  /** A path in the test's own output folder (kept with the run's report). */
+  /** A path in the check's own output folder (kept with the run's report). */
   outputPath(name: string): string;
-  /** Attaches a file to the check's test: images are shown inline in hardway's HTML report. */
+  /** Attaches a file to the check's result: images are shown inline in the HTML report. */
   attach(name: string, path: string, contentType: string): Promise<void>;
 }
 
-export interface Outcome {
-  /** One line per problem; empty means the check passed. */
-  problems: string[];
-  /** Passed, but worth a look (a certificate near expiry, memory over budget). */
-  warnings?: string[];
-  /** Facts worth reporting either way (versions, measured values). */
-  notes?: string[];
-  /** Set when the check could not run; the reason is reported. */
-  skipped?: string;
+/** The host a host check runs on. */
+export interface HostView {
+  name: string;
+  role: Role;
+  /** The host's entry in the cluster model (node name, addresses). */
+  model: Host;
+  /** The init system's commands for this host, chosen once. */
+  init: InitSystem;
+  /** Files and (on live targets) commands. */
+  access: HostAccess;
+  /** What discovery found on the host: its components, their flags and files. */
+  facts: HostFacts;
 }
 
-export interface Check {
+export interface CheckContext {
+  target: Target;
+  /** What the cluster really runs, read once at the start of the run (harness/discovery). */
+  facts: ClusterFacts;
+  /** The model those facts describe (the drift suite compares it with a given model). */
+  derived?: DerivedModel;
+  /** This run's id (a DNS label: test namespaces are named after it) and report folder. */
+  run: { id: string; dir?: string };
+  cluster: Cluster;
+  options: VerifyOptions;
+  /** Per-run memo: checks share what they fetched (one read per file, one pod per worker). */
+  memo<T>(key: string, make: () => Promise<T>): Promise<T>;
+  host(name: string): HostView;
+  /** A real browser for the check that runs (set by the engine from browserFor). */
+  browser?: BrowserAccess;
+  /** Makes the BrowserAccess of one check (its own output folder); absent in unit tests. */
+  browserFor?: (check: string, host?: string) => BrowserAccess;
+  /** Aborted when the run is interrupted or the check's time is up. */
+  signal?: AbortSignal;
+  /** Registers something to undo when the run ends (a browser to close, a folder to remove). */
+  defer(undo: () => Promise<unknown>): void;
+  /** Runs what was deferred (the run's owner calls it once, at the end). */
+  cleanup(): Promise<void>;
+}
+
+/** What a check needs; the engine skips it with the matching kind when the run lacks it. */
+export type Need = 'live' | 'active' | 'edge';
+
+interface CheckBase {
   /** Stable id, "<suite>.<name>", used in reports and in the fault catalogue. */
   id: string;
   title: string;
-  /** Hosts the check runs on; omitted means once for the whole cluster. */
-  hosts?: (c: Cluster) => string[];
-  /** Needs a live target (commands on hosts); skipped with a reason on offline targets. */
-  live?: boolean;
-  run(ctx: CheckContext, host?: string): Promise<Outcome>;
+  needs?: Need[];
+  /** Every finding code the check may report, with what it means (checked by the registry test). */
+  codes: Record<string, string>;
+  /** Time after which the check is inconclusive (default 60 s). */
+  timeoutMs?: number;
+}
+
+/** Which hosts a host check runs on. */
+export interface HostSelector {
+  role?: Role;
+  /** Only hosts that run this component (as discovery found it). */
+  component?: Component;
+}
+
+export interface HostCheck extends CheckBase {
+  scope: 'host';
+  on: HostSelector;
+  run(ctx: CheckContext, host: HostView): Promise<Outcome>;
+}
+
+export interface ClusterCheck extends CheckBase {
+  scope: 'cluster';
+  run(ctx: CheckContext): Promise<Outcome>;
+}
+
+export type Check = HostCheck | ClusterCheck;
+
+export function hostCheck(c: Omit<HostCheck, 'scope'>): HostCheck {
+  return { ...c, scope: 'host' };
+}
+
+export function clusterCheck(c: Omit<ClusterCheck, 'scope'>): ClusterCheck {
+  return { ...c, scope: 'cluster' };
 }
 
 export interface Suite {
   name: string;
   title: string;
-  /** Suites that must pass first; when one failed, this suite is skipped with the reason. */
+  /** Suites that must pass first; when one failed, this suite is blocked, naming it. */
   dependsOn: string[];
+  /** The checks that prove this suite's component healthy: what dependants wait for, and what
+   * `--suite X` runs of X's prerequisites. All checks when absent. */
+  gate?: string[];
   checks: Check[];
+  /** Starts what the suite's checks will need (test workloads under --active, a browser), at the
+   * beginning of a live run, so that it is ready when the suite's turn comes (the checks await
+   * the same memos). */
+  prepare?(ctx: CheckContext): Promise<unknown>;
 }
-
-export type Status = 'passed' | 'failed' | 'skipped';
 
 export interface CheckResult {
   id: string;
   title: string;
   status: Status;
+  skip?: SkipKind;
   host?: string;
+  /** Failures: one rendered line per finding; skips: the reason. */
   diagnosis?: string;
+  findings?: ReportedFinding[];
   warnings?: string[];
   notes?: string[];
+  examined: number;
   durationMs?: number;
+  /** Run as a prerequisite's gate for `--suite`, not as a selected suite. */
+  gate?: boolean;
 }
 
-export const ok = (): Outcome => ({ problems: [] });
-export const skip = (reason: string): Outcome => ({ problems: [], skipped: reason });
-
-export function resultOf(check: Check, host: string | undefined, outcome: Outcome, durationMs?: number): CheckResult {
-  const base = {
-    id: check.id, title: check.title, ...(host ? { host } : {}), ...(durationMs !== undefined ? { durationMs } : {}),
-    ...(outcome.notes?.length ? { notes: outcome.notes } : {}),
-  };
-  if (outcome.skipped) return { ...base, status: 'skipped', diagnosis: outcome.skipped };
-  if (outcome.problems.length) {
-    return { ...base, status: 'failed', diagnosis: outcome.problems.join('\n'), ...(outcome.warnings?.length ? { warnings: outcome.warnings } : {}) };
-  }
-  return { ...base, status: 'passed', ...(outcome.warnings?.length ? { warnings: outcome.warnings } : {}) };
+/** The one-line form of a finding: `host:/path: message; fix: ...` or `host: unit: message; ...`. */
+export function renderFinding(f: Finding): string {
+  const where = f.host ? (f.subject.startsWith('/') ? `${f.host}:${f.subject}` : `${f.host}: ${f.subject}`) : f.subject;
+  return `${where}: ${f.message}${f.fix ? `; fix: ${f.fix}` : ''}`;
 }
 
-export function makeContext(target: Target, options: VerifyOptions): CheckContext {
-  const cache = new Map<string, Promise<unknown>>();
-  return {
-    target,
-    cluster: target.cluster,
-    options,
-    memo<T>(key: string, make: () => Promise<T>): Promise<T> {
-      if (!cache.has(key)) cache.set(key, make());
-      return cache.get(key) as Promise<T>;
-    },
-  };
-}
+// Outcome builders, for readable checks.
+export const passed = (examined: number, notes?: string[]): Outcome => ({ findings: [], examined, ...(notes?.length ? { notes } : {}) });
+export const notApplicable = (reason: string): Outcome => ({ findings: [], examined: 0, notApplicable: reason });
+export const inconclusive = (reason: string, examined = 0): Outcome => ({ findings: [], examined, inconclusive: reason });
+export const needsActive = (reason: string): Outcome => ({ findings: [], examined: 0, needsActive: reason });
+export const outcome = (findings: Finding[], examined: number, extra: Partial<Outcome> = {}): Outcome => ({ ...extra, findings, examined });
 
-/** Runs one check on one host (or cluster-wide), turning a thrown error into a failure line. */
-export async function runCheck(ctx: CheckContext, check: Check, host?: string): Promise<CheckResult> {
-  const t0 = Date.now();
-  if (check.live && !ctx.target.live) {
-    return resultOf(check, host, skip(`needs a live target (commands on hosts); ${ctx.target.name} is offline`), 0);
-  }
-  let outcome: Outcome;
-  try {
-    outcome = await check.run(ctx, host);
-  } catch (e) {
-    outcome = { problems: [`${host ? host + ': ' : ''}${(e as Error).message}`] };
-  }
-  return resultOf(check, host, outcome, Date.now() - t0);
-}
-
-/** Every (check, host) pair of a suite: the unit that becomes one test and one report line. */
-export function expand(suite: Suite, cluster: Cluster): { check: Check; host?: string }[] {
-  return suite.checks.flatMap((check) =>
-    check.hosts ? check.hosts(cluster).map((host) => ({ check, host })) : [{ check }],
-  );
-}
-
-/** Runs a whole suite directly (no Playwright): used by unit tests and by the fault catalogue. */
-export async function runSuite(ctx: CheckContext, suite: Suite): Promise<CheckResult[]> {
-  return Promise.all(expand(suite, ctx.cluster).map(({ check, host }) => runCheck(ctx, check, host)));
+/** A finding builder bound to a host (most checks report many findings about one host). */
+export function findingsOn(host: string | undefined) {
+  return (code: string, subject: string, message: string, fix: string): Finding => ({ code, ...(host ? { host } : {}), subject, message, fix });
 }

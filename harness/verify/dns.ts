@@ -27,14 +27,27 @@ export function decode(bytes: Buffer, id: number, transport: Transport): DnsAnsw
   return { rcode, addresses };
 }
 
-/** Shell for a host: send the query to server:53 and print the raw reply, base64. */
-export function hostRelay(server: string, transport: Transport, bytes: Buffer): string {
-  return `bash -c 'exec 3<>/dev/${transport}/${server}/53 || exit 3; printf %s ${bytes.toString('base64')} | base64 -d >&3; timeout 3 dd bs=65535 count=1 <&3 2>/dev/null | base64 -w0'`;
+/** Shell for a host: send the query to server:port and print the raw reply, base64. */
+export function hostRelay(server: string, transport: Transport, bytes: Buffer, port = 53): string {
+  return `bash -c 'exec 3<>/dev/${transport}/${server}/${port} || exit 3; printf %s ${bytes.toString('base64')} | base64 -d >&3; timeout 3 dd bs=65535 count=1 <&3 2>/dev/null | base64 -w0'`;
 }
 
 /** argv for a pod (the toolbox image): the same through netrelay (busybox's nc has no UDP). */
-export function podRelay(server: string, transport: Transport, bytes: Buffer): string[] {
-  return ['sh', '-c', `printf %s ${bytes.toString('base64')} | base64 -d | netrelay ${transport} ${server}:53 3 | base64`];
+export function podRelay(server: string, transport: Transport, bytes: Buffer, port = 53): string[] {
+  const to = server.includes(':') ? `[${server}]:${port}` : `${server}:${port}`;
+  return ['sh', '-c', `printf %s ${bytes.toString('base64')} | base64 -d | netrelay ${transport} ${to} 3 | base64`];
+}
+
+/** The nameservers, search domains and options of a resolv.conf. */
+export function parseResolvConf(text: string): { nameservers: string[]; search: string[]; options: string[] } {
+  const out = { nameservers: [] as string[], search: [] as string[], options: [] as string[] };
+  for (const line of text.split('\n')) {
+    const [k, ...v] = line.replace(/[#;].*$/, '').trim().split(/\s+/);
+    if (k === 'nameserver' && v[0]) out.nameservers.push(v[0]);
+    else if (k === 'search' || k === 'domain') out.search = v;
+    else if (k === 'options') out.options.push(...v);
+  }
+  return out;
 }
 
 export function fromBase64(text: string): Buffer {

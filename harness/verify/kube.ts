@@ -1,9 +1,10 @@
 // Kubernetes API access for checks (@kubernetes/client-node), as the seed's user machine has it:
-// with the admin kubeconfig. It is read from the first master over SSH (/root/.kube/config,
-// where the installer put it) unless the target names one, and kept in memory only; its key and
+// with an admin kubeconfig: the inventory's, or one found on a master over SSH (the seed's
+// ~/.kube/config, KTHW's admin.kubeconfig, ...). It is kept in memory only; its key and
 // certificate data are registered with the redactor so they can never reach a report.
 import * as k8s from '@kubernetes/client-node';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { readFiles } from '../discovery/read-host.ts';
 import { ADMIN_KUBECONFIG } from '../pki/plan.ts';
 import { registerSecret } from '../report/redact.ts';
 import type { CheckContext } from './check.ts';
@@ -36,15 +37,87 @@ class ReadOnlyKubeConfig extends k8s.KubeConfig {
   }
 }
 
+/** Where an admin kubeconfig usually sits on a master: the seed's (~/.kube/config), KTHW's
+ * (admin.kubeconfig in root's home), kubeadm-style and hardway's older folder. */
+export const ADMIN_KUBECONFIG_CANDIDATES = [ADMIN_KUBECONFIG, '/root/admin.kubeconfig', '/etc/kubernetes/admin.conf', '/etc/kubernetes/admin.kubeconfig', '/var/lib/kubernetes/admin.kubeconfig'];
+
+type KubeconfigDoc = {
+  'current-context'?: string;
+  contexts?: { name?: string; context?: { cluster?: string; user?: string } }[];
+  clusters?: { name?: string; cluster?: Record<string, unknown> }[];
+  users?: { name?: string; user?: Record<string, unknown> }[];
+};
+
+const isIp = (h: string) => /^[\d.]+$/.test(h) || h.includes(':');
+const isLoopback = (h: string) => /^(127\.|localhost$|::1$)/.test(h);
+
+/**
+ * The admin kubeconfig hardway reaches the API with: the inventory's, else the first one found on
+ * a master (referenced files read there and embedded). Its server is used directly when it is an
+ * address of the cluster; a loopback address or a host name is reached through an SSH tunnel from
+ * that master, verified for the same name (no DNS lookup leaves this machine).
+ */
+async function adminKubeconfig(ctx: CheckContext): Promise<{ text: string; source: string; master?: string }> {
+  const given = await ctx.target.kubeconfig?.();
+  if (given) return { text: given, source: 'the inventory\'s kubeconfig' };
+  const masters = ctx.cluster.masters.map((m) => m.host);
+  for (const m of masters) {
+    const files = await readFiles(ctx.host(m).access, ADMIN_KUBECONFIG_CANDIDATES);
+    for (const path of ADMIN_KUBECONFIG_CANDIDATES) {
+      const text = files.get(path);
+      if (!text) continue;
+      try {
+        return { text: await embedFiles(ctx, m, path, text), source: `${m}:${path}`, master: m };
+      } catch {
+        /* not a usable kubeconfig: try the next one */
+      }
+    }
+  }
+  throw new KubeAccessError(`no admin kubeconfig on ${masters.join(', ') || 'any master'} (looked for ${ADMIN_KUBECONFIG_CANDIDATES.join(', ')}); fix: name one in the inventory (kubeconfig:), or put it at ${ADMIN_KUBECONFIG} on a master as the seed does`);
+}
+
+/** Referenced files (paths relative to the kubeconfig) read from the host and embedded. */
+async function embedFiles(ctx: CheckContext, host: string, path: string, text: string): Promise<string> {
+  const doc = parse(text) as KubeconfigDoc;
+  const dir = path.replace(/\/[^/]*$/, '');
+  const abs = (p: string) => (p.startsWith('/') ? p : `${dir}/${p}`);
+  const refs: [Record<string, unknown>, string, string][] = [];
+  for (const c of doc.clusters ?? []) if (typeof c.cluster?.['certificate-authority'] === 'string') refs.push([c.cluster, 'certificate-authority', 'certificate-authority-data']);
+  for (const u of doc.users ?? []) {
+    for (const [f, d] of [['client-certificate', 'client-certificate-data'], ['client-key', 'client-key-data']] as const) if (typeof u.user?.[f] === 'string') refs.push([u.user, f, d]);
+  }
+  if (!doc.users?.length) throw new Error('no user');
+  const files = await readFiles(ctx.host(host).access, refs.map(([o, f]) => abs(o[f] as string)));
+  for (const [o, f, d] of refs) {
+    const content = files.get(abs(o[f] as string));
+    if (content === undefined) continue;
+    o[d] = Buffer.from(content).toString('base64');
+    delete o[f];
+  }
+  return stringify(doc);
+}
+
 export function kube(ctx: CheckContext): Promise<Kube> {
   return ctx.memo('kube', async () => {
-    const master = ctx.cluster.masters[0]!.host;
-    const text = (await ctx.target.kubeconfig?.()) ?? (await ctx.target.host(master).readFile(ADMIN_KUBECONFIG));
-    if (!text) throw new KubeAccessError(`${master}:${ADMIN_KUBECONFIG}: no admin kubeconfig to reach the API with; fix: install it there (the seed copies admin.kubeconfig to ~/.kube/config) or name one in the inventory`);
-    const doc = parse(text) as { users?: { user?: Record<string, string> }[] };
-    for (const u of doc.users ?? []) for (const v of Object.values(u.user ?? {})) registerSecret(v);
+    const { text, master } = await adminKubeconfig(ctx);
+    const doc = parse(text) as KubeconfigDoc;
+    for (const u of doc.users ?? []) for (const v of Object.values(u.user ?? {})) if (typeof v === 'string') registerSecret(v);
+    const ctxName = doc['current-context'];
+    const clusterName = doc.contexts?.find((c) => c.name === ctxName)?.context?.cluster;
+    const cl = doc.clusters?.find((c) => c.name === clusterName)?.cluster;
+    const server = typeof cl?.server === 'string' ? new URL(cl.server) : undefined;
+    const host = server?.hostname.replace(/^\[|\]$/g, '');
+    if (cl && server && host && master && (!isIp(host) || isLoopback(host))) {
+      // Reached from the master, as its own components reach it; verified for the same name.
+      const access = ctx.host(master).access;
+      if (access.tunnel) {
+        const local = await access.tunnel(host, Number(server.port || 443));
+        cl.server = `https://127.0.0.1:${local}`;
+        if (host !== '127.0.0.1' && !cl['tls-server-name']) cl['tls-server-name'] = host;
+      }
+    }
     const kc = ctx.options.active ? new k8s.KubeConfig() : new ReadOnlyKubeConfig();
-    kc.loadFromString(text);
+    kc.loadFromString(stringify(doc));
     return {
       kc,
       core: kc.makeApiClient(k8s.CoreV1Api),

@@ -1,6 +1,8 @@
 // Leader-election and node leases: a read-only signal that a controller, the scheduler or a
 // kubelet is alive right now (a stopped one leaves objects behind but stops renewing its lease).
-import type { Check, CheckContext } from './check.ts';
+import { type Component, type ComponentFacts, componentsOf } from '../discovery/facts.ts';
+import { statusHint } from '../discovery/fix-text.ts';
+import { type CheckContext, type ClusterCheck, clusterCheck, notApplicable, outcome, passed } from './check.ts';
 import { apiError, apiStatus, kube } from './kube.ts';
 
 export interface LeaseAge {
@@ -39,17 +41,36 @@ export function staleLeaderLease(l: LeaseAge, what: string, ref: string): string
   return undefined;
 }
 
-/** The "<component>.leader" check of a leader-elected master component (read-only). */
-export function leaderLeaseCheck(id: string, component: string, fix: (host: string) => string, aside = ''): Check {
-  return {
+/** A component's leader election as it is configured: on or off, the lease, where that was read. */
+export interface ConfiguredLease {
+  elect: boolean;
+  namespace: string;
+  name: string;
+  source: string;
+}
+
+/** The "<component>.leader" check of a leader-elected master component (read-only), with the lease
+ * named as the component is configured (`leaseOf` reads it from the facts). */
+export function leaderLeaseCheck(id: string, component: Component, leaseOf: (c: ComponentFacts) => ConfiguredLease, aside = ''): ClusterCheck {
+  return clusterCheck({
     id,
     title: `${component} holds and renews its leader lease`,
-    hosts: (c) => [c.masters[0]!.host],
-    live: true,
-    async run(ctx, host) {
-      const l = await leaseAge(ctx, 'kube-system', component);
-      const stale = staleLeaderLease(l, component, `kube-system/${component}`);
-      return stale ? { problems: [`${host}: ${stale}${aside}; ${fix(host!)}`] } : { problems: [], notes: [`lease renewed ${l.ageS} s ago by ${l.holder}`] };
+    needs: ['live'],
+    codes: { 'leader-lease-stale': `${component} does not renew its leader lease` },
+    async run(ctx) {
+      const cs = componentsOf(ctx.facts, component);
+      if (!cs.length) return notApplicable(`no host runs ${component}`);
+      const electing = cs.filter((c) => leaseOf(c).elect);
+      if (!electing.length) return notApplicable(`${component} runs without leader election (${leaseOf(cs[0]!).source}): it holds no lease`);
+      const lease = leaseOf(electing[0]!);
+      const ref = `${lease.namespace}/${lease.name}`;
+      const others = electing.map(leaseOf).filter((x) => `${x.namespace}/${x.name}` !== ref).map((x) => `another instance elects with lease ${x.namespace}/${x.name} (${x.source})`);
+      const l = await leaseAge(ctx, lease.namespace, lease.name);
+      const stale = staleLeaderLease(l, component, ref);
+      const notes = [`lease ${ref} (${lease.source})`, ...others];
+      if (!stale) return passed(1, [`lease ${ref} (${lease.source}) renewed ${l.ageS} s ago by ${l.holder}`, ...others]);
+      const fix = electing.map((c) => statusHint(ctx.host(c.host).init, c.unit, c.host)).join('; ');
+      return outcome([{ code: 'leader-lease-stale', subject: `lease ${ref}`, message: `${stale}${aside}`, fix }], 1, { notes });
     },
-  };
+  });
 }

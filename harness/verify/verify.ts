@@ -1,21 +1,24 @@
-// `hardway verify`: validates the target, then runs the selected suites under Playwright with
-// hardway's reporter and returns the report document (exit code 0 ok, 1 failed checks).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// `hardway verify`: validates the input, opens the target once (one SSH connection per host for
+// the whole run), starts the test workloads in the background, runs the suite graph in this
+// process, prints each verdict as it ends, writes the reports, and removes what it created.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ReportDocument } from '../report/document.ts';
-import { loadTargetCluster, openTarget } from '../targets/open.ts';
-import { kube, poll } from './kube.ts';
-import { makeContext } from './check.ts';
-import { OWNER_LABEL, removeWorkspaces, runIdOf } from './workspace.ts';
-import { UserFacingError } from '../cli/errors.ts';
-import type { VerifyOptions } from './check.ts';
-import { SUITES } from './registry.ts';
-import { CONTEXT_ENV, type RunContext } from './run-context.ts';
 import { parse as parseYaml } from 'yaml';
-import { redact, registerSecret } from '../report/redact.ts';
+import { UserFacingError } from '../cli/errors.ts';
+import { checkLine, summaryLine } from '../report/console.ts';
+import { type ReportDocument, type SuiteReport, isOk, summarize } from '../report/document.ts';
 import { writeHistoryIndex } from '../report/history.ts';
+import { reportHtml } from '../report/html.ts';
+import { junitXml } from '../report/junit.ts';
+import { redact, registerSecret } from '../report/redact.ts';
+import { loadTargetCluster, openTarget } from '../targets/open.ts';
 import type { Target } from '../targets/target.ts';
+import { type Attachment, browserAccess } from './browser.ts';
+import type { CheckContext, CheckResult, VerifyOptions } from './check.ts';
+import { adoptDiscoveredModel, runContext } from './context.ts';
+import { planRun, runPlan } from './engine.ts';
+import { SUITES } from './registry.ts';
+import { removeRunWorkloads, runIdOf } from './workspace.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const REPORTS_DIR = process.env.HARDWAY_REPORTS ?? join(REPO_ROOT, 'reports');
@@ -26,124 +29,120 @@ export interface VerifyRequest {
   suites?: string[];
   options: VerifyOptions;
   reporter: 'console' | 'json' | 'quiet';
-  workers?: number;
+  /** Where relative target specs resolve (the user's folder). */
+  cwd?: string;
+  /** Called with each verdict as it ends (after redaction). */
+  onResult?: (suite: string, r: CheckResult) => void;
 }
 
-function runId(target: string): string {
+function runName(target: string): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..+/, '').replace('T', '-');
   const slug = target.replace(/^dir:/, 'dir-').replace(/[^A-Za-z0-9_.-]+/g, '_').slice(-40);
   return `${t}-${slug}-${process.pid}`;
 }
 
+/** Every line a report can show passes the redaction filter (secrets read by checks included). */
+function redacted(r: CheckResult): CheckResult {
+  return {
+    ...r,
+    ...(r.diagnosis ? { diagnosis: redact(r.diagnosis) } : {}),
+    ...(r.warnings ? { warnings: r.warnings.map(redact) } : {}),
+    ...(r.notes ? { notes: r.notes.map(redact) } : {}),
+    ...(r.findings ? { findings: r.findings.map((f) => ({ ...f, subject: redact(f.subject), message: redact(f.message), fix: redact(f.fix) })) } : {}),
+  };
+}
+
 export async function verify(req: VerifyRequest): Promise<{ doc: ReportDocument; runDir: string }> {
   const config = req.config ? resolve(req.config) : undefined;
-  const cwd = process.cwd();
+  const cwd = req.cwd ?? process.cwd();
   const topts = { ...(config ? { config } : {}), cwd };
-  loadTargetCluster(req.target, topts); // bad input fails here, before Playwright starts
+  loadTargetCluster(req.target, topts); // bad input fails here, before anything connects
   const unknown = (req.suites ?? []).filter((s) => !SUITES.some((x) => x.name === s));
   if (unknown.length) {
     throw new UserFacingError(`unknown suite ${unknown.join(', ')}; known suites: ${SUITES.map((s) => s.name).join(', ')}`);
   }
-  await preflight(req.target, topts); // unreachable hosts, wrong keys and host keys too
-  const runDir = join(REPORTS_DIR, runId(req.target));
-  mkdirSync(runDir, { recursive: true });
-  const ctx: RunContext = {
-    target: req.target,
-    ...(config ? { config } : {}),
-    cwd,
-    options: req.options,
-    runDir,
-    reporter: req.reporter === 'json' ? 'json' : 'console',
-  };
-  const args = [join(REPO_ROOT, 'node_modules/@playwright/test/cli.js'), 'test', '-c', join(REPO_ROOT, 'playwright.config.ts')];
-  for (const s of req.suites ?? []) args.push('--project', s);
-  if (req.suites?.length) args.push('--no-deps');
-  const env = {
-    ...process.env,
-    [CONTEXT_ENV]: JSON.stringify(ctx),
-    HARDWAY_ARTIFACTS: join(runDir, 'artifacts'),
-    ...(req.workers ? { HARDWAY_WORKERS: String(req.workers) } : {}),
-  };
-  const stderr: string[] = [];
-  let partial = ''; // Playwright's own error output is redacted line by line, like every report line
-  // Ctrl-C reaches Playwright too (same process group): let it stop its workers, then clean up.
+  const target = await openTarget(req.target, topts);
+  const abort = new AbortController();
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
+    abort.abort(new Error('interrupted'));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  await new Promise<void>((done, fail) => {
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', req.reporter === 'quiet' ? 'ignore' : 'inherit', 'pipe'] });
-    child.stderr.on('data', (d: Buffer) => {
-      const text = partial + d.toString();
-      const cut = text.lastIndexOf('\n') + 1;
-      partial = text.slice(cut);
-      const lines = redact(text.slice(0, cut));
-      stderr.push(lines);
-      if (req.reporter === 'console') process.stderr.write(lines);
+  const run = runName(req.target);
+  const runDir = join(REPORTS_DIR, run);
+  const attachments: Attachment[] = [];
+  let ctx: CheckContext | undefined;
+  try {
+    await registerTargetSecrets(target);
+    await target.preflight?.(); // unreachable hosts, wrong keys and host keys: exit code 2
+    // Without a model the cluster is what runs: discovery reads it from the hosts first.
+    const discovered = target.modelGiven ? undefined : await adoptDiscoveredModel(target);
+    mkdirSync(runDir, { recursive: true });
+    const artifacts = join(runDir, 'artifacts');
+    const base = await runContext(target, req.options, {
+      ...(discovered ? { discovered } : {}),
+      run: { id: runIdOf(runDir), dir: runDir },
+      signal: abort.signal,
+      browserFor: (check, host) => browserAccess(artifacts, check, host, attachments),
     });
-    child.on('error', fail);
-    child.on('close', () => {
-      if (partial) {
-        stderr.push(redact(partial));
-        if (req.reporter === 'console') process.stderr.write(redact(partial));
-      }
-      done();
+    ctx = base;
+    const plan = planRun(SUITES, req.suites);
+    // Test workloads (and the browser) start now, while hosts, certificates and etcd are looked at.
+    if (target.live) for (const p of plan) p.suite.prepare?.(base).catch(() => undefined);
+    const t0 = Date.now();
+    const startedAt = new Date(t0).toISOString();
+    const print = req.reporter === 'console';
+    const runs = await runPlan(base, plan, {
+      onResult(suite, r) {
+        const x = redacted(r);
+        if (print) process.stdout.write(`${checkLine(x)}\n`);
+        req.onResult?.(suite, x);
+      },
     });
-  }).finally(() => {
+    const suites: SuiteReport[] = runs.map((s) => ({
+      name: s.name,
+      title: s.title,
+      durationMs: s.checks.reduce((n, c) => n + (c.durationMs ?? 0), 0),
+      startedMs: s.startedMs,
+      endedMs: s.endedMs,
+      ...(s.gateOnly ? { gateOnly: true } : {}),
+      ...(s.blockedBy ? { blockedBy: s.blockedBy } : {}),
+      checks: s.checks.map(redacted),
+    }));
+    const draft: ReportDocument = { target: req.target, ok: false, strict: !!req.options.strict, run, startedAt, durationMs: Date.now() - t0, suites };
+    const counts = summarize(draft);
+    const doc: ReportDocument = {
+      ...draft,
+      ok: !interrupted && isOk(counts, !!req.options.strict, suites.reduce((n, s) => n + s.checks.length, 0)),
+      counts,
+      ...(attachments.length ? { attachments } : {}),
+    };
+    // The run's workloads are removed while the reports are written.
+    const cleanup = Promise.all([base.cleanup(), removeRunWorkloads(base, (l) => process.stderr.write(`hardway verify: ${l}\n`))]);
+    writeFileSync(join(runDir, 'report.json'), `${JSON.stringify(doc, null, 2)}\n`);
+    writeFileSync(join(runDir, 'junit.xml'), junitXml(doc));
+    writeFileSync(join(runDir, 'report.html'), reportHtml(doc));
+    try {
+      writeHistoryIndex(REPORTS_DIR);
+    } catch (e) {
+      process.stderr.write(`hardway verify: could not update ${join(REPORTS_DIR, 'index.html')}: ${(e as Error).message.split('\n')[0]}\n`);
+    }
+    if (req.reporter === 'json') process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    else if (print) process.stdout.write(`${summaryLine(doc, runDir)}\n`);
+    await cleanup;
+    if (interrupted) throw new UserFacingError("interrupted: the run's test workloads were removed", 130);
+    return { doc, runDir };
+  } catch (e) {
+    // Interrupted or failed before the end: still remove what the run created.
+    if (ctx) await ctx.cleanup().catch(() => undefined);
+    if (ctx && !(e instanceof UserFacingError && e.exitCode === 130)) await removeRunWorkloads(ctx, () => undefined).catch(() => undefined);
+    throw e;
+  } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-  });
-  await removeRunWorkloads(req.target, config, runDir, req.options);
-  try {
-    writeHistoryIndex(REPORTS_DIR);
-  } catch (e) {
-    process.stderr.write(`hardway verify: could not update ${join(REPORTS_DIR, 'index.html')}: ${(e as Error).message.split('\n')[0]}\n`);
-  }
-  if (interrupted) throw new UserFacingError('interrupted: the run\'s test workloads were removed', 130);
-  const file = join(runDir, 'report.json');
-  if (!existsSync(file)) {
-    throw new UserFacingError(`the suites did not run to the end (no ${file}); Playwright said:\n${stderr.join('').trim().split('\n').slice(-15).join('\n')}`, 1);
-  }
-  return { doc: JSON.parse(readFileSync(file, 'utf8')) as ReportDocument, runDir };
-}
-
-/** Deletes the run's namespaces (and those a dead run left) on live targets with active checks. */
-async function removeRunWorkloads(spec: string, config: string | undefined, runDir: string, options: VerifyOptions): Promise<void> {
-  if (!options.active) return;
-  let target;
-  try {
-    target = await openTarget(spec, config ? { config } : {});
-    if (!target.live) return;
-    if (!target.ownedByHardway) process.stderr.write(`hardway verify: removing this run's test namespace from ${spec}\n`);
-    const k = await kube(makeContext(target, options));
-    const removed = await removeWorkspaces(k, runIdOf(runDir));
-    // On a cluster hardway did not create, leave only when the run's namespaces are really gone.
-    if (!target.ownedByHardway && removed.length) {
-      const gone = await poll(120_000, async () => {
-        const left = (await k.core.listNamespace({ labelSelector: OWNER_LABEL })).items.filter((n) => removed.includes(n.metadata!.name!));
-        return left.length === 0 ? true : undefined;
-      }, 2000);
-      if (!gone) process.stderr.write(`hardway verify: namespaces ${removed.join(', ')} are still terminating after 120 s; check them with kubectl get ns -l ${OWNER_LABEL}\n`);
-    }
-  } catch (e) {
-    process.stderr.write(`hardway verify: could not remove the run's test namespace: ${(e as Error).message.split('\n')[0]}; remove namespaces labelled hardway.io/owner=hardway by hand (a hardway verify run 30 min later sweeps them too)\n`);
-  } finally {
-    await target?.close();
-  }
-}
-
-/** Targets that offer it connect to every host before the suites start (one line per bad host,
- * exit code 2); the secrets the target knows are registered so that no output can show them. */
-async function preflight(spec: string, opts: { config?: string; cwd: string }): Promise<void> {
-  let target: Target | undefined;
-  try {
-    target = await openTarget(spec, opts);
-    await registerTargetSecrets(target);
-    await target.preflight?.();
-  } finally {
-    await target?.close();
+    await target.close();
   }
 }
 

@@ -5,8 +5,8 @@
 // manager: each suite then tests one component. `hardway verify` deletes the namespace at the end
 // (also on failure and Ctrl-C) and sweeps namespaces a dead run left behind.
 import type { V1Pod } from '@kubernetes/client-node';
-import { DEMO_APP_IMAGE, TOOLBOX_IMAGE } from '../images/pod-images.ts';
 import type { CheckContext } from './check.ts';
+import { removeImportedImages, workloadImages } from './images.ts';
 import { type Kube, apiError, apiStatus, kube, poll } from './kube.ts';
 
 export const OWNER_LABEL = 'hardway.io/owner';
@@ -19,12 +19,7 @@ export function runIdOf(runDir: string): string {
   return runDir.split('/').pop()!.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(-40).replace(/^-+/, '');
 }
 
-export function runId(): string {
-  const ctx = process.env.HARDWAY_RUN_CONTEXT;
-  return runIdOf(ctx ? (JSON.parse(ctx) as { runDir: string }).runDir : `direct-${process.pid}`);
-}
-
-export function workspaceName(run = runId()): string {
+export function workspaceName(run: string): string {
   return `hardway-verify-${run}`.slice(0, 63).replace(/-+$/, '');
 }
 
@@ -40,15 +35,15 @@ async function createIgnoringExisting(fn: () => Promise<unknown>): Promise<void>
 export function workspace(ctx: CheckContext): Promise<string> {
   return ctx.memo('workspace', async () => {
     const k = await kube(ctx);
-    const ns = workspaceName();
-    const labels = { [OWNER_LABEL]: 'hardway', [RUN_LABEL]: runId() };
+    const ns = workspaceName(ctx.run.id);
+    const labels = { [OWNER_LABEL]: 'hardway', [RUN_LABEL]: ctx.run.id };
     await createIgnoringExisting(() => k.core.createNamespace({ body: { metadata: { name: ns, labels } } }));
     await createIgnoringExisting(() => k.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'default' }, automountServiceAccountToken: false } }));
     return ns;
   });
 }
 
-function pinnedPod(name: string, nodeName: string, image: string, labels: Record<string, string>, extra: Partial<NonNullable<V1Pod['spec']>['containers'][number]> = {}): V1Pod {
+function pinnedPod(name: string, nodeName: string, image: string, pullPolicy: string, labels: Record<string, string>, extra: Partial<NonNullable<V1Pod['spec']>['containers'][number]> = {}): V1Pod {
   return {
     metadata: { name, labels: { [OWNER_LABEL]: 'hardway', ...labels } },
     spec: {
@@ -57,7 +52,7 @@ function pinnedPod(name: string, nodeName: string, image: string, labels: Record
       terminationGracePeriodSeconds: 0,
       restartPolicy: 'Always',
       tolerations: [{ operator: 'Exists' }],
-      containers: [{ name: 'main', image, imagePullPolicy: 'Never', ...extra }],
+      containers: [{ name: 'main', image, imagePullPolicy: pullPolicy, ...extra }],
     },
   };
 }
@@ -85,19 +80,21 @@ export async function podProblem(k: Kube, ns: string, name: string): Promise<str
   ].filter(Boolean).join('; ');
 }
 
-async function ensurePods(ctx: CheckContext, key: string, make: (host: string, nodeName: string) => V1Pod): Promise<PodOnWorker[]> {
+async function ensurePods(ctx: CheckContext, key: string, make: (host: string, nodeName: string, images: { toolbox: string; demoApp: string; pullPolicy: string }) => V1Pod): Promise<PodOnWorker[]> {
   return ctx.memo(key, async () => {
     const k = await kube(ctx);
-    const ns = await workspace(ctx);
-    const pods = ctx.cluster.workers.map((w) => ({ w, pod: make(w.host, w.nodeName) }));
-    await Promise.all(pods.map(({ pod }) => createIgnoringExisting(() => k.core.createNamespacedPod({ namespace: ns, body: pod }))));
+    const [ns, images] = await Promise.all([workspace(ctx), workloadImages(ctx)]);
+    const pods = ctx.cluster.workers.map((w) => ({ w, pod: make(w.host, w.nodeName, images) }));
+    await Promise.all(pods.filter(({ w }) => !images.problems.has(w.host)).map(({ pod }) => createIgnoringExisting(() => k.core.createNamespacedPod({ namespace: ns, body: pod }))));
     return Promise.all(pods.map(async ({ w, pod }): Promise<PodOnWorker> => {
       const name = pod.metadata!.name!;
+      const noImage = images.problems.get(w.host);
+      if (noImage) return { host: w.host, nodeName: w.nodeName, name, problem: noImage };
       const ready = await poll(60_000, async () => {
         const p = await k.core.readNamespacedPod({ namespace: ns, name });
         const ok = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
         return ok && p.status?.podIP ? p.status.podIP : undefined;
-      });
+      }, 300);
       return ready
         ? { host: w.host, nodeName: w.nodeName, name, ip: ready }
         : { host: w.host, nodeName: w.nodeName, name, problem: `pod ${ns}/${name} on ${w.nodeName} not Ready after 60 s: ${await podProblem(k, ns, name)}` };
@@ -107,14 +104,14 @@ async function ensurePods(ctx: CheckContext, key: string, make: (host: string, n
 
 /** A toolbox pod on every worker (ping, nslookup, nc, wget). */
 export function probePods(ctx: CheckContext): Promise<PodOnWorker[]> {
-  return ensurePods(ctx, 'probe-pods', (host, nodeName) =>
-    pinnedPod(`probe-${host}`, nodeName, TOOLBOX_IMAGE, { app: 'hardway-probe' }, { command: ['sleep', '3600'] }));
+  return ensurePods(ctx, 'probe-pods', (host, nodeName, img) =>
+    pinnedPod(`probe-${host}`, nodeName, img.toolbox, img.pullPolicy, { app: 'hardway-probe' }, { command: ['sleep', '3600'] }));
 }
 
 /** The demo app on every worker, behind the Service "backend" (port 80 -> 8000). */
 export async function backends(ctx: CheckContext): Promise<{ pods: PodOnWorker[]; clusterIP: string }> {
-  const pods = await ensurePods(ctx, 'backend-pods', (host, nodeName) =>
-    pinnedPod(`backend-${host}`, nodeName, DEMO_APP_IMAGE, { app: 'hardway-backend' }, {
+  const pods = await ensurePods(ctx, 'backend-pods', (host, nodeName, img) =>
+    pinnedPod(`backend-${host}`, nodeName, img.demoApp, img.pullPolicy, { app: 'hardway-backend' }, {
       ports: [{ containerPort: BACKEND_PORT }],
       env: [{ name: 'POD_NAME', value: `backend-${host}` }, { name: 'NODE_NAME', value: nodeName }],
       readinessProbe: { httpGet: { path: '/status/', port: BACKEND_PORT }, periodSeconds: 1 },
@@ -148,4 +145,31 @@ export async function removeWorkspaces(k: Kube, run: string, staleMs = 30 * 60_0
     if (apiStatus(e) !== 404) throw new Error(`cannot delete namespace ${n.metadata!.name}: ${apiError(e)}`);
   })));
   return doomed.map((n) => n.metadata!.name!);
+}
+
+/**
+ * Deletes this run's namespaces (and those a dead run left) when the run could create any. On a
+ * cluster hardway did not create, waits until they are really gone (a user must be able to rely
+ * on "leaves nothing behind").
+ */
+export async function removeRunWorkloads(ctx: CheckContext, log: (line: string) => void): Promise<void> {
+  if (!ctx.options.active || !ctx.target.live) return;
+  try {
+    const k = await kube(ctx);
+    const removed = await removeWorkspaces(k, ctx.run.id);
+    const live = new Set((await k.core.listNamespace({ labelSelector: OWNER_LABEL })).items
+      .filter((n) => !removed.includes(n.metadata!.name!)).map((n) => n.metadata?.labels?.[RUN_LABEL]).filter((r): r is string => !!r));
+    const images = await removeImportedImages(ctx, live);
+    if (images.length) log(`removed the images this run imported (${images.join(', ')})`);
+    if (!ctx.target.ownedByHardway && removed.length) {
+      log(`removing this run's test namespace${removed.length > 1 ? 's' : ''} (${removed.join(', ')})`);
+      const gone = await poll(120_000, async () => {
+        const left = (await k.core.listNamespace({ labelSelector: OWNER_LABEL })).items.filter((n) => removed.includes(n.metadata!.name!));
+        return left.length === 0 ? true : undefined;
+      }, 2000);
+      if (!gone) log(`namespaces ${removed.join(', ')} are still terminating after 120 s; check them with kubectl get ns -l ${OWNER_LABEL}`);
+    }
+  } catch (e) {
+    log(`could not remove the run's test namespace: ${(e as Error).message.split('\n')[0]}; remove namespaces labelled ${OWNER_LABEL}=hardway by hand (a later hardway verify sweeps them after 30 min)`);
+  }
 }

@@ -1,63 +1,40 @@
 // The apiserver suite: the seed's first debugging step,
 //   curl -H "Authorization: Bearer <token>" https://<api-server-address>:6443/api/v1/   -> 200
-// done without -k (the CA from ca.pem is trusted, nothing else), plus /readyz and the versions.
-import { request } from 'node:https';
-import { parse as parseCsv } from './token-file.ts';
-import { CA_CERT, TOKEN_FILE } from '../../harness/pki/plan.ts';
+// done without -k on every apiserver host: the port its --secure-port gives, the certificate
+// verified with the CA and for the server name the cluster's own clients use (a component's
+// kubeconfig, see endpoint.ts), plus /readyz and the versions.
+import type { ComponentFacts } from '../../harness/discovery/facts.ts';
+import { statusHint } from '../../harness/discovery/fix-text.ts';
 import { registerSecret } from '../../harness/report/redact.ts';
-import type { Check, CheckContext, Suite } from '../../harness/verify/check.ts';
+import {
+  type CheckContext, type HostView, type Outcome, type Suite, findingsOn, hostCheck, inconclusive, needsActive, notApplicable, outcome, passed,
+} from '../../harness/verify/check.ts';
 import { apiError, kube } from '../../harness/verify/kube.ts';
 import { workspace } from '../../harness/verify/workspace.ts';
+import { type ApiEndpoint, type ApiTrust, type HttpsAnswer, apiEndpoint, apiTrust, httpsGet, isCertificateError } from './endpoint.ts';
+import { parse as parseCsv } from './token-file.ts';
 
-const master = (ctx: CheckContext) => ctx.cluster.masters[0]!;
 
-export interface HttpsAnswer {
-  status: number;
-  body: string;
-}
-
-/** An HTTPS GET that trusts only `ca` (no -k), with an optional bearer token. */
-export function httpsGet(url: string, ca: string, token?: string, timeoutMs = 10_000): Promise<HttpsAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', ca, headers: token ? { Authorization: `Bearer ${token}` } : {}, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function caPem(ctx: CheckContext): Promise<string> {
-  return ctx.memo('apiserver:ca', async () => {
-    const ca = await ctx.target.host(master(ctx).host).readFile(CA_CERT);
-    if (!ca) throw new Error(`${master(ctx).host}:${CA_CERT}: missing, so the apiserver's certificate cannot be verified (see certs.present)`);
-    return ca;
-  });
-}
+const apiOf = (h: HostView): ComponentFacts => h.facts.components.find((c) => c.kind === 'kube-apiserver')!;
 
 /** Which bearer token to present, and where it came from (never the token itself in messages). */
-async function bearer(ctx: CheckContext): Promise<{ token?: string; source: string; skip?: string }> {
-  return ctx.memo('apiserver:token', async () => {
-    const m = master(ctx);
-    const unit = (await ctx.target.host(m.host).exec!(`systemctl cat kube-apiserver 2>/dev/null || cat /etc/init.d/kube-apiserver 2>/dev/null`)).stdout;
-    const staticFile = /--token-auth-file=(\S+)/.exec(unit)?.[1];
+async function bearer(ctx: CheckContext, h: HostView, api: ComponentFacts): Promise<{ token?: string; source: string; skip?: string }> {
+  return ctx.memo(`apiserver:token:${h.name}`, async () => {
+    const staticFile = api.flags.get('token-auth-file');
     if (staticFile) {
       const recorded = await ctx.target.apiserverToken?.();
       if (recorded) {
         registerSecret(recorded);
         return { token: recorded, source: 'the static token recorded at install' };
       }
-      const text = await ctx.target.host(m.host).readFile(staticFile);
+      const text = await h.access.readFile(staticFile);
       const first = text ? parseCsv(text)[0]?.token : undefined;
       if (first) {
         registerSecret(first);
         return { token: first, source: `the first token of ${staticFile}` };
       }
     }
-    if (!ctx.options.active) return { source: '', skip: 'no static token is configured and creating a ServiceAccount token needs --active' };
+    if (!ctx.options.active) return { source: '', skip: 'kube-apiserver has no --token-auth-file, and creating a ServiceAccount token needs --active' };
     const k = await kube(ctx);
     const ns = await workspace(ctx);
     const tr = await k.core.createNamespacedServiceAccountToken({ name: 'default', namespace: ns, body: { spec: { expirationSeconds: 600 } } });
@@ -68,82 +45,136 @@ async function bearer(ctx: CheckContext): Promise<{ token?: string; source: stri
   });
 }
 
-const api = (ctx: CheckContext, path: string) => `https://${master(ctx).address}:${ctx.cluster.apiserver.port}${path}`;
+interface Reach {
+  api: ComponentFacts;
+  ep: ApiEndpoint;
+  trust: ApiTrust;
+  notes: string[];
+}
 
-const bearerToken: Check = {
+/** The endpoint and trust of this host's apiserver, or why the check cannot tell. */
+async function reach(ctx: CheckContext, h: HostView): Promise<Reach | Outcome> {
+  const api = apiOf(h);
+  const [ep, trust] = await Promise.all([apiEndpoint(ctx, h, api), apiTrust(ctx, h)]);
+  if ('problem' in trust) return inconclusive(`${h.name}: cannot verify kube-apiserver's certificate as its clients do: ${trust.problem}`);
+  return { api, ep, trust, notes: [`verified as ${trust.name} with the CA of ${trust.from}`] };
+}
+
+/** A failed request as a finding: an untrusted certificate, or no connection. */
+function requestFailed(h: HostView, r: Reach, url: string, e: unknown): Outcome {
+  const on = findingsOn(h.name);
+  const msg = (e as Error)?.message ?? String(e);
+  if (isCertificateError(e)) {
+    return outcome([on('certificate-not-trusted', url,
+      `presents a certificate its clients reject: ${msg} (verified as ${r.trust.name}, the server name in ${r.trust.from}, with that kubeconfig's CA)`,
+      `re-issue kube-apiserver's --tls-cert-file (${r.api.source('tls-cert-file')}) from that CA with ${r.trust.name} among its subject alternative names, then ${h.init.restart(r.api.unit)}`)],
+    1, { notes: r.notes });
+  }
+  return outcome([on('unreachable', url, `failed: ${msg}`,
+    `${statusHint(h.init, r.api.unit, h.name)}; check that port ${r.ep.port} (${r.ep.portSource}) is reachable from this machine`)], 1, { notes: r.notes });
+}
+
+const REQUEST_CODES = {
+  unreachable: 'the request failed (no connection, no answer)',
+  'certificate-not-trusted': "the apiserver's certificate does not verify with the CA and the server name its clients use",
+};
+
+const bearerToken = hostCheck({
   id: 'apiserver.bearer-token',
-  title: 'GET /api/v1/ with a bearer token answers 200 (the seed\'s curl, certificate verified)',
-  hosts: (c) => [c.masters[0]!.host],
-  live: true,
-  async run(ctx, host) {
-    const b = await bearer(ctx);
-    if (b.skip) return { problems: [], skipped: b.skip };
-    const url = api(ctx, '/api/v1/');
+  title: "GET /api/v1/ with a bearer token answers 200 (the seed's curl, certificate verified as the clients verify it)",
+  on: { component: 'kube-apiserver' },
+  needs: ['live'],
+  codes: {
+    ...REQUEST_CODES,
+    'token-refused': 'the apiserver answered 401 to the token',
+    'token-forbidden': 'authenticated but not authorized (403)',
+    'unexpected-answer': 'another HTTP answer',
+  },
+  async run(ctx, h) {
+    const r = await reach(ctx, h);
+    if (!('ep' in r)) return r;
+    const b = await bearer(ctx, h, r.api);
+    if (b.skip) return needsActive(b.skip);
+    const url = r.ep.url('/api/v1/');
+    const on = findingsOn(h.name);
     let a: HttpsAnswer;
     try {
-      a = await httpsGet(url, await caPem(ctx), b.token);
+      a = await httpsGet(r.ep.connect, '/api/v1/', r.trust, b.token);
     } catch (e) {
-      return { problems: [`${host}: GET ${url} failed: ${(e as Error).message}; fix: systemctl status kube-apiserver and journalctl -u kube-apiserver on ${host}; check that port ${ctx.cluster.apiserver.port} is reachable`] };
+      return requestFailed(h, r, `GET ${url}`, e);
     }
-    if (a.status === 200 && /"kind":\s*"APIResourceList"/.test(a.body)) return { problems: [], notes: [`authenticated with ${b.source}`] };
+    const notes = [`authenticated with ${b.source}`, ...r.notes];
+    if (a.status === 200 && /"kind":\s*"APIResourceList"/.test(a.body)) return passed(1, notes);
     if (a.status === 401) {
-      return { problems: [`${host}: GET ${url} with ${b.source} answered 401 Unauthorized: the apiserver no longer accepts that token (${TOKEN_FILE} was changed, or --token-auth-file points elsewhere); fix: restore the token in ${TOKEN_FILE} and restart kube-apiserver, or record the new one for hardway`] };
+      const file = r.api.flags.get('token-auth-file');
+      const where = file ? `${file} was changed, or --token-auth-file (${r.api.source('token-auth-file')}) points elsewhere` : 'the token expired or was revoked';
+      const record = ctx.target.ownedByHardway ? 'the lab keeps it in its rendered _pki/token' : "the inventory's apiserverTokenFile";
+      return outcome([on('token-refused', `GET ${url}`, `with ${b.source} answered 401 Unauthorized: the apiserver no longer accepts that token (${where})`,
+        file ? `put the token back into ${file} on ${h.name} and ${h.init.restart(r.api.unit)}, or record the new one for hardway (${record})` : 'see the apiserver\'s log for why it refused the token')], 1, { notes });
     }
-    if (a.status === 403) return { problems: [`${host}: GET ${url} answered 403 Forbidden for ${b.source}: authenticated but not authorized; fix: the token's user needs a role (the seed's token is in system:masters)`] };
-    return { problems: [`${host}: GET ${url} answered HTTP ${a.status}: ${a.body.slice(0, 160)}; fix: journalctl -u kube-apiserver on ${host}`] };
+    if (a.status === 403) return outcome([on('token-forbidden', `GET ${url}`, `answered 403 Forbidden for ${b.source}: authenticated but not authorized`, "the token's user needs a role (the seed's token is in system:masters)")], 1, { notes });
+    return outcome([on('unexpected-answer', `GET ${url}`, `answered HTTP ${a.status}: ${a.body.slice(0, 160)}`, `${h.init.logsHint(r.api.unit)} on ${h.name}`)], 1, { notes });
   },
-};
+});
 
-const readyz: Check = {
+const readyz = hostCheck({
   id: 'apiserver.readyz',
   title: '/readyz reports ok',
-  hosts: (c) => [c.masters[0]!.host],
-  live: true,
-  async run(ctx, host) {
-    const url = api(ctx, '/readyz?verbose');
+  on: { component: 'kube-apiserver' },
+  needs: ['live'],
+  codes: { ...REQUEST_CODES, 'not-ready': '/readyz reports a failing check' },
+  async run(ctx, h) {
+    const r = await reach(ctx, h);
+    if (!('ep' in r)) return r;
+    const url = r.ep.url('/readyz?verbose');
     try {
-      const a = await httpsGet(url, await caPem(ctx));
-      if (a.status === 200) return { problems: [] };
+      const a = await httpsGet(r.ep.connect, '/readyz?verbose', r.trust);
+      if (a.status === 200) return passed(1, r.notes);
       const failing = a.body.split('\n').filter((l) => /^\[-\]/.test(l)).map((l) => l.replace(/^\[-\]/, '').trim()).join(', ');
-      return { problems: [`${host}: ${url} answered ${a.status}: failing ${failing || a.body.slice(0, 160)}; fix: journalctl -u kube-apiserver on ${host} (etcd reachable? certificates?)`] };
+      return outcome([findingsOn(h.name)('not-ready', url, `answered ${a.status}: failing ${failing || a.body.slice(0, 160)}`,
+        `${h.init.logsHint(r.api.unit)} on ${h.name} (etcd reachable? certificates?)`)], 1, { notes: r.notes });
     } catch (e) {
-      return { problems: [`${host}: ${url} failed: ${(e as Error).message}; fix: systemctl status kube-apiserver on ${host}`] };
+      return requestFailed(h, r, url, e);
     }
   },
-};
+});
 
 const minor = (v?: string) => Number(/^v?\d+\.(\d+)/.exec(v ?? '')?.[1] ?? NaN);
 
-const versions: Check = {
+const versions = hostCheck({
   id: 'apiserver.versions',
   title: 'server and client (kubectl) versions are reported and within one minor version',
-  hosts: (c) => [c.masters[0]!.host],
-  live: true,
-  async run(ctx, host) {
-    let server: string | undefined;
-    try {
-      server = (await (await kube(ctx)).version.getCode()).gitVersion;
-    } catch (e) {
-      return { problems: [`${host}: cannot read the server version: ${apiError(e)}; fix: see apiserver.readyz`] };
-    }
-    const r = await ctx.target.host(host!).exec!('kubectl version --client -o json 2>/dev/null', { timeoutMs: 20_000 });
+  on: { component: 'kube-apiserver' },
+  needs: ['live'],
+  codes: { 'no-server-version': 'the server version cannot be read', 'version-skew': 'kubectl and the apiserver are more than one minor version apart' },
+  async run(ctx, h) {
+    const on = findingsOn(h.name);
+    const r = await h.access.exec!('command -v kubectl >/dev/null 2>&1 || exit 127; kubectl version --client -o json 2>/dev/null', { timeoutMs: 20_000 });
+    if (r.code === 127) return notApplicable(`no kubectl on ${h.name} (command -v kubectl finds none): no client version to hold against the apiserver's`);
     let client: string | undefined;
     try {
       client = (JSON.parse(r.stdout) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion;
     } catch {
       client = undefined;
     }
-    const notes = [`server ${server}`, client ? `kubectl ${client} on ${host}` : `no kubectl on ${host}`];
-    if (client && Math.abs(minor(client) - minor(server)) > 1) {
-      return { problems: [`${host}: kubectl ${client} and the apiserver ${server} are more than one minor version apart (unsupported skew); fix: install kubectl ${server}`], notes };
+    let server: string | undefined;
+    try {
+      server = (await (await kube(ctx)).version.getCode()).gitVersion;
+    } catch (e) {
+      return outcome([on('no-server-version', 'GET /version', `cannot read the server version: ${apiError(e)}`, 'see apiserver.readyz')], 0);
     }
-    return { problems: [], notes };
+    const notes = [`server ${server}`, client ? `kubectl ${client} on ${h.name}` : `kubectl on ${h.name} printed no client version`];
+    if (client && Math.abs(minor(client) - minor(server)) > 1) {
+      return outcome([on('version-skew', 'kubectl', `${client} and the apiserver ${server} are more than one minor version apart (unsupported skew)`, `install kubectl ${server} on ${h.name}`)], 2, { notes });
+    }
+    return passed(client ? 2 : 1, notes);
   },
-};
+});
 
 export const apiserverSuite: Suite = {
   name: 'apiserver',
   title: 'kube-apiserver: bearer-token access, readiness, versions',
   dependsOn: ['etcd'],
+  gate: ['apiserver.readyz'],
   checks: [bearerToken, readyz, versions],
 };

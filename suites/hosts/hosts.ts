@@ -1,160 +1,189 @@
-// The hosts suite: the seed's "all services must be green" — every component of the host's role
-// is running, starts at boot, restarts when it dies (the seed's scheduler "stopped by itself"
-// until systemd restarted it), listens where it should, and the kernel forwards pod traffic.
-import { type Cluster, type Host, allHosts, findHost } from '../../harness/model/cluster.ts';
-import { type Component, componentsFor } from '../../harness/model/components.ts';
-import type { Check, CheckContext, Suite } from '../../harness/verify/check.ts';
-
-interface UnitState {
-  name: string;
-  active: string;
-  enabled: string;
-  restart: string;
-}
-
-interface HostFacts {
-  units: UnitState[];
-  tcp: string[];
-  udp: string[];
-  sysctl: Record<string, string>;
-}
+// The hosts suite: the seed's "all services must be green" — every component discovery found on a
+// host (whatever its unit is called) is running, starts at boot, restarts when it dies (the
+// seed's scheduler "stopped by itself" until systemd restarted it) and listens where its own
+// flags say; every host runs what its role needs; workers forward pod traffic.
+import type { ComponentFacts } from '../../harness/discovery/facts.ts';
+import { servedPorts } from '../../harness/discovery/ports.ts';
+import { type ListeningSocket, listeningOn, parseSs } from '../../harness/hostio/ss.ts';
+import type { Role } from '../../harness/model/cluster.ts';
+import { type CheckContext, type Finding, type HostView, type Suite, clusterCheck, findingsOn, hostCheck, inconclusive, notApplicable, outcome } from '../../harness/verify/check.ts';
 
 const SYSCTLS = ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables'];
 
-function factsScript(h: Host, units: string[]): string {
-  const perUnit = h.init === 'openrc'
-    ? `st=$(rc-service "$u" status 2>/dev/null | sed -n 's/.*status: *//p'); [ "$st" = started ] && a=active || a=\${st:-inactive}
-       rc-update show default 2>/dev/null | grep -qw "$u" && e=enabled || e=disabled
-       grep -q '^supervisor=supervise-daemon' /etc/init.d/"$u" 2>/dev/null && r=on-failure || r=no
-       echo "$u|$a|$e|$r"`
-    : `echo "$u|$(systemctl is-active "$u" 2>/dev/null)|$(systemctl is-enabled "$u" 2>/dev/null)|$(systemctl show -p Restart --value "$u" 2>/dev/null)"`;
-  return `for u in ${units.join(' ')}; do ${perUnit}; done
-echo ---; ss -Hltn 2>/dev/null | awk '{print $4}'
-echo ---; ss -Hlun 2>/dev/null | awk '{print $4}'
-echo ---; for k in ${SYSCTLS.join(' ')}; do echo "$k=$(sysctl -n $k 2>/dev/null)"; done`;
+/** Live state the suite reads once per host: listening sockets and kernel settings. */
+interface Live {
+  sockets: ListeningSocket[];
+  sysctl: Record<string, string>;
 }
 
-function facts(ctx: CheckContext, host: string): Promise<HostFacts> {
-  return ctx.memo(`hosts:${host}`, async () => {
-    const h = findHost(ctx.cluster, host)!;
-    const r = await ctx.target.host(host).exec!(factsScript(h, componentsFor(h.role).map((c) => c.name)), { timeoutMs: 30_000 });
-    const [units = '', tcp = '', udp = '', sys = ''] = r.stdout.split('---\n');
-    const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
-    return {
-      units: lines(units).map((l) => {
-        const [name = '', active = '', enabled = '', restart = ''] = l.split('|');
-        return { name, active: active || 'unknown', enabled: enabled || 'not-found', restart: restart || 'no' };
-      }),
-      tcp: lines(tcp),
-      udp: lines(udp),
-      sysctl: Object.fromEntries(lines(sys).map((l) => l.split('=') as [string, string])),
-    };
+function live(ctx: CheckContext, h: HostView): Promise<Live> {
+  return ctx.memo(`hosts:${h.name}`, async () => {
+    const r = await h.access.exec!(`ss -Hltnu 2>/dev/null; echo ---; for k in ${SYSCTLS.join(' ')}; do echo "$k=$(sysctl -n $k 2>/dev/null)"; done`, { timeoutMs: 30_000 });
+    const [ss = '', sys = ''] = r.stdout.split('---\n');
+    const sockets = parseSs(ss, `${h.name}: ss -Hltnu`).value;
+    if (!sockets.length) throw new Error(`ss printed no listening socket (${r.stderr.trim().slice(0, 120) || 'is iproute2 installed?'})`);
+    return { sockets, sysctl: Object.fromEntries(sys.split('\n').filter((l) => l.includes('=')).map((l) => l.trim().split('=') as [string, string])) };
   });
 }
 
-async function journalTail(ctx: CheckContext, host: string, unit: string): Promise<string> {
-  const h = findHost(ctx.cluster, host)!;
-  const cmd = h.init === 'openrc' ? `tail -n 3 /var/log/${unit}.log 2>/dev/null` : `journalctl -u ${unit} -n 3 --no-pager -o cat 2>/dev/null`;
-  const r = await ctx.target.host(host).exec!(cmd, { timeoutMs: 15_000 });
+/** The components a host's role needs, whatever else it runs. */
+const NEEDED: Record<Role, string[][]> = {
+  master: [['kube-apiserver'], ['kube-controller-manager'], ['kube-scheduler']],
+  worker: [['kubelet'], ['kube-proxy'], ['containerd']],
+};
+
+const components = (h: HostView): ComponentFacts[] => h.facts.components;
+const noComponents = (h: HostView) => notApplicable(`discovery found no Kubernetes component on ${h.name}`);
+
+async function logTail(h: HostView, unit: string): Promise<string> {
+  if (!h.access.exec) return '';
+  const r = await h.access.exec(h.init.logs(unit, 3), { timeoutMs: 15_000 });
   const tail = r.stdout.trim().split('\n').filter(Boolean).map((l) => l.slice(0, 200)).join(' | ');
   return tail ? `; last log lines: ${tail}` : '';
 }
 
-const hostsOf = (c: Cluster) => allHosts(c).map((h) => h.host);
-const logsCmd = (h: Host, unit: string) => (h.init === 'openrc' ? `tail /var/log/${unit}.log` : `journalctl -u ${unit} -e`);
-
-const active: Check = {
-  id: 'hosts.services-active',
-  title: 'every component of the host\'s role is running',
-  hosts: hostsOf,
-  live: true,
-  async run(ctx, host) {
-    const h = findHost(ctx.cluster, host!)!;
-    const f = await facts(ctx, host!);
-    const problems: string[] = [];
-    for (const u of f.units.filter((x) => x.active !== 'active')) {
-      const start = h.init === 'openrc' ? `rc-service ${u.name} start` : `systemctl start ${u.name}`;
-      problems.push(`${host}: ${u.name} is ${u.active}${await journalTail(ctx, host!, u.name)}; fix: read ${logsCmd(h, u.name)} on ${host}, then ${start}`);
-    }
-    return { problems };
+const discovered = clusterCheck({
+  id: 'hosts.discovered',
+  title: 'discovery finds a cluster: every host runs a Kubernetes component, there is a master and a worker',
+  codes: {
+    'host-without-components': 'a host of the target runs no Kubernetes component',
+    'no-master': 'no host runs kube-apiserver',
+    'no-worker': 'no host runs a kubelet',
   },
-};
+  async run(ctx) {
+    const findings: Finding[] = [];
+    for (const h of ctx.facts.hosts.filter((x) => !x.components.length)) {
+      const why = h.problems.find((p) => /could not read the host/.test(p.message))?.message;
+      findings.push({ code: 'host-without-components', host: h.host, subject: h.host, message: `runs no Kubernetes component that discovery could find (${why ?? `init system: ${h.init}; no service executes kube-apiserver, kubelet, etcd, ...`})`, fix: ctx.target.live ? `check the host's services (systemctl list-units --type=service) and that hardway reaches the right host` : 'put the host\'s unit files (etc/systemd/system/*.service, etc/init.d/*) into the tree' });
+    }
+    const kinds = new Set(ctx.facts.hosts.flatMap((h) => h.components.map((c) => c.kind)));
+    if (!kinds.has('kube-apiserver')) findings.push({ code: 'no-master', subject: 'the cluster', message: 'no host runs kube-apiserver', fix: 'add the master to the inventory (or its folder to the tree)' });
+    if (!kinds.has('kubelet')) findings.push({ code: 'no-worker', subject: 'the cluster', message: 'no host runs a kubelet', fix: 'add the workers to the inventory (or their folders to the tree)' });
+    return outcome(findings, ctx.facts.hosts.length);
+  },
+});
 
-const enabled: Check = {
+const roleComponents = hostCheck({
+  id: 'hosts.components',
+  title: "every host runs the components its role needs (masters: apiserver, controller manager, scheduler; workers: kubelet, kube-proxy, container runtime)",
+  on: {},
+  codes: { 'component-missing': 'a component the role needs runs nowhere on the host' },
+  async run(_ctx, h) {
+    const have = new Set(components(h).map((c) => c.kind));
+    const roles = new Set<Role>([h.role]);
+    const findings: Finding[] = [];
+    const on = findingsOn(h.name);
+    for (const role of roles) {
+      for (const alternatives of NEEDED[role]) {
+        if (alternatives.some((a) => have.has(a as ComponentFacts['kind']))) continue;
+        findings.push(on('component-missing', alternatives.join(' or '), `runs as no service on this ${role} (found: ${[...have].join(', ') || 'none'})`, `install and enable ${alternatives[0]} (the unit is found by what it runs, whatever it is called)`));
+      }
+    }
+    return outcome(findings, NEEDED[h.role].length);
+  },
+});
+
+const active = hostCheck({
+  id: 'hosts.services-active',
+  title: 'every component found on the host is running',
+  on: {},
+  needs: ['live'],
+  codes: { 'unit-inactive': 'a component service is not running' },
+  async run(_ctx, h) {
+    const cs = components(h);
+    if (!cs.length) return noComponents(h);
+    const findings: Finding[] = [];
+    for (const c of cs.filter((x) => x.state?.active !== 'active')) {
+      findings.push({ code: 'unit-inactive', host: h.name, subject: c.unit, message: `is ${c.state?.active ?? 'in an unknown state'}${await logTail(h, c.unit)}`, fix: `read ${h.init.logsHint(c.unit)} on ${h.name}, then ${h.init.start(c.unit)}` });
+    }
+    return outcome(findings, cs.length);
+  },
+});
+
+const enabled = hostCheck({
   id: 'hosts.services-enabled',
   title: 'every component starts at boot',
-  hosts: hostsOf,
-  live: true,
-  async run(ctx, host) {
-    const h = findHost(ctx.cluster, host!)!;
-    const f = await facts(ctx, host!);
-    return {
-      problems: f.units.filter((u) => u.enabled !== 'enabled').map((u) =>
-        `${host}: ${u.name} is ${u.enabled} (it will not come back after a reboot); fix: ${h.init === 'openrc' ? `rc-update add ${u.name} default` : `systemctl enable ${u.name}`}`),
-    };
+  on: {},
+  needs: ['live'],
+  codes: { 'unit-not-enabled': 'a component does not start at boot' },
+  async run(_ctx, h) {
+    const cs = components(h);
+    if (!cs.length) return noComponents(h);
+    return outcome(
+      cs.filter((c) => !['enabled', 'static', 'enabled-runtime', 'alias'].includes(c.state?.enabled ?? ''))
+        .map((c) => ({ code: 'unit-not-enabled', host: h.name, subject: c.unit, message: `is ${c.state?.enabled ?? 'unknown'} (it will not come back after a reboot)`, fix: h.init.enableFix(c.unit) })),
+      cs.length,
+    );
   },
-};
+});
 
-const restart: Check = {
+const RESTARTING = new Set(['on-failure', 'always', 'on-abnormal', 'on-abort', 'on-watchdog']);
+
+const restart = hostCheck({
   id: 'hosts.restart-policy',
   title: 'every component is restarted when it dies (Restart=on-failure, as the seed recommends)',
-  hosts: hostsOf,
-  live: true,
-  async run(ctx, host) {
-    const h = findHost(ctx.cluster, host!)!;
-    const f = await facts(ctx, host!);
-    const ok = new Set(['on-failure', 'always', 'on-abnormal', 'on-abort']);
-    return {
-      problems: f.units.filter((u) => !ok.has(u.restart)).map((u) =>
-        `${host}: ${u.name} has Restart=${u.restart}: a crash leaves it down (the seed's scheduler "stopped by itself" until systemd restarted it); fix: ${h.init === 'openrc' ? `supervisor=supervise-daemon in /etc/init.d/${u.name}` : `Restart=on-failure and RestartSec=5 in ${u.name}.service, then systemctl daemon-reload`}`),
-    };
+  on: {},
+  codes: { 'no-restart-policy': 'a crash leaves the component down' },
+  async run(_ctx, h) {
+    const cs = components(h);
+    if (!cs.length) return noComponents(h);
+    return outcome(
+      cs.filter((c) => !RESTARTING.has(c.state?.restart ?? 'no')).map((c) => ({
+        code: 'no-restart-policy', host: h.name, subject: c.unit,
+        message: `has Restart=${c.state?.restart ?? 'no'} (${c.definedIn[0] ?? 'its unit'}): a crash leaves it down (the seed's scheduler "stopped by itself" until systemd restarted it)`,
+        fix: h.init.restartFix(c.unit),
+      })),
+      cs.length,
+    );
   },
-};
+});
 
-function listens(addrs: string[], port: number): boolean {
-  return addrs.some((a) => a.endsWith(`:${port}`));
-}
-
-const listening: Check = {
+const listening = hostCheck({
   id: 'hosts.listening',
-  title: 'every component listens on its ports (2379, 6443, 10250, 53, ...)',
-  hosts: hostsOf,
-  live: true,
-  async run(ctx, host) {
-    const h = findHost(ctx.cluster, host!)!;
-    const f = await facts(ctx, host!);
-    const problems: string[] = [];
-    const expect = (c: Component, port: number, proto: 'tcp' | 'udp') => {
-      if (!listens(proto === 'tcp' ? f.tcp : f.udp, port)) {
-        const state = f.units.find((u) => u.name === c.name)?.active ?? 'unknown';
-        problems.push(`${host}: nothing listens on ${proto} port ${port} (${c.name}, ${state}); fix: ${state === 'active' ? `check ${c.name}'s flags and log for the bind address` : `start ${c.name}`} (ss -ltnup on ${host})`);
+  title: 'every component listens on the ports its flags and config give it (2379, 6443, 10250, 53, ...)',
+  on: {},
+  needs: ['live'],
+  codes: { 'port-not-listening': 'nothing listens on a port a component serves' },
+  async run(ctx, h) {
+    const cs = components(h);
+    if (!cs.length) return noComponents(h);
+    const l = await live(ctx, h);
+    const findings: Finding[] = [];
+    let examined = 0;
+    for (const c of cs) {
+      for (const p of servedPorts(c)) {
+        examined++;
+        if (listeningOn(l.sockets, p.port, p.proto).length) continue;
+        const state = c.state?.active ?? 'unknown';
+        findings.push({ code: 'port-not-listening', host: h.name, subject: `${p.proto}/${p.port}`, message: `nothing listens there (${c.unit}'s ${p.what}, from ${p.source}; ${c.unit} is ${state})`, fix: `${state === 'active' ? `check ${c.unit}'s flags and log for the bind address` : h.init.start(c.unit)} (ss -ltnup on ${h.name})` });
       }
-    };
-    for (const c of componentsFor(h.role)) {
-      for (const p of c.tcpPorts) expect(c, p, 'tcp');
-      for (const p of c.udpPorts ?? []) expect(c, p, 'udp');
     }
-    return { problems };
+    if (!examined) return inconclusive(`no component on ${h.name} declares a port to check`);
+    return outcome(findings, examined);
   },
-};
+});
 
-const sysctl: Check = {
+const sysctl = hostCheck({
   id: 'hosts.sysctl',
   title: 'workers forward pod traffic (net.ipv4.ip_forward=1, bridged traffic through iptables)',
-  hosts: (c) => c.workers.map((w) => w.host),
-  live: true,
-  async run(ctx, host) {
-    const f = await facts(ctx, host!);
-    return {
-      problems: SYSCTLS.filter((k) => f.sysctl[k] !== '1').map((k) =>
-        `${host}: ${k} is ${f.sysctl[k] || 'absent'}, must be 1 (the seed: without forwarding pods on different nodes cannot talk); fix: sysctl -w ${k}=1 and keep it in /etc/sysctl.d/99-kubernetes.conf`),
-    };
+  on: { role: 'worker' },
+  needs: ['live'],
+  codes: { 'sysctl-off': 'a kernel setting pod traffic needs is off or absent' },
+  async run(ctx, h) {
+    const f = await live(ctx, h);
+    return outcome(
+      SYSCTLS.filter((k) => f.sysctl[k] !== '1').map((k) => ({
+        code: 'sysctl-off', host: h.name, subject: k, message: `is ${f.sysctl[k] || 'absent'}, must be 1 (the seed: without forwarding pods on different nodes cannot talk)`,
+        fix: `sysctl -w ${k}=1 and keep it in /etc/sysctl.d/99-kubernetes.conf`,
+      })),
+      SYSCTLS.length,
+    );
   },
-};
+});
 
 export const hostsSuite: Suite = {
   name: 'hosts',
-  title: 'Hosts: services running, enabled, restarting, listening; kernel forwarding',
+  title: 'Hosts: the components each role needs, running, enabled, restarting, listening; kernel forwarding',
   dependsOn: [],
-  checks: [active, enabled, restart, listening, sysctl],
+  checks: [discovered, roleComponents, active, enabled, restart, listening, sysctl],
 };

@@ -1,15 +1,46 @@
 // The kube-proxy suite, as the seed's "Kube Proxy и Сервисы" section does it by hand: a Service over
 // two pods on different workers; repeated requests to its ClusterIP from a node all succeed and
-// `conntrack -L -d <ClusterIP>` shows both backend pod addresses; the service has its chain in the
-// nat table. When only one backend shows up, the diagnosis follows the seed: ask each pod address
-// directly; if both answer it is kube-proxy, otherwise the pod network (or the pod).
-import type { Cluster } from '../../harness/model/cluster.ts';
-import type { Check, CheckContext, Suite } from '../../harness/verify/check.ts';
+// `conntrack -L -d <ClusterIP>` shows both backend pod addresses; in iptables mode the service has
+// its chain in the nat table. When only one backend shows up, the diagnosis follows the seed: ask
+// each pod address directly; if both answer it is kube-proxy, otherwise the pod network (or the
+// pod). Runs where kube-proxy runs; what it expects of the node's rules follows kube-proxy's mode.
+import { type ComponentFacts, podNetworkOf } from '../../harness/discovery/facts.ts';
+import { statusHint } from '../../harness/discovery/fix-text.ts';
+import { natBackends, parseConntrack } from '../../harness/hostio/conntrack.ts';
+import { parseIptablesS, rulesOf } from '../../harness/hostio/iptables.ts';
+import { type CheckContext, type HostView, type Suite, hostCheck, inconclusive, notApplicable, outcome, passed } from '../../harness/verify/check.ts';
 import { kube, poll } from '../../harness/verify/kube.ts';
 import { BACKEND_PORT, BACKEND_SERVICE, backends, workspace } from '../../harness/verify/workspace.ts';
 
-const workers = (c: Cluster) => c.workers.map((w) => w.host);
 const REQUESTS = 20;
+
+const proxyOf = (h: HostView): ComponentFacts => h.facts.components.find((c) => c.kind === 'kube-proxy')!;
+
+/** kube-proxy's mode and where it was set ("" and unset mean iptables on Linux). */
+export function proxyMode(c: ComponentFacts): { mode: string; source: string } {
+  const mode = c.kubeProxy?.mode || 'iptables';
+  const file = c.kubeProxy?.configFile;
+  if (file) return { mode, source: c.configRaw?.mode ? `${c.host}:${file} mode` : `${c.host}:${file} sets no mode: iptables` };
+  return { mode, source: c.flags.has('proxy-mode') ? c.source('proxy-mode') : `${c.host}: kube-proxy's default mode iptables` };
+}
+
+/** How to look at the rules kube-proxy programs, per mode. */
+const RULES_HINT: Record<string, string> = { iptables: 'iptables -t nat -vnL KUBE-SERVICES', ipvs: 'ipvsadm -Ln', nftables: 'nft list table ip kube-proxy' };
+
+/** The rules of KUBE-SERVICES that send a ClusterIP to its service chain. */
+export function servicesProgrammed(out: string, ips: readonly string[]): { missing: string[]; noChain: boolean } {
+  const t = parseIptablesS(out, 'iptables -t nat -S KUBE-SERVICES');
+  const noChain = t.problems.some((p) => /No chain|doesn't exist/i.test(p.message));
+  const rules = rulesOf(t.value, 'KUBE-SERVICES');
+  const missing = ips.filter((ip) => !rules.some((r) => r.options['-d'] === `${ip}/32` && r.target?.startsWith('KUBE-SVC-')));
+  return { missing, noChain };
+}
+
+/** Every ready endpoint has its DNAT rule (iptables mode): kube-proxy has synced them. */
+export function endpointsProgrammed(out: string, endpoints: readonly string[], port: number): boolean {
+  const dnat = parseIptablesS(out, 'iptables -t nat -S').value.rules.filter((r) => r.target === 'DNAT').map((r) => r.options['--to-destination']);
+  return endpoints.every((ip) => dnat.includes(`${ip}:${port}`));
+}
 
 /** Waits until the Service has a ready endpoint per backend pod (the endpointslice controller). */
 async function readyEndpoints(ctx: CheckContext): Promise<string[]> {
@@ -17,96 +48,129 @@ async function readyEndpoints(ctx: CheckContext): Promise<string[]> {
     const k = await kube(ctx);
     const ns = await workspace(ctx);
     const want = (await backends(ctx)).pods.filter((p) => p.ip).length;
-    const got = await poll(30_000, async () => {
+    const read = async () => {
       const s = await k.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${BACKEND_SERVICE}` });
-      const ips = s.items.flatMap((x) => (x.endpoints ?? []).filter((e) => e.conditions?.ready).flatMap((e) => e.addresses));
+      return s.items.flatMap((x) => (x.endpoints ?? []).filter((e) => e.conditions?.ready).flatMap((e) => e.addresses));
+    };
+    const got = await poll(30_000, async () => {
+      const ips = await read();
       return ips.length >= want ? ips : undefined;
-    });
-    if (got) return got;
-    const s = await k.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${BACKEND_SERVICE}` });
-    return s.items.flatMap((x) => (x.endpoints ?? []).filter((e) => e.conditions?.ready).flatMap((e) => e.addresses));
+    }, 300);
+    return got ?? read();
   });
 }
 
-const natRules: Check = {
-  id: 'kube-proxy.nat-rules',
-  title: 'the service has its KUBE-SVC chain in the nat table on every worker',
-  hosts: workers,
-  live: true,
-  async run(ctx, host) {
-    if (!ctx.options.active) return { problems: [], skipped: 'needs a test Service: --active' };
-    const { clusterIP } = await backends(ctx);
-    const want = [clusterIP, ctx.cluster.kubernetesServiceIP];
-    // kube-proxy programs a new service within its sync period: give it a few seconds.
-    let rules = '';
-    const found = await poll(15_000, async () => {
-      rules = (await ctx.target.host(host!).exec!('iptables -w 5 -t nat -S KUBE-SERVICES 2>&1', { timeoutMs: 20_000 })).stdout;
-      return want.every((ip) => new RegExp(`-d ${ip.replace(/\./g, '\\.')}/32 .*-j KUBE-SVC-`).test(rules)) ? true : undefined;
-    });
-    if (found) return { problems: [] };
-    const missing = want.filter((ip) => !new RegExp(`-d ${ip.replace(/\./g, '\\.')}/32 .*-j KUBE-SVC-`).test(rules));
-    const noChain = /No chain|doesn't exist/.test(rules);
-    return {
-      problems: [`${host}: ${noChain ? 'the nat table has no KUBE-SERVICES chain' : `KUBE-SERVICES has no rule for ${missing.join(', ')}`}: kube-proxy on ${host} is not programming services; fix: systemctl status kube-proxy and journalctl -u kube-proxy on ${host}; look at iptables -t nat -vnL (the seed)`],
-    };
-  },
-};
-
-function conntrackBackends(out: string, clusterIP: string): string[] {
-  // tcp 6 118 TIME_WAIT src=A dst=CLUSTERIP sport=.. dport=80 src=POD dst=A sport=8000 dport=..
-  const ips = new Set<string>();
-  for (const line of out.split('\n')) {
-    const srcs = [...line.matchAll(/src=(\S+)/g)].map((m) => m[1]!);
-    if (line.includes(`dst=${clusterIP}`) && srcs[1]) ips.add(srcs[1]);
-  }
-  return [...ips];
+/** The ClusterIP of default/kubernetes: every node's kube-proxy programs it. */
+function kubernetesServiceIP(ctx: CheckContext): Promise<string | undefined> {
+  return ctx.memo('kube-proxy:kubernetes-ip', async () => {
+    const k = await kube(ctx);
+    return (await k.core.readNamespacedService({ namespace: 'default', name: 'kubernetes' }).catch(() => undefined))?.spec?.clusterIP;
+  });
 }
 
-const spread: Check = {
+const natRules = hostCheck({
+  id: 'kube-proxy.nat-rules',
+  title: 'the services have their KUBE-SVC chains in the nat table on every node kube-proxy runs in iptables mode',
+  on: { component: 'kube-proxy' },
+  needs: ['live', 'active'],
+  codes: { 'nat-rules-missing': "kube-proxy has not programmed a service's nat rules" },
+  async run(ctx, h) {
+    const c = proxyOf(h);
+    const { mode, source } = proxyMode(c);
+    if (mode !== 'iptables') {
+      return notApplicable(`kube-proxy on ${h.name} runs in ${mode} mode (${source}): services are not KUBE-SVC chains of the nat table ` +
+        `(${RULES_HINT[mode] ?? 'its own rules'}); kube-proxy.clusterip-spread judges them by what they do`);
+    }
+    const [{ clusterIP }, kip] = await Promise.all([backends(ctx), kubernetesServiceIP(ctx)]);
+    const want = [clusterIP, ...(kip ? [kip] : [])];
+    // kube-proxy programs a new service within its sync period: give it a few seconds.
+    let seen = { missing: want, noChain: false };
+    const found = await poll(15_000, async () => {
+      seen = servicesProgrammed((await h.access.exec!('iptables -w 5 -t nat -S KUBE-SERVICES 2>&1', { timeoutMs: 20_000 })).stdout, want);
+      return seen.missing.length === 0 ? true : undefined;
+    }, 500);
+    const notes = [`mode iptables (${source})`];
+    if (found) return passed(want.length, notes);
+    return outcome([{
+      code: 'nat-rules-missing',
+      host: h.name,
+      subject: 'iptables -t nat KUBE-SERVICES',
+      message: `${seen.noChain ? 'has no KUBE-SERVICES chain' : `has no rule for ${seen.missing.join(', ')}`}: kube-proxy on ${h.name} is not programming services`,
+      fix: `${statusHint(h.init, c.unit, h.name)}; look at ${RULES_HINT.iptables} (the seed)`,
+    }], want.length, { notes });
+  },
+});
+
+const spread = hostCheck({
   id: 'kube-proxy.clusterip-spread',
   title: `${REQUESTS} requests to the ClusterIP from the node all succeed and conntrack shows every backend`,
-  hosts: workers,
-  live: true,
-  async run(ctx, host) {
-    if (!ctx.options.active) return { problems: [], skipped: 'needs a test Service: --active' };
+  on: { component: 'kube-proxy' },
+  needs: ['live', 'active'],
+  codes: {
+    'endpoints-lag': 'the Service has fewer ready endpoints than running backends',
+    'kube-proxy-at-fault': 'requests miss a backend that answers directly: kube-proxy',
+    'backend-unreachable': 'a backend does not answer even directly: the pod network or the pod',
+  },
+  timeoutMs: 90_000,
+  async run(ctx, h) {
+    const host = h.name;
+    const c = proxyOf(h);
+    const { mode, source } = proxyMode(c);
     const { pods, clusterIP } = await backends(ctx);
     const up = pods.filter((p) => p.ip);
-    if (up.length < 2) return { problems: [], skipped: `fewer than two backend pods run (${pods.map((p) => p.problem).filter(Boolean).join('; ')})` };
+    if (up.length < 2) return inconclusive(`fewer than two backend pods run (${pods.map((p) => p.problem).filter(Boolean).join('; ')})`);
     const eps = await readyEndpoints(ctx);
-    const h = ctx.target.host(host!);
-    const r = await h.exec!(
-      `ok=0; for i in $(seq ${REQUESTS}); do [ "$(curl -s -m 2 http://${clusterIP}/status/)" = ok ] && ok=$((ok+1)); done; echo $ok; conntrack -L -d ${clusterIP} -p tcp 2>/dev/null`,
+    // kube-proxy programs new endpoints within its sync period: wait for the exact signal (iptables
+    // mode: a DNAT rule to every ready endpoint; otherwise a first answer) before judging the spread.
+    await poll(10_000, async () => {
+      if (mode === 'iptables') return endpointsProgrammed((await h.access.exec!('iptables -w 5 -t nat -S 2>/dev/null', { timeoutMs: 15_000 })).stdout, eps, BACKEND_PORT) ? true : undefined;
+      return (await h.access.exec!(`curl -s -m 2 http://${clusterIP}/status/`, { timeoutMs: 10_000 })).stdout.trim() === 'ok' ? true : undefined;
+    }, 250);
+    const r = await h.access.exec!(
+      `ok=0; for i in $(seq ${REQUESTS}); do [ "$(curl -s -m 2 http://${clusterIP}/status/)" = ok ] && ok=$((ok+1)); done; echo $ok; ` +
+        `command -v conntrack >/dev/null || { echo no-conntrack; exit 0; }; conntrack -L -d ${clusterIP} -p tcp 2>/dev/null`,
       { timeoutMs: 90_000 },
     );
     const [first = '0', ...rest] = r.stdout.split('\n');
     const okCount = Number(first);
-    const seen = conntrackBackends(rest.join('\n'), clusterIP);
-    const notes = [`${okCount}/${REQUESTS} answered ok; conntrack backends: ${seen.join(', ') || 'none'}; endpoints: ${eps.join(', ')}`];
+    const subject = `ClusterIP ${clusterIP}`;
+    if (rest[0]?.trim() === 'no-conntrack') {
+      const notes = [`${okCount}/${REQUESTS} answered ok; no conntrack on ${host}: which backends answered was not seen`, `mode ${mode} (${source})`];
+      if (okCount === REQUESTS) return passed(REQUESTS, notes);
+      return outcome([{ code: 'kube-proxy-at-fault', host, subject, message: `only ${okCount}/${REQUESTS} requests answered (no conntrack on ${host} to tell which backend was missed)`, fix: `${statusHint(h.init, c.unit, host)}; install conntrack to see the spread` }], REQUESTS, { notes });
+    }
+    const seen = natBackends(parseConntrack(rest.join('\n')).value, clusterIP);
+    const notes = [`${okCount}/${REQUESTS} answered ok; conntrack backends: ${seen.join(', ') || 'none'}; endpoints: ${eps.join(', ')}`, `mode ${mode} (${source})`];
     const missing = up.filter((p) => !seen.includes(p.ip!));
-    if (okCount === REQUESTS && missing.length === 0) return { problems: [], notes };
+    if (okCount === REQUESTS && missing.length === 0) return passed(REQUESTS, notes);
     if (eps.length < up.length) {
-      return { problems: [`${host}: the Service has ${eps.length} ready endpoints for ${up.length} running backends: the endpointslice controller (kube-controller-manager) or a readiness probe lags; fix: kubectl -n ${await workspace(ctx)} describe endpointslices`], notes };
+      return outcome([{ code: 'endpoints-lag', host, subject, message: `the Service has ${eps.length} ready endpoints for ${up.length} running backends: the endpointslice controller (kube-controller-manager) or a readiness probe lags`, fix: `kubectl -n ${await workspace(ctx)} describe endpointslices` }], REQUESTS, { notes });
     }
     // The seed's procedure: ask each pod address directly from this node.
     const direct = await Promise.all(up.map(async (p) => {
-      const d = await h.exec!(`curl -s -m 3 http://${p.ip}:${BACKEND_PORT}/status/`, { timeoutMs: 10_000 });
+      const d = await h.access.exec!(`curl -s -m 3 http://${p.ip}:${BACKEND_PORT}/status/`, { timeoutMs: 10_000 });
       return { pod: p, ok: d.stdout.trim() === 'ok' };
     }));
     const dead = direct.filter((d) => !d.ok);
     const lost = missing.length ? `conntrack shows only ${seen.join(', ') || 'no backend'} (missing ${missing.map((p) => `${p.ip} on ${p.host}`).join(', ')})` : `only ${okCount}/${REQUESTS} requests answered`;
     if (dead.length === 0) {
-      return { problems: [`${host}: ${lost}, yet every pod answers when asked directly: kube-proxy is at fault (the seed); fix: systemctl status kube-proxy on ${host} and compare iptables -t nat -vnL KUBE-SERVICES on every node`], notes };
+      return outcome([{ code: 'kube-proxy-at-fault', host, subject, message: `${lost}, yet every pod answers when asked directly: kube-proxy is at fault (the seed)`, fix: `${statusHint(h.init, c.unit, host)}; compare ${RULES_HINT[mode] ?? 'its rules'} on every node` }], REQUESTS, { notes });
     }
-    return {
-      problems: [`${host}: ${lost}; asked directly from ${host}, ${dead.map((d) => `${d.pod.name} (${d.pod.ip}:${BACKEND_PORT} on ${d.pod.host})`).join(', ')} does not answer: not kube-proxy but the pod network to ${dead.map((d) => d.pod.host).join(', ')} or the pod itself (the seed); fix: see flannel.pod-ping, then the pod's logs`],
-      notes,
-    };
+    const network = podNetworkOf(ctx.facts) === 'flannel' ? 'see flannel.pod-ping' : 'check the routes to the other nodes\' pod subnets (ip route) and the pod network';
+    return outcome([{
+      code: 'backend-unreachable',
+      host,
+      subject,
+      message: `${lost}; asked directly from ${host}, ${dead.map((d) => `${d.pod.name} (${d.pod.ip}:${BACKEND_PORT} on ${d.pod.host})`).join(', ')} does not answer: not kube-proxy but the pod network to ${dead.map((d) => d.pod.host).join(', ')} or the pod itself (the seed)`,
+      fix: `${network}, then the pod's logs`,
+    }], REQUESTS, { notes });
   },
-};
+});
 
 export const kubeProxySuite: Suite = {
   name: 'kube-proxy',
   title: 'kube-proxy: ClusterIP load spread seen in conntrack, nat rules',
   dependsOn: ['flannel', 'controller-manager'],
   checks: [natRules, spread],
+  prepare: async (ctx) => ctx.options.active && backends(ctx),
 };

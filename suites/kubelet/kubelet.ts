@@ -5,65 +5,70 @@ import { createServer, type AddressInfo } from 'node:net';
 import { get } from 'node:http';
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
-import { findHost } from '../../harness/model/cluster.ts';
-import type { Check, CheckContext, Outcome, Suite } from '../../harness/verify/check.ts';
+import { type Finding, type HostView, type Suite, findingsOn, hostCheck, inconclusive, outcome, passed } from '../../harness/verify/check.ts';
 import { type Kube, apiError, kube } from '../../harness/verify/kube.ts';
 import { leaseAge } from '../../harness/verify/leases.ts';
 import { podExec } from '../../harness/verify/pod-exec.ts';
 import { BACKEND_PORT, backends, probePods, workspace } from '../../harness/verify/workspace.ts';
 
-const workers = (c: { workers: { host: string }[] }) => c.workers.map((w) => w.host);
-
 /** Kubelet journal lines that explain a registration problem (forbidden, unauthorized, x509). */
-async function kubeletComplaints(ctx: CheckContext, host: string): Promise<string> {
-  const r = await ctx.target.host(host).exec!(`journalctl -u kubelet -n 300 --no-pager -o cat 2>/dev/null | grep -Ei 'forbidden|unauthorized|x509|is not allowed|Unable to register' | tail -n 2`, { timeoutMs: 15_000 }).catch(() => undefined);
+async function kubeletComplaints(h: HostView): Promise<string> {
+  const r = await h.access.exec!(`${h.init.logs('kubelet', 300)} | grep -Ei 'forbidden|unauthorized|x509|is not allowed|Unable to register' | tail -n 2`, { timeoutMs: 15_000 }).catch(() => undefined);
   const lines = r?.stdout.trim().split('\n').filter(Boolean).map((l) => l.slice(0, 240)) ?? [];
   return lines.length ? `; kubelet says: ${lines.join(' | ')}` : '';
 }
 
-const ready: Check = {
+const ready = hostCheck({
   id: 'kubelet.ready',
   title: 'every worker is Ready under its expected node name and renews its node lease',
-  hosts: workers,
-  live: true,
-  async run(ctx, host) {
-    const w = findHost(ctx.cluster, host!)!;
+  on: { role: 'worker' },
+  needs: ['live'],
+  codes: {
+    'node-missing': 'no Node of the expected name',
+    'node-not-ready': 'the Node is not Ready',
+    'node-lease-stale': 'the kubelet does not renew its node lease',
+    'node-ip': 'the Node reports another InternalIP',
+  },
+  async run(ctx, h) {
+    const w = h.model;
     const k = await kube(ctx);
+    const on = findingsOn(h.name);
     let node;
     try {
       node = await k.core.readNode({ name: w.nodeName });
     } catch (e) {
       const names = (await k.core.listNode()).items.map((n) => n.metadata!.name).join(', ');
-      return { problems: [`${host}: no Node named "${w.nodeName}" (${apiError(e)}; nodes: ${names || 'none'}): kubelet registers under another name or cannot reach the apiserver${await kubeletComplaints(ctx, host!)}; fix: --hostname-override=${w.nodeName} must match its certificate (CN system:node:${w.nodeName})`] };
+      return outcome([on('node-missing', `node ${w.nodeName}`, `does not exist (${apiError(e)}; nodes: ${names || 'none'}): kubelet registers under another name or cannot reach the apiserver${await kubeletComplaints(h)}`, `--hostname-override=${w.nodeName} must match its certificate (CN system:node:${w.nodeName})`)], 1);
     }
     const cond = node.status?.conditions?.find((c) => c.type === 'Ready');
-    const problems: string[] = [];
+    const findings: Finding[] = [];
     if (cond?.status !== 'True') {
-      problems.push(`${host}: node ${w.nodeName} is not Ready (${cond?.status ?? 'no condition'}: ${cond?.reason ?? ''} ${cond?.message?.slice(0, 160) ?? ''})${await kubeletComplaints(ctx, host!)}; fix: journalctl -u kubelet on ${host}; kubectl describe node ${w.nodeName}`);
+      findings.push(on('node-not-ready', `node ${w.nodeName}`, `is not Ready (${cond?.status ?? 'no condition'}: ${cond?.reason ?? ''} ${cond?.message?.slice(0, 160) ?? ''})${await kubeletComplaints(h)}`, `${h.init.logsHint('kubelet')} on ${h.name}; kubectl describe node ${w.nodeName}`));
     }
     const lease = await leaseAge(ctx, 'kube-node-lease', w.nodeName);
     if (lease.ageS !== undefined && lease.ageS > 30) {
-      problems.push(`${host}: kubelet has not renewed node lease ${w.nodeName} for ${lease.ageS} s (it renews every 10 s): the kubelet of ${w.nodeName} is gone or renamed${cond?.status === 'True' ? ' — the node still looks Ready only until the grace period ends' : ''}${await kubeletComplaints(ctx, host!)}; fix: systemctl status kubelet on ${host}, and --hostname-override=${w.nodeName}`);
+      findings.push(on('node-lease-stale', `lease kube-node-lease/${w.nodeName}`, `not renewed for ${lease.ageS} s (kubelet renews every 10 s): the kubelet of ${w.nodeName} is gone or renamed${cond?.status === 'True' ? ' — the node still looks Ready only until the grace period ends' : ''}${await kubeletComplaints(h)}`, `systemctl status kubelet on ${h.name}, and --hostname-override=${w.nodeName}`));
     }
     const ips = (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
-    if (!ips.includes(w.internalAddress)) problems.push(`${host}: node ${w.nodeName} reports InternalIP ${ips.join(', ') || 'none'}, the model says ${w.internalAddress}; fix: --node-ip=${w.internalAddress}`);
-    return { problems, notes: [`${w.nodeName}: kubelet ${node.status?.nodeInfo?.kubeletVersion}, ${node.status?.nodeInfo?.containerRuntimeVersion}`] };
+    if (!ips.includes(w.internalAddress)) findings.push(on('node-ip', `node ${w.nodeName}`, `reports InternalIP ${ips.join(', ') || 'none'}, the model says ${w.internalAddress}`, `--node-ip=${w.internalAddress}`));
+    return outcome(findings, 3, { notes: [`${w.nodeName}: kubelet ${node.status?.nodeInfo?.kubeletVersion}, ${node.status?.nodeInfo?.containerRuntimeVersion}`] });
   },
-};
+});
 
-const podsRun: Check = {
+const podsRun = hostCheck({
   id: 'kubelet.pods-run',
   title: 'a pod starts and runs on every worker',
-  hosts: workers,
-  live: true,
-  async run(ctx, host) {
-    if (!ctx.options.active) return { problems: [], skipped: 'starts a pod: needs --active' };
-    const pod = (await probePods(ctx)).find((p) => p.host === host)!;
+  on: { role: 'worker' },
+  needs: ['live', 'active'],
+  codes: { 'pod-not-running': 'the probe pod does not run on the worker' },
+  timeoutMs: 90_000,
+  async run(ctx, h) {
+    const pod = (await probePods(ctx)).find((p) => p.host === h.name)!;
     return pod.problem
-      ? { problems: [`${host}: ${pod.problem}; fix: journalctl -u kubelet and journalctl -u containerd on ${host}`] }
-      : { problems: [], notes: [`${pod.name} ${pod.ip}`] };
+      ? outcome([{ code: 'pod-not-running', host: h.name, subject: `pod ${pod.name}`, message: pod.problem, fix: `${h.init.logsHint('kubelet')} and ${h.init.logsHint('containerd')} on ${h.name}` }], 1)
+      : passed(1, [`${pod.name} ${pod.ip}`]);
   },
-};
+});
 
 async function execEcho(k: Kube, ns: string, pod: string): Promise<void> {
   const r = await podExec(k, ns, pod, ['echo', 'hardway-exec-ok']);
@@ -106,38 +111,42 @@ async function portForwardGet(k: Kube, ns: string, pod: string, port: number, pa
   }
 }
 
-const streaming: Check = {
+const streaming = hostCheck({
   id: 'kubelet.logs-exec-port-forward',
   title: 'logs, exec and port-forward reach pods on every worker',
-  hosts: workers,
-  live: true,
-  async run(ctx, host): Promise<Outcome> {
-    if (!ctx.options.active) return { problems: [], skipped: 'needs a pod of its own: --active' };
+  on: { role: 'worker' },
+  needs: ['live', 'active'],
+  codes: { 'logs-failed': 'kubectl logs failed', 'exec-failed': 'kubectl exec failed', 'port-forward-failed': 'kubectl port-forward failed' },
+  timeoutMs: 90_000,
+  async run(ctx, h) {
     const k = await kube(ctx);
     const ns = await workspace(ctx);
-    const pod = (await backends(ctx)).pods.find((p) => p.host === host)!;
-    const probe = (await probePods(ctx)).find((p) => p.host === host)!;
-    if (pod.problem || probe.problem) return { problems: [], skipped: `no running pod on ${host} to talk to (see kubelet.pods-run)` };
-    const w = findHost(ctx.cluster, host!)!;
+    const pod = (await backends(ctx)).pods.find((p) => p.host === h.name)!;
+    const probe = (await probePods(ctx)).find((p) => p.host === h.name)!;
+    if (pod.problem || probe.problem) return inconclusive(`no running pod on ${h.name} to talk to (see kubelet.pods-run)`);
+    const w = h.model;
     const why = (e: unknown) => {
       const m = e instanceof Error ? e.message : apiError(e);
       return /x509|certificate|tls/i.test(m)
-        ? `${m.slice(0, 200)} — the apiserver does not trust kubelet's serving certificate on ${host}: it must be signed by ca.pem and cover ${w.internalAddress} and ${w.nodeName}`
+        ? `${m.slice(0, 200)} — the apiserver does not trust kubelet's serving certificate on ${h.name}: it must be signed by ca.pem and cover ${w.internalAddress} and ${w.nodeName}`
         : m.slice(0, 200);
     };
-    const problems: string[] = [];
-    await readLogs(k, ns, pod.name).catch((e) => problems.push(`${host}: kubectl logs ${pod.name} failed: ${why(e)}; fix: see certs.sans and journalctl -u kubelet on ${host}`));
-    await execEcho(k, ns, probe.name).catch((e) => problems.push(`${host}: kubectl exec ${probe.name} failed: ${why(e)}; fix: see certs.sans, and enable_tls_streaming=false in containerd's config (the seed)`));
+    const on = findingsOn(h.name);
+    const findings: Finding[] = [];
+    await readLogs(k, ns, pod.name).catch((e) => findings.push(on('logs-failed', `kubectl logs ${pod.name}`, `failed: ${why(e)}`, `see certs.sans and ${h.init.logsHint('kubelet')} on ${h.name}`)));
+    await execEcho(k, ns, probe.name).catch((e) => findings.push(on('exec-failed', `kubectl exec ${probe.name}`, `failed: ${why(e)}`, "see certs.sans, and enable_tls_streaming=false in containerd's config (the seed)")));
     await portForwardGet(k, ns, pod.name, BACKEND_PORT, '/status/').then((body) => {
-      if (body.trim() !== 'ok') problems.push(`${host}: port-forward to ${pod.name}:${BACKEND_PORT} answered ${JSON.stringify(body.slice(0, 80))}, expected "ok"`);
-    }, (e) => problems.push(`${host}: kubectl port-forward ${pod.name} failed: ${why(e)}; fix: socat/nsenter on ${host} and kubelet's streaming server`));
-    return { problems };
+      if (body.trim() !== 'ok') findings.push(on('port-forward-failed', `kubectl port-forward ${pod.name}:${BACKEND_PORT}`, `answered ${JSON.stringify(body.slice(0, 80))}, expected "ok"`, "check the demo app's log"));
+    }, (e) => findings.push(on('port-forward-failed', `kubectl port-forward ${pod.name}`, `failed: ${why(e)}`, `socat/nsenter on ${h.name} and kubelet's streaming server`)));
+    return outcome(findings, 3);
   },
-};
+});
 
 export const kubeletSuite: Suite = {
   name: 'kubelet',
   title: 'kubelet: nodes Ready under their names, pods run, logs/exec/port-forward work',
   dependsOn: ['apiserver'],
+  gate: ['kubelet.ready', 'kubelet.pods-run'],
   checks: [ready, podsRun, streaming],
+  prepare: async (ctx) => ctx.options.active && Promise.all([probePods(ctx), backends(ctx)]),
 };

@@ -1,14 +1,15 @@
-// The resources suite: each component's memory against the budget file (fixtures/budgets.yaml,
-// the seed's measurements). The seed read systemd's figures; those include the page cache
-// (containerd's grows by every image it unpacks) and a process's RSS counts its mapped binary, so
-// the budget is held against the anonymous memory of the unit's cgroup (memory.stat total_rss on
-// cgroup v1, anon on v2): what the component itself allocated. Over budget is a warning.
+// The resources suite: each component's memory, judged by two rules (README: "resources"):
+//   - over its budget (fixtures/budgets.yaml, the seed's measurements): a warning. The budget is
+//     held against the anonymous memory of the unit's cgroup (memory.stat total_rss on cgroup v1,
+//     anon on v2): what the component allocated, not the page cache nor its mapped binary.
+//   - dangerous, a failure: the OOM killer struck inside a component's cgroup since the component
+//     was last started (memory.oom_control / memory.events oom_kill: the counter lives as long as
+//     the unit's cgroup, i.e. across automatic restarts), or the host's available memory is below
+//     what its components use together (they could not all start again).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { type Cluster, allHosts, findHost } from '../../harness/model/cluster.ts';
-import { componentsFor } from '../../harness/model/components.ts';
-import type { Check, CheckContext, Suite } from '../../harness/verify/check.ts';
+import { type CheckContext, type Finding, type HostView, type Suite, hostCheck, inconclusive, notApplicable, outcome } from '../../harness/verify/check.ts';
 
 export const DEFAULT_BUDGETS = resolve(import.meta.dirname, '../../fixtures/budgets.yaml');
 
@@ -22,57 +23,118 @@ export function readBudgets(file: string): Record<string, number> {
   return out;
 }
 
-async function memoryMiB(ctx: CheckContext, host: string, units: string[], systemd: Map<string, number>): Promise<Map<string, number | undefined>> {
-  const h = findHost(ctx.cluster, host)!;
-  // One line per unit: name, anonymous bytes of its cgroup, systemd's MemoryCurrent, main PID's RSS.
-  const script = units.map((u) => h.init === 'openrc'
-    ? `p=$(pidof ${u} | cut -d' ' -f1); echo "${u} x x $(awk '/VmRSS/{print $2*1024}' /proc/$p/status 2>/dev/null)"`
-    : `cg=$(systemctl show -p ControlGroup --value ${u} 2>/dev/null); a=$(cat /sys/fs/cgroup/memory$cg/memory.stat /sys/fs/cgroup$cg/memory.stat 2>/dev/null | awk '/^(total_rss|anon) /{print $2; exit}'); ` +
-      `echo "${u} \${a:-x} $(systemctl show -p MemoryCurrent --value ${u} 2>/dev/null) $(awk '/VmRSS/{print $2*1024}' /proc/$(systemctl show -p MainPID --value ${u} 2>/dev/null)/status 2>/dev/null)"`).join('\n');
-  const r = await ctx.target.host(host).exec!(script, { timeoutMs: 20_000 });
-  const out = new Map<string, number | undefined>();
-  const num = (s: string) => (/^\d+$/.test(s) && Number(s) < 2 ** 62 ? Number(s) : undefined);
-  for (const line of r.stdout.trim().split('\n')) {
-    const [u = '', anon = '', cur = '', rss = ''] = line.split(' ');
-    const running = num(rss) !== undefined;
-    if (num(cur) !== undefined) systemd.set(u, num(cur)! / 1048576);
-    const bytes = !running ? undefined : num(anon) ?? num(rss);
-    out.set(u, bytes !== undefined ? bytes / 1048576 : undefined);
-  }
-  return out;
+export interface UnitMemory {
+  unit: string;
+  /** Anonymous memory of the unit's cgroup (or the main process's RSS), bytes; undefined: not running. */
+  bytes?: number;
+  /** systemd's MemoryCurrent (with page cache), bytes. */
+  systemdBytes?: number;
+  /** OOM kills inside the unit's cgroup since it was started; undefined when not measurable. */
+  oomKills?: number;
 }
 
-const memory: Check = {
+export interface HostMemory {
+  units: UnitMemory[];
+  availableBytes?: number;
+  totalBytes?: number;
+}
+
+const num = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) && Number(s) < 2 ** 62 ? Number(s) : undefined);
+
+/** Parses the measurement script's lines: `unit anon memcurrent rss oomkills` and `meminfo total avail`. */
+export function parseMemory(out: string): HostMemory {
+  const m: HostMemory = { units: [] };
+  for (const line of out.trim().split('\n')) {
+    const [u = '', a = '', b = '', c = '', d = ''] = line.trim().split(/\s+/);
+    if (u === 'meminfo') {
+      const total = num(a);
+      const avail = num(b);
+      if (total !== undefined) m.totalBytes = total * 1024;
+      if (avail !== undefined) m.availableBytes = avail * 1024;
+      continue;
+    }
+    if (!u) continue;
+    const running = num(c) !== undefined;
+    const bytes = !running ? undefined : (num(a) ?? num(c));
+    m.units.push({
+      unit: u,
+      ...(bytes !== undefined ? { bytes } : {}),
+      ...(num(b) !== undefined ? { systemdBytes: num(b)! } : {}),
+      ...(num(d) !== undefined ? { oomKills: num(d)! } : {}),
+    });
+  }
+  return m;
+}
+
+function script(h: HostView, units: string[]): string {
+  // Every field is printed, "x" when absent, so that the columns never shift.
+  const perUnit = units.map((u) => h.init.kind === 'openrc'
+    ? `p=$(pidof ${u} | cut -d' ' -f1); r=$(awk '/VmRSS/{print $2*1024}' /proc/$p/status 2>/dev/null); echo "${u} x x \${r:-x} x"`
+    : `cg=$(systemctl show -p ControlGroup --value ${u} 2>/dev/null); ` +
+      `a=$(cat /sys/fs/cgroup/memory$cg/memory.stat /sys/fs/cgroup$cg/memory.stat 2>/dev/null | awk '/^(total_rss|anon) /{print $2; exit}'); ` +
+      `o=$(cat /sys/fs/cgroup/memory$cg/memory.oom_control /sys/fs/cgroup$cg/memory.events 2>/dev/null | awk '/^oom_kill /{print $2; exit}'); ` +
+      `c=$(systemctl show -p MemoryCurrent --value ${u} 2>/dev/null | tr -dc 0-9); ` +
+      `r=$(awk '/VmRSS/{print $2*1024}' /proc/$(systemctl show -p MainPID --value ${u} 2>/dev/null)/status 2>/dev/null); ` +
+      `[ -n "$cg" ] || o=; echo "${u} \${a:-x} \${c:-x} \${r:-x} \${o:-x}"`);
+  return [...perUnit, `echo "meminfo $(awk '/^MemTotal:/{print $2}' /proc/meminfo) $(awk '/^MemAvailable:/{print $2}' /proc/meminfo)"`].join('\n');
+}
+
+const MiB = 1048576;
+const mib = (b: number) => (b / MiB).toFixed(0);
+
+const memory = hostCheck({
   id: 'resources.memory',
-  title: 'each component\'s memory against its budget (the seed\'s measurements); over budget warns',
-  hosts: (c: Cluster) => allHosts(c).map((h) => h.host),
-  live: true,
-  async run(ctx, host) {
+  title: "each component's memory: no OOM kill, enough available memory; over the seed's budget warns",
+  on: {},
+  needs: ['live'],
+  codes: {
+    'oom-killed': 'the OOM killer struck in a component since it was started',
+    'memory-exhausted': "the host's available memory is below what its components use",
+    'over-budget': "a component uses more than the seed's budget (a warning)",
+  },
+  async run(ctx: CheckContext, h) {
     const budgets = readBudgets(ctx.options.budgetsFile ?? DEFAULT_BUDGETS);
-    const h = findHost(ctx.cluster, host!)!;
-    const units = componentsFor(h.role).map((c) => c.name);
-    const systemd = new Map<string, number>();
-    const mem = await memoryMiB(ctx, host!, units, systemd);
-    const warnings: string[] = [];
+    const comps = h.facts.components;
+    if (!comps.length) return notApplicable(`discovery found no Kubernetes component on ${h.name}`);
+    const units = comps.map((c) => c.unit);
+    const kindOf = new Map(comps.map((c) => [c.unit, c.kind as string]));
+    const r = await h.access.exec!(script(h, units), { timeoutMs: 20_000 });
+    const m = parseMemory(r.stdout);
+    const findings: Finding[] = [];
+    const warnings: Finding[] = [];
     const notes: string[] = [];
-    for (const u of units) {
-      const used = mem.get(u);
-      const budget = budgets[u];
-      if (used === undefined) {
-        notes.push(`${u}: not running, no measurement`);
+    let examined = 0;
+    let used = 0;
+    for (const u of m.units) {
+      if (u.oomKills) {
+        findings.push({ code: 'oom-killed', host: h.name, subject: u.unit, message: `the OOM killer killed ${u.oomKills} process${u.oomKills > 1 ? 'es' : ''} in its cgroup since it was started (it restarts, and loses its work, each time)`, fix: `give ${h.name} more memory or lower what runs there; read the kernel log (journalctl -k | grep -i oom) and ${h.init.logsHint(u.unit)}` });
+      }
+      if (u.bytes === undefined) {
+        notes.push(`${u.unit}: not running, no measurement`);
         continue;
       }
-      const sd = systemd.get(u);
-      notes.push(`${u}: ${used.toFixed(0)} MiB${budget ? ` of ${budget}` : ''}${sd !== undefined ? ` (systemd: ${sd.toFixed(0)} MiB with page cache)` : ''}`);
-      if (budget && used > budget) warnings.push(`${host}: ${u} uses ${used.toFixed(0)} MiB, over its budget of ${budget} MiB (the seed measured ${budget} MiB at most); plan the host's memory accordingly or raise the budget`);
+      examined++;
+      used += u.bytes;
+      const budget = budgets[kindOf.get(u.unit) ?? u.unit];
+      notes.push(`${u.unit}: ${mib(u.bytes)} MiB${budget ? ` of ${budget}` : ''}${u.systemdBytes !== undefined ? ` (systemd: ${mib(u.systemdBytes)} MiB with page cache)` : ''}`);
+      if (budget && u.bytes > budget * MiB) {
+        warnings.push({ code: 'over-budget', host: h.name, subject: u.unit, message: `uses ${mib(u.bytes)} MiB, over its budget of ${budget} MiB (the seed measured ${budget} MiB at most)`, fix: "plan the host's memory accordingly or raise the budget" });
+      }
     }
-    return { problems: [], warnings, notes };
+    if (m.availableBytes !== undefined) {
+      notes.push(`available ${mib(m.availableBytes)} MiB of ${mib(m.totalBytes ?? 0)} MiB; components use ${mib(used)} MiB`);
+      if (examined && m.availableBytes < used) {
+        findings.push({ code: 'memory-exhausted', host: h.name, subject: '/proc/meminfo', message: `MemAvailable is ${mib(m.availableBytes)} MiB, less than the ${mib(used)} MiB its components use: after a restart they may not all fit, and the OOM killer is near`, fix: `add memory (or swap) to ${h.name}, or move work off it` });
+      }
+    }
+    if (!examined && !findings.length) return inconclusive(`no component of ${h.name} could be measured (${r.stderr.trim().slice(0, 120) || 'none is running'})`);
+    return outcome(findings, examined, { notes, ...(warnings.length ? { warnings } : {}) });
   },
-};
+});
 
 export const resourcesSuite: Suite = {
   name: 'resources',
-  title: 'Resources: memory per component against the seed\'s budgets (warnings only)',
+  title: "Resources: OOM kills and available memory fail; memory over the seed's budgets warns",
   dependsOn: [],
   checks: [memory],
 };

@@ -31,12 +31,19 @@ function diagnosis(doc: ReportDocument, key: string): string {
   return doc.suites.flatMap((s) => s.checks).find((c) => `${c.id}@${c.host}` === key)?.diagnosis ?? '';
 }
 
+/** The codes of the check's failing findings (warnings left out). */
+function codes(doc: ReportDocument, key: string): string[] {
+  const c = doc.suites.flatMap((s) => s.checks).find((x) => `${x.id}@${x.host}` === key);
+  return [...new Set((c?.findings ?? []).filter((f) => f.severity === 'error').map((f) => f.code))].sort();
+}
+
 describe('the security suite on the lab (through an inventory)', () => {
   it('passes as installed, the lab\'s deliberate token accepted by the inventory', async () => {
     const { failed, doc } = await security();
     expect(failed).toEqual([]);
     const checks = doc.suites.flatMap((s) => s.checks);
     expect(checks.filter((c) => c.status === 'skipped')).toEqual([]);
+    expect(checks.filter((c) => c.examined < 1).map((c) => `${c.id}@${c.host}`)).toEqual([]);
   });
 
   it('the static debugging token fails when the inventory does not accept it', async () => {
@@ -44,7 +51,8 @@ describe('the security suite on the lab (through an inventory)', () => {
     void _accept;
     const { failed, doc: report } = await security(writeInventory(join(tmp, 'no-accept.yaml'), doc));
     expect(failed).toEqual([`security.static-token@${master.host}`]);
-    expect(diagnosis(report, `security.static-token@${master.host}`)).toMatch(/accepts static tokens from \/var\/lib\/kubernetes\/token\.csv \(1 token, 1 in system:masters\).*; fix: remove --token-auth-file/);
+    expect(codes(report, `security.static-token@${master.host}`)).toEqual(['static-token']);
+    expect(diagnosis(report, `security.static-token@${master.host}`)).toMatch(/token\.csv: kube-apiserver accepts static tokens from it \(1 token, 1 in system:masters\).*; fix: remove --token-auth-file/);
   });
 
   it('anonymous access: a binding that lets system:anonymous list namespaces fails it', async () => {
@@ -53,6 +61,7 @@ describe('the security suite on the lab (through an inventory)', () => {
       await waitUntil('anonymous GET /api/v1/namespaces to answer 200', 30_000, async () => (await tlsProbe('test', master.address, lab.cluster.apiserver.port, '/api/v1/namespaces')).status === 200);
       const { failed, doc } = await security();
       expect(failed).toEqual([`security.anonymous-auth@${master.host}`]);
+      expect(codes(doc, `security.anonymous-auth@${master.host}`)).toEqual(['anonymous-read']);
       expect(diagnosis(doc, `security.anonymous-auth@${master.host}`)).toMatch(/without credentials answered HTTP 200 \(from this machine\): anonymous users can list namespaces; fix: /);
     } finally {
       await must(lab, 'master', 'kubectl delete clusterrolebinding hardway-test-anonymous --ignore-not-found && kubectl delete clusterrole hardway-test-anonymous --ignore-not-found');
@@ -70,7 +79,8 @@ describe('the security suite on the lab (through an inventory)', () => {
       await clusterHealthy(lab);
       const { failed, doc } = await security();
       expect(failed).toEqual([`security.etcd-client-cert@${master.host}`]);
-      expect(diagnosis(doc, `security.etcd-client-cert@${master.host}`)).toMatch(new RegExp(`etcd at https://${master.internalAddress.replace(/\./g, '\\.')}:2379 answered HTTP 200 \\(from this machine\\), HTTP 200 \\(from ${w1.host}\\) to a client without a certificate: .*; fix: --client-cert-auth=true`));
+      expect(codes(doc, `security.etcd-client-cert@${master.host}`)).toEqual(['etcd-no-client-cert']);
+      expect(diagnosis(doc, `security.etcd-client-cert@${master.host}`)).toMatch(new RegExp(`https://${master.internalAddress.replace(/\./g, '\\.')}:2379: etcd answered HTTP 200 \\(from this machine\\), HTTP 200 \\(from ${w1.host}\\) to a client without a certificate: .*; fix: --client-cert-auth=true`));
     } finally {
       await must(lab, 'master', `rm -f ${dropIn} && systemctl daemon-reload && systemctl restart etcd`);
       await waitUntil('etcd to refuse clients without a certificate again', 60_000, async () => !!(await tlsProbe('test', master.internalAddress, 2379, '/version')).refused);
@@ -87,6 +97,7 @@ describe('the security suite on the lab (through an inventory)', () => {
       await waitUntil(`${w1.host}'s kubelet to answer anonymously`, 60_000, async () => (await url(w1)).status === 200);
       const { failed, doc } = await security();
       expect(failed).toEqual([`security.kubelet-auth@${w1.host}`]);
+      expect(codes(doc, `security.kubelet-auth@${w1.host}`)).toEqual(['kubelet-anonymous-access']);
       expect(diagnosis(doc, `security.kubelet-auth@${w1.host}`)).toMatch(/answered HTTP 200 \(from this machine\) without credentials: .*\(authentication\.anonymous\.enabled is true, authorization\.mode AlwaysAllow\); fix: in \/var\/lib\/kubernetes\/kubelet\/kubelet-config\.yaml/);
     } finally {
       await must(lab, w1.host, `if [ -f ${backup} ]; then mv -f ${backup} ${cfg}; fi && systemctl restart kubelet`);
@@ -98,6 +109,7 @@ describe('the security suite on the lab (through an inventory)', () => {
   it('certificates expiring within the warning window fail it (a window longer than their life)', async () => {
     const { failed, doc } = await security(inventory, 100_000);
     expect(failed).toEqual([master.host, w1.host, w2.host].map((h) => `security.cert-expiry@${h}`).sort());
+    expect(codes(doc, `security.cert-expiry@${w2.host}`)).toEqual(['expires-soon']);
     expect(diagnosis(doc, `security.cert-expiry@${w2.host}`)).toMatch(/expires in \d+ days .* \(within 100000 days\); fix: re-issue it/);
   });
 
@@ -115,6 +127,7 @@ describe('the security suite on the lab (through an inventory)', () => {
       }
       const { failed, doc } = await security();
       expect(failed).toEqual([`security.ca-key-on-workers@${w2.host}`]);
+      expect(codes(doc, `security.ca-key-on-workers@${w2.host}`)).toEqual(['ca-key-on-worker']);
       expect(diagnosis(doc, `security.ca-key-on-workers@${w2.host}`)).toBe(`${w2.host}:${copy}: is the CA private key under another name; fix: delete it, it belongs on masters only`);
     } finally {
       await onHost(lab, w2.host, `rm -f ${copy}`);

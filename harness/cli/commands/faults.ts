@@ -1,5 +1,10 @@
 import { runFaults, faultTable } from '../../faults/run.ts';
 import { catalogue } from '../../faults/catalogue.ts';
+import { keyOf, rolesOf } from '../../faults/fault.ts';
+import { loadCluster } from '../../model/load.ts';
+import { readLabState } from '../../providers/lab/lab.ts';
+import { REPO_ROOT } from '../../verify/verify.ts';
+import { join } from 'node:path';
 import { type Command, parse } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { openTarget } from '../../targets/open.ts';
@@ -27,11 +32,19 @@ Exit code: 0 every fault caught, 1 a fault not caught, 2 bad input.
     if (values.help) return (process.stdout.write(this.help), 0);
     if (values.reporter !== 'console' && values.reporter !== 'json') throw new UsageError(`hardway faults: --reporter must be console or json`);
     if (values.list) {
-      for (const f of catalogue()) process.stdout.write(`${f.id.padEnd(34)} ${f.title}\n${' '.repeat(35)}fails: ${f.expected.join(', ') || '—'}${f.expectedWarnings ? `; warns: ${f.expectedWarnings.join(', ')}` : ''}\n`);
+      const lab = values.target === 'lab' ? 'lab' : values.target.replace(/^lab:/, '');
+      const roles = rolesOf(loadCluster(readLabState(lab)?.config ?? join(REPO_ROOT, 'fixtures/lab/cluster.yaml')));
+      for (const f of catalogue()) {
+        const fails = f.expect(roles).map((e) => `${keyOf(e)} [${e.codes.join(',')}]`).join(', ') || '—';
+        const warns = f.warn?.(roles).map((e) => `${keyOf(e)} [${e.codes.join(',')}]`).join(', ');
+        process.stdout.write(`${f.id.padEnd(34)} ${f.on.padEnd(4)} ${f.title}\n${' '.repeat(40)}fails: ${fails}${warns ? `; warns: ${warns}` : ''}\n`);
+      }
       return 0;
     }
     const json = values.reporter === 'json';
     // Breaking a cluster is only ever allowed on one hardway made.
+    // A rendered tree is refused as such (opening it would ask for a --config faults does not take).
+    if (values.target.startsWith('dir:')) assertFaultInjectionAllowed({ name: values.target, live: false, ownedByHardway: false });
     const target = await openTarget(values.target, {});
     try {
       assertFaultInjectionAllowed(target);

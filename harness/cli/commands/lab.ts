@@ -1,20 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import type { BinarySource } from '../../binaries/binaries.ts';
-import { loadCluster } from '../../model/load.ts';
+import { readFileSync } from 'node:fs';
+import { loadCluster, parseCluster } from '../../model/load.ts';
+import { withWorkers } from '../../providers/lab/scale.ts';
 import { labUp, type PhaseTimes } from '../../providers/lab/bring-up.ts';
-import { type LabState, readLabState } from '../../providers/lab/lab.ts';
+import { readLabState } from '../../providers/lab/lab.ts';
+import { labInventory } from '../../providers/lab/inventory.ts';
 import { makeProvider, providerKind } from '../../providers/index.ts';
 import type { Provider } from '../../providers/provider.ts';
-import { stringify } from 'yaml';
-import type { Cluster } from '../../model/cluster.ts';
+import { type Cluster, layoutOf } from '../../model/cluster.ts';
+import { labConfigPath } from '../../providers/lab/lab-configs.ts';
 import { SshSession } from '../../ssh/session.ts';
 import { DEFAULT_OPTIONS } from '../../verify/check.ts';
-import { REPO_ROOT, verify } from '../../verify/verify.ts';
+import { verify } from '../../verify/verify.ts';
 import { type Command, parse } from '../command.ts';
 import { UsageError, UserFacingError } from '../errors.ts';
-
-const DEFAULT_CONFIG = resolve(REPO_ROOT, 'fixtures/lab/cluster.yaml');
 
 const HELP = `Usage: hardway lab <up|down|status|ssh|logs|run|inventory> [options]
 
@@ -22,8 +22,10 @@ The lab: the seed's topology (master, node-1, node-2, plus an "edge" host playin
 world) as systemd containers on a Docker network of its own, with a real cluster installed onto
 it over SSH by hardway's installer.
 
-  hardway lab up [--config <cluster.yaml>] [--binaries build|download]
-      create the hosts and install the cluster (removes leftovers of an earlier lab first)
+  hardway lab up [--layout seed|kthw] [--config <cluster.yaml>] [--workers <n>] [--binaries build|download]
+      create the hosts and install the cluster (removes leftovers of an earlier lab first);
+      --workers n: the model's workers made n (more are named and addressed after the last one:
+      node-3 10.240.0.23, ...); the lab keeps that model, so verify and inventory see all n
   hardway lab down [--config <cluster.yaml>]
       remove every container, volume and network of the lab, and its state
   hardway lab status [--config <cluster.yaml>]
@@ -43,7 +45,10 @@ it over SSH by hardway's installer.
 --provider containers (default: systemd containers through testcontainers) or vagrant (VMs through
 Vagrant with libvirt or VirtualBox; box HARDWAY_VAGRANT_BOX, default debian/trixie64; not exercised
 in hardway's own CI, whose machines reach no box catalogue).
---config defaults to fixtures/lab/cluster.yaml. --binaries defaults to build: Kubernetes, CoreDNS
+--layout seed (default: fixtures/lab/cluster.yaml, lab "lab") or kthw (Kubernetes The Hard Way's
+layout, fixtures/lab-kthw/cluster.yaml, lab "kthw": server, node-0, node-1; see docs/lab.md) picks the
+lab for every subcommand; both can run at once. --config names another model (its layout: field
+decides). --binaries defaults to build: Kubernetes, CoreDNS
 and flannel are built from source through the Go module proxy and cached in ~/.cache/hardway/bin;
 download fetches the official releases and checks their SHA-256 (needs internet access).
 `;
@@ -105,25 +110,7 @@ async function session(lab: string, host: string) {
   return { h, s: await SshSession.connect(h.ssh) };
 }
 
-/** An inventory for the running lab: its hosts, key and known_hosts; nothing lab-specific. */
-export function labInventory(state: LabState, c: Cluster): string {
-  const nodes = state.hosts.filter((h) => h.role !== 'edge');
-  const ssh = nodes[0]!.ssh;
-  const doc = {
-    name: state.name,
-    cluster: resolve(state.config),
-    knownHosts: ssh.knownHostsPath,
-    sshConfig: 'none',
-    ...(c.ingress ? { domains: [...c.ingress.hosts, ...c.ingress.plainHosts] } : {}),
-    ...(c.apiserver.staticToken ? { accept: ['security.static-token'] } : {}),
-    ssh: { user: ssh.user, port: ssh.port, key: ssh.privateKeyPath },
-    hosts: nodes.map((h) => ({ name: h.name, role: h.role, address: h.address })),
-  };
-  return `# Inventory of the running lab "${state.name}" (hardway lab inventory, ${new Date().toISOString()}).
-# It addresses the lab like any cluster hardway did not create: over SSH with the lab's key and
-# known_hosts only. See docs/inventory.md.
-${c.apiserver.staticToken ? '# accept: the lab keeps the seed\'s static debugging token on purpose (apiserver.staticToken: true).\n' : ''}${stringify(doc, { lineWidth: 0 })}`;
-}
+export { labInventory } from '../../providers/lab/inventory.ts';
 
 export const labCommand: Command = {
   name: 'lab',
@@ -139,21 +126,37 @@ export const labCommand: Command = {
       keep: { type: 'boolean' },
       provider: { type: 'string' },
       lines: { type: 'string' },
+      layout: { type: 'string' },
+      workers: { type: 'string' },
     }, true);
     const [sub, ...rest] = positionals;
     if (values.help || !sub) {
       process.stdout.write(HELP);
       return values.help ? 0 : 2;
     }
-    const configPath = resolve(values.config ?? DEFAULT_CONFIG);
-    const cluster = () => loadCluster(configPath);
+    const chosen = labConfigPath(values.config, values.layout);
+    const configPath = chosen.path;
+    const cluster = () => {
+      const c = loadCluster(configPath);
+      if (chosen.layout && layoutOf(c) !== chosen.layout) throw new UsageError(`${configPath} is a ${layoutOf(c)}-layout model, not ${chosen.layout}; fix: drop --layout, or set layout: ${chosen.layout} in it`);
+      return c;
+    };
+    /** The model lab up and run install: the file's, or with --workers N its workers made N. */
+    const labModel = (): { c: Cluster; modelYaml?: string } => {
+      const c = cluster();
+      if (values.workers === undefined) return { c };
+      const n = Number(values.workers);
+      const modelYaml = withWorkers(c, readFileSync(configPath, 'utf8'), n);
+      return { c: parseCluster(modelYaml, `${configPath} (with ${n} workers)`), modelYaml };
+    };
     switch (sub) {
       case 'up': {
-        const c = cluster();
+        const { c, modelYaml } = labModel();
         const kind = providerKind(values.provider, c);
-        const interrupt = removeOnInterrupt(makeProvider(kind, c, configPath));
+        const scaled = modelYaml !== undefined ? { modelYaml } : {};
+        const interrupt = removeOnInterrupt(makeProvider(kind, c, configPath, scaled));
         try {
-          printTimes(await labUp({ cluster: c, configPath, binaries: binarySource(values.binaries), provider: kind, progress }));
+          printTimes(await labUp({ cluster: c, configPath, binaries: binarySource(values.binaries), provider: kind, progress, ...scaled }));
         } catch (e) {
           const code = await interrupt.settle();
           if (code !== undefined) return code;
@@ -161,7 +164,10 @@ export const labCommand: Command = {
         } finally {
           interrupt.release();
         }
-        progress('lab is up: hardway verify --target lab, hardway lab ssh master -- kubectl get nodes, hardway lab down');
+        const flag = chosen.layout ? ` --layout ${chosen.layout}` : values.config ? ` --config ${values.config}` : '';
+        progress(layoutOf(c) === 'kthw'
+          ? `lab is up: hardway lab ssh${flag} ${c.masters[0]!.host} -- kubectl get nodes --kubeconfig admin.kubeconfig, hardway lab inventory${flag}, hardway lab down${flag}`
+          : `lab is up: hardway verify --target ${c.name === 'lab' ? 'lab' : `lab:${c.name}`}, hardway lab ssh${flag} ${c.masters[0]!.host} -- kubectl get nodes, hardway lab down${flag}`);
         return 0;
       }
       case 'down':
@@ -209,12 +215,13 @@ export const labCommand: Command = {
         }
       }
       case 'run': {
-        const c = cluster();
+        const { c, modelYaml } = labModel();
         const kind = providerKind(values.provider, c);
-        const provider = makeProvider(kind, c, configPath);
+        const scaled = modelYaml !== undefined ? { modelYaml } : {};
+        const provider = makeProvider(kind, c, configPath, scaled);
         const interrupt = removeOnInterrupt(provider);
         try {
-          printTimes(await labUp({ cluster: c, configPath, binaries: binarySource(values.binaries), provider: kind, progress }));
+          printTimes(await labUp({ cluster: c, configPath, binaries: binarySource(values.binaries), provider: kind, progress, ...scaled }));
           progress('running every suite against the lab (hardway verify --target lab)');
           const { doc } = await verify({ target: c.name === 'lab' ? 'lab' : `lab:${c.name}`, options: DEFAULT_OPTIONS, reporter: 'console' });
           return (await interrupt.settle()) ?? (doc.ok ? 0 : 1);

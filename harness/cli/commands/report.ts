@@ -1,8 +1,8 @@
 // `hardway report`: the history of verify runs kept under reports/ — what changed since the
 // previous run of a target, the list of runs, and the index page with the trend.
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { type RunEntry, diffReports, formatDiff, previousRun, readRuns, writeHistoryIndex } from '../../report/history.ts';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { type RunEntry, diffReports, formatDiff, previousRun, readRunsChecked, reportShapeProblem, skippedLines, writeHistoryIndex } from '../../report/history.ts';
 import { summarize } from '../../report/document.ts';
 import { REPORTS_DIR } from '../../verify/verify.ts';
 import { type Command, parse } from '../command.ts';
@@ -34,6 +34,17 @@ function findRun(runs: RunEntry[], ref: string): RunEntry {
   const dir = existsSync(p) && statSync(p).isFile() ? dirname(p) : p;
   const byPath = runs.find((r) => resolve(r.dir) === dir);
   if (byPath) return byPath;
+  const file = existsSync(p) && statSync(p).isFile() ? p : join(dir, 'report.json');
+  if (existsSync(file)) {
+    // Named explicitly but not in the history: say why instead of "no such run".
+    let why: string | undefined;
+    try {
+      why = reportShapeProblem(JSON.parse(readFileSync(file, 'utf8')));
+    } catch (e) {
+      why = `not valid JSON (${(e as Error).message.split('\n')[0]})`;
+    }
+    if (why) throw new UserFacingError(`${file}: not a hardway report (${why}); fix: name another run (hardway report list)`);
+  }
   const near = runs.filter((r) => r.run.includes(ref)).map((r) => r.run);
   if (near.length === 1) return runs.find((r) => r.run === near[0])!;
   throw new UserFacingError(`no run "${ref}" with a report.json${near.length ? ` (it matches ${near.length} runs: ${near.slice(0, 3).join(', ')}...)` : ''}; fix: name a folder listed by hardway report list`);
@@ -55,7 +66,12 @@ export const reportCommand: Command = {
       return values.help ? 0 : 2;
     }
     const dir = values.reports ? resolve(values.reports) : REPORTS_DIR;
-    const all = readRuns(dir);
+    if (values.reports && !(existsSync(dir) && statSync(dir).isDirectory())) {
+      throw new UserFacingError(`--reports ${values.reports}: ${existsSync(dir) ? 'is not a folder' : 'no such folder'}; fix: name the reports folder verify writes (reports/ by default, or $HARDWAY_REPORTS)`);
+    }
+    const { runs: all, skipped } = readRunsChecked(dir);
+    // A malformed report.json is named and left out; the other runs still count.
+    if (sub !== 'index') for (const l of skippedLines(skipped)) process.stderr.write(`hardway report: ${l}\n`);
     const target = values.target;
     const runs = target ? all.filter((r) => r.doc.target === target) : all;
     if (target && runs.length === 0 && sub !== 'index') {
@@ -64,7 +80,8 @@ export const reportCommand: Command = {
     }
     switch (sub) {
       case 'index': {
-        process.stdout.write(`${writeHistoryIndex(dir)}\n`);
+        if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+        process.stdout.write(`${writeHistoryIndex(dir, (l) => process.stderr.write(`hardway report: ${l}\n`))}\n`);
         return 0;
       }
       case 'list': {

@@ -8,7 +8,7 @@ import { type Command, need, parse } from '../command.ts';
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'run the verification suites against a target and write reports',
-  help: `Usage: hardway verify --target <target> [--config <cluster.yaml>] [--suite <name>]... [--reporter console|json]
+  help: `Usage: hardway verify --target <target> [--config <cluster.yaml>] [--suite <name>]... [--reporter console|json] [--strict]
 
 Targets:
   dir:<dir>     a rendered tree (offline: checks that need live hosts are skipped); needs --config
@@ -18,19 +18,23 @@ Targets:
   ansible:<path>  an Ansible inventory (INI or YAML); --config overrides its cluster model
 
 Options:
-  --suite <name>            run only this suite (repeatable): ${SUITES.map((s) => s.name).join(', ')}
+  --suite <name>            run this suite (repeatable, or comma-separated), with the gate checks of
+                            the suites it needs: ${SUITES.map((s) => s.name).join(', ')}
   --reporter console|json   console (default) prints one line per check; json prints the report
                             document to stdout
   --expiry-warning-days <n> warn about certificates expiring within n days (default ${DEFAULT_OPTIONS.expiryWarningDays})
-  --workers <n>             parallel Playwright workers (default: the CPU count, 2 to 8)
+  --strict                  fail the run when a check is inconclusive (could not tell) or blocked (a
+                            prerequisite failed), not only when a check failed
   --active                  allow checks that create labelled test workloads in their own namespace
                             (removed at the end); the default for the lab
   --read-only               no writes to the cluster: checks that need a workload are skipped with
                             the reason; the default for every target hardway did not create
   --budgets <file>          memory budgets per component (default fixtures/budgets.yaml)
 
+Verdicts: passed, failed, or skipped as not-applicable, needs-active, blocked or inconclusive.
 Every run writes reports/<run>/report.json, junit.xml and report.html.
-Exit code: 0 every check passed, 1 a check failed, 2 bad input.
+Exit code: 0 no check failed (with --strict: and none inconclusive or blocked), 1 otherwise,
+2 bad input.
 `,
   async run(argv) {
     const { values } = parse('verify', argv, {
@@ -39,7 +43,7 @@ Exit code: 0 every check passed, 1 a check failed, 2 bad input.
       suite: { type: 'string', multiple: true },
       reporter: { type: 'string', default: 'console' },
       'expiry-warning-days': { type: 'string' },
-      workers: { type: 'string' },
+      strict: { type: 'boolean' },
       active: { type: 'boolean' },
       'read-only': { type: 'boolean' },
       budgets: { type: 'string' },
@@ -49,8 +53,6 @@ Exit code: 0 every check passed, 1 a check failed, 2 bad input.
     if (reporter !== 'console' && reporter !== 'json') throw new UsageError(`hardway verify: --reporter must be console or json, got "${reporter}"`);
     const days = values['expiry-warning-days'] !== undefined ? Number(values['expiry-warning-days']) : DEFAULT_OPTIONS.expiryWarningDays;
     if (!Number.isInteger(days) || days < 0) throw new UsageError(`hardway verify: --expiry-warning-days must be a whole number of days, got "${values['expiry-warning-days']}"`);
-    const workers = values.workers !== undefined ? Number(values.workers) : undefined;
-    if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`hardway verify: --workers must be a positive integer`);
     const target = need('verify', values.target, '--target');
     if (values.active && values['read-only']) throw new UsageError('hardway verify: --active and --read-only exclude each other');
     // Only the lab is hardway's own: anywhere else nothing is written unless asked for.
@@ -59,9 +61,8 @@ Exit code: 0 every check passed, 1 a check failed, 2 bad input.
       target,
       ...(values.config ? { config: values.config } : {}),
       ...(values.suite ? { suites: values.suite.flatMap((s) => s.split(',')) } : {}),
-      options: { ...DEFAULT_OPTIONS, expiryWarningDays: days, active, ...(values.budgets ? { budgetsFile: resolve(values.budgets) } : {}) },
+      options: { ...DEFAULT_OPTIONS, expiryWarningDays: days, active, strict: !!values.strict, ...(values.budgets ? { budgetsFile: resolve(values.budgets) } : {}) },
       reporter,
-      ...(workers ? { workers } : {}),
     });
     return doc.ok ? 0 : 1;
   },

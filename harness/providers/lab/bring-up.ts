@@ -1,19 +1,23 @@
 // `hardway lab up`: the lab's main job, phase by phase (each timed for the benchmark):
-// node image + containers, binaries, pod images and rendering in parallel; then the edge host and
-// the installer over SSH, until both workers are Ready; then, when the model has an ingress
-// section, the HTTPS edge (Pebble on the edge host, cert-manager, the gateway, the app).
+// node image + containers, binaries, pod images and rendering in parallel; then, at once, the edge
+// host (lab DNS, Pebble), the installer over SSH until every worker is Ready, and, when the model
+// has an ingress section, the HTTPS edge (cert-manager, the gateway, the app), whose steps each
+// wait for the part of the cluster they need (images as each worker's containerd runs, CRDs once
+// the apiserver answers, workloads once the nodes are Ready).
 import { join } from 'node:path';
-import { EDGE_COMPONENTS, ensureBinaries, type BinarySource } from '../../binaries/binaries.ts';
+import { CLUSTER_COMPONENTS, EDGE_COMPONENTS, ensureBinaries, type BinarySource } from '../../binaries/binaries.ts';
 import { CACHE_DIR } from '../../cache.ts';
 import { buildPodImages } from '../../images/pod-images.ts';
 import { buildEdgeImages } from '../../images/edge-images.ts';
 import { installEdge } from '../../edge/install.ts';
 import { install } from '../../installer/install.ts';
 import type { Cluster } from '../../model/cluster.ts';
+import { layoutFor } from '../../layouts/index.ts';
 import { renderToDir } from '../../render/render.ts';
 import { SshSession } from '../../ssh/session.ts';
 import { setupEdge } from './edge.ts';
 import { setupPebble } from './acme.ts';
+import { InstallReadiness } from './readiness.ts';
 import { labDir } from './lab.ts';
 import { type ProviderKind, makeProvider } from '../index.ts';
 
@@ -27,6 +31,8 @@ export interface LabUpOptions {
   binaries: BinarySource;
   /** Who makes the hosts: containers (default) or Vagrant VMs. */
   provider?: ProviderKind;
+  /** `cluster` as YAML when it differs from the file at configPath (lab up --workers). */
+  modelYaml?: string;
   progress: (line: string) => void;
 }
 
@@ -41,8 +47,9 @@ async function timed<T>(times: PhaseTimes, phase: string, fn: () => Promise<T>):
 
 export async function labUp(opts: LabUpOptions): Promise<PhaseTimes> {
   const times: PhaseTimes = {};
-  const provider = makeProvider(opts.provider ?? 'containers', opts.cluster, opts.configPath);
+  const provider = makeProvider(opts.provider ?? 'containers', opts.cluster, opts.configPath, opts.modelYaml !== undefined ? { modelYaml: opts.modelYaml } : {});
   const p = opts.progress;
+  const layout = layoutFor(opts.cluster);
   const t0 = Date.now();
   try {
     // The HTTPS edge (cluster.ingress): cert-manager and the gateway controller are built and
@@ -55,22 +62,39 @@ export async function labUp(opts: LabUpOptions): Promise<PhaseTimes> {
       // The lab folder is (re)created by provider.up, so the rendering goes in after it.
       timed(times, 'hosts', () => provider.up(p)).then(async (h) =>
         [h, await timed(times, 'render', () => renderToDir(opts.cluster, join(labDir(opts.cluster.name), 'rendered')))] as const),
-      timed(times, 'binaries', () => ensureBinaries(opts.binaries, p)),
-      timed(times, 'podImages', () => buildPodImages({ cacheDir: join(CACHE_DIR, 'images'), onProgress: p })),
+      timed(times, 'binaries', () => ensureBinaries(opts.binaries, p, CLUSTER_COMPONENTS.filter((x) => layout.components.includes(x.name)))),
+      // A layout without hardway's pod images (kthw) leaves its nodes without them.
+      layout.lab.podImages ? timed(times, 'podImages', () => buildPodImages({ cacheDir: join(CACHE_DIR, 'images'), onProgress: p })) : Promise.resolve([]),
     ]);
     const sessions = new Map<string, SshSession>();
     try {
       await timed(times, 'ssh', async () => {
-        for (const h of hosts) sessions.set(h.name, await SshSession.connect(h.ssh));
+        await Promise.all(hosts.map(async (h) => sessions.set(h.name, await SshSession.connect(h.ssh))));
       });
       const edge = hosts.find((h) => h.role === 'edge')!;
-      await timed(times, 'edge', () => setupEdge(opts.cluster, sessions.get('edge')!, edge.address, binaries.get('coredns')!, p));
-      const acmeCa = opts.cluster.ingress ? await timed(times, 'acme', () => setupPebble(opts.cluster, sessions.get('edge')!, edge.address, p)) : undefined;
-      await timed(times, 'install', () => install({ cluster: opts.cluster, trees: rendering.hosts, sessions, binaries, podImages, progress: p }));
-      if (edgeImages) {
-        const images = await edgeImages;
-        await timed(times, 'https', () => installEdge({ cluster: opts.cluster, sessions, images, ...(acmeCa ? { acmeCaBundle: acmeCa } : {}), progress: p }));
-      }
+      const outside = timed(times, 'edge', async () => {
+        await setupEdge(opts.cluster, sessions.get('edge')!, edge.address, binaries.get('coredns')!, p);
+        return opts.cluster.ingress ? setupPebble(opts.cluster, sessions.get('edge')!, edge.address, p) : undefined;
+      });
+      const readiness = new InstallReadiness(opts.cluster);
+      let installed = 0;
+      const cluster = timed(times, 'install', () => install({ cluster: opts.cluster, trees: rendering.hosts, sessions, binaries, podImages, progress: p, onHealthy: readiness.healthy }))
+        .then(() => void (installed = Date.now()), (e: unknown) => {
+          readiness.fail(e);
+          throw e;
+        });
+      const https = edgeImages
+        ? (async () => {
+          const [acmeCa, images] = await Promise.all([outside, edgeImages]);
+          const t = Date.now();
+          await installEdge({ cluster: opts.cluster, sessions, images, ...(acmeCa ? { acmeCaBundle: acmeCa } : {}), progress: p, after: readiness });
+          // What the edge adds after the cluster is up (it started with the install).
+          times.https = Date.now() - Math.max(t, installed);
+        })()
+        : outside.then(() => undefined);
+      // Everything runs to its end before a failure is reported: nothing keeps working on a removed lab.
+      const results = await Promise.allSettled([cluster, https]);
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
     } finally {
       for (const s of sessions.values()) s.close();
     }

@@ -3,6 +3,7 @@
 // ACME CA. It runs CoreDNS's binary with a hosts file: a lab service, not part of the cluster.
 import type { Cluster } from '../../model/cluster.ts';
 import { Remote, shq } from '../../installer/remote.ts';
+import { uploadIfChanged } from '../../installer/upload.ts';
 import type { SshSession } from '../../ssh/session.ts';
 
 export const LABDNS_UNIT = 'hardway-labdns';
@@ -30,7 +31,7 @@ export function labDnsCorefile(): string {
 export async function setupEdge(c: Cluster, edge: SshSession, edgeAddress: string, corednsBinary: string, progress: (l: string) => void): Promise<void> {
   const r = new Remote('edge', edge);
   progress('edge: lab DNS (CoreDNS with a hosts file) for the outside names');
-  await edge.upload(corednsBinary, '/usr/local/bin/coredns', 0o755);
+  await uploadIfChanged(r, corednsBinary, '/usr/local/bin/coredns', 0o755);
   const hosts = labDnsRecords(c, edgeAddress).flatMap(([name, ips]) => ips.map((ip) => `${ip} ${name}`)).join('\n') + '\n';
   await edge.writeFile('/etc/hardway-labdns/hosts', hosts);
   await edge.writeFile('/etc/hardway-labdns/Corefile', labDnsCorefile());

@@ -9,6 +9,7 @@ import { CACHE_DIR } from '../../cache.ts';
 import { UserFacingError } from '../../cli/errors.ts';
 import { type Cluster, allHosts } from '../../model/cluster.ts';
 import { parseCidr, nthAddress } from '../../model/net.ts';
+import { layoutFor } from '../../layouts/index.ts';
 import type { SshEndpoint } from '../../ssh/session.ts';
 import type { HostStatus, ProvisionedHost, Provider } from '../provider.ts';
 import { docker } from './docker.ts';
@@ -56,11 +57,14 @@ export class LabProvider implements Provider {
   private readonly config: string;
   private readonly lab: string;
   private started: StartedTestContainer[] = [];
+  /** The model as YAML when it is not the file at `config` (lab up --workers): kept in the lab's folder. */
+  private readonly modelYaml: string | undefined;
 
-  constructor(cluster: Cluster, configPath: string) {
+  constructor(cluster: Cluster, configPath: string, opts: { modelYaml?: string } = {}) {
     this.cluster = cluster;
     this.config = configPath;
     this.lab = cluster.name;
+    this.modelYaml = opts.modelYaml;
   }
 
   private get networkName(): string {
@@ -129,6 +133,27 @@ export class LabProvider implements Provider {
     }
   }
 
+  /**
+   * What the layout expects of a machine beyond a fresh container (layout.lab): /etc/hosts as a
+   * Debian install writes it (KTHW's chapter 03 edits its 127.0.1.1 line), and the lab's edge as
+   * the resolver (the outside world's DNS) instead of Docker's, which would forward to the internet.
+   * Both files are Docker's bind mounts: written in place.
+   */
+  private async shapeHosts(members: { name: string; role: ProvisionedHost['role'] }[], edge: string, progress: (l: string) => void): Promise<void> {
+    const want = layoutFor(this.cluster).lab;
+    if (!want.debianHosts && !want.edgeResolver) return;
+    progress(`hosts: ${[want.debianHosts ? "Debian's /etc/hosts" : '', want.edgeResolver ? `resolver ${edge} (the edge)` : ''].filter(Boolean).join(', ')}`);
+    await Promise.all(members.map(async (m, i) => {
+      if (m.role === 'edge') return;
+      const cmds = [
+        ...(want.debianHosts ? [`printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\t${m.name}\\n\\n# The following lines are desirable for IPv6 capable hosts\\n::1     localhost ip6-localhost ip6-loopback\\nff02::1 ip6-allnodes\\nff02::2 ip6-allrouters\\n' > /etc/hosts`] : []),
+        ...(want.edgeResolver ? [`printf 'nameserver ${edge}\\n' > /etc/resolv.conf`] : []),
+      ];
+      const r = await this.started[i]!.exec(['sh', '-c', cmds.join(' && ')]);
+      if (r.exitCode !== 0) throw new UserFacingError(`${m.name}: cannot set up /etc/hosts or /etc/resolv.conf (${r.output.trim().slice(0, 200)})`);
+    }));
+  }
+
   private async create(progress: (line: string) => void): Promise<ProvisionedHost[]> {
     const { subnet, gateway, edge } = labNetwork(this.cluster);
     await this.down(() => undefined); // a crashed earlier run leaves containers behind: start clean
@@ -140,6 +165,9 @@ export class LabProvider implements Provider {
     writeFileSync(keyPath, keys.private, { mode: 0o600 });
     const knownHosts = join(dir, 'known_hosts');
     writeFileSync(knownHosts, '', { mode: 0o600 });
+    // The lab's own model (lab up --workers): what verify, inventory and faults read from the state.
+    const config = this.modelYaml === undefined ? this.config : join(dir, 'cluster.yaml');
+    if (this.modelYaml !== undefined) writeFileSync(config, this.modelYaml);
 
     progress(`network ${this.networkName} ${subnet}`);
     await this.createNetwork(subnet, gateway);
@@ -165,6 +193,7 @@ export class LabProvider implements Provider {
       }),
     );
     progress(`node containers ready in ${Math.round((Date.now() - t0) / 1000)} s`);
+    await this.shapeHosts(members, edge, progress);
 
     // Host keys learned out of band (docker exec), so that SSH checks them strictly from the start.
     const hosts: ProvisionedHost[] = [];
@@ -176,7 +205,7 @@ export class LabProvider implements Provider {
       const ssh: SshEndpoint = { name: m.name, host: m.address, port: 22, user: 'root', privateKeyPath: keyPath, knownHostsPath: knownHosts };
       hosts.push({ name: m.name, role: m.role, address: m.address, ssh });
     }
-    const state: LabState = { name: this.lab, config: this.config, network: this.networkName, subnet, image, hosts, createdAt: new Date().toISOString() };
+    const state: LabState = { name: this.lab, config, network: this.networkName, subnet, image, hosts, createdAt: new Date().toISOString() };
     writeFileSync(join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
     return hosts;
   }

@@ -1,0 +1,54 @@
+// What faults do to the lab, through the host's init system and SSH only: stop, start and restart
+// a component (waiting for its own health signal), put a file back from the rendering, run kubectl
+// on the master, and wait for the exact signal that a fault took effect.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { healthSignal } from '../installer/health.ts';
+import type { FaultEnv } from './fault.ts';
+
+export async function stop(env: FaultEnv, host: string, unit: string): Promise<void> {
+  await env.host(host).run(env.init(host).stop(unit));
+}
+
+/** Waits for the component's own health signal (the installer's, see installer/health.ts). */
+export async function healthy(env: FaultEnv, host: string, unit: string, timeoutMs?: number): Promise<void> {
+  const h = healthSignal(env.cluster, unit);
+  await env.host(host).waitFor(unit, h.signal, h.command, timeoutMs);
+}
+
+export async function start(env: FaultEnv, host: string, unit: string): Promise<void> {
+  await env.host(host).run(env.init(host).start(unit));
+  await healthy(env, host, unit);
+}
+
+export async function restart(env: FaultEnv, host: string, unit: string): Promise<void> {
+  await env.host(host).run(env.init(host).restart(unit));
+  await healthy(env, host, unit);
+}
+
+/** Puts a file back from the rendered tree (the installer's source of truth). */
+export async function restoreFile(env: FaultEnv, host: string, path: string, mode = 0o644): Promise<void> {
+  await env.host(host).ssh.writeFile(path, await readFile(join(env.renderedDir, host, path)), mode);
+}
+
+/** kubectl on the master, as the seed's operator runs it. */
+export function kubectl(env: FaultEnv, args: string, stdin?: string): Promise<string> {
+  return env.host(env.master).run(`kubectl ${args}`, { timeoutMs: 300_000, ...(stdin !== undefined ? { stdin } : {}) });
+}
+
+/** Waits until a lease has not been renewed for `ageS` seconds (its holder is gone). */
+export async function leaseStale(env: FaultEnv, namespace: string, name: string, ageS: number, timeoutMs = 120_000): Promise<void> {
+  const cmd = `t=$(kubectl -n ${namespace} get lease ${name} -o jsonpath='{.spec.renewTime}') && [ $(( $(date +%s) - $(date -d "$t" +%s) )) -gt ${ageS} ]`;
+  await env.host(env.master).waitFor('kube-apiserver', `lease ${namespace}/${name} older than ${ageS} s`, cmd, timeoutMs);
+}
+
+/** Waits until every worker's node is Ready again (after kubelet faults). */
+export async function nodesReady(env: FaultEnv): Promise<void> {
+  const names = env.cluster.workers.map((w) => w.nodeName);
+  await env.host(env.master).waitFor('kubelet', `nodes ${names.join(', ')} Ready`,
+    names.map((n) => `kubectl get node ${n} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qx True`).join(' && '), 120_000);
+}
+
+export const systemdUnit = (name: string) => `/etc/systemd/system/${name}.service`;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

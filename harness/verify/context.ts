@@ -1,0 +1,53 @@
+// A run's context: the target opened once, and what the cluster really runs, discovered once and
+// shared by every suite. Without a model (an inventory with no `cluster:`) the discovered model
+// is the model; with one, the drift suite compares them.
+import { discover } from '../discovery/discover.ts';
+import type { ClusterFacts } from '../discovery/facts.ts';
+import { readFlannelStore } from '../discovery/flannel-store.ts';
+import { discoverEdge } from '../discovery/edge.ts';
+import { type DerivedModel, modelFromFacts } from '../discovery/model.ts';
+import { allHosts } from '../model/cluster.ts';
+import type { Target } from '../targets/target.ts';
+import type { CheckContext, VerifyOptions } from './check.ts';
+import { makeContext } from './engine.ts';
+
+export interface Discovered {
+  facts: ClusterFacts;
+  derived: DerivedModel;
+}
+
+/** Reads every host of the target (and, live, the edge's API objects) and derives the model
+ * the facts describe. */
+export async function discoverTarget(target: Target, hosts = [...new Set(allHosts(target.cluster).map((h) => h.host))]): Promise<Discovered> {
+  const facts = await discover({ hosts, host: (n) => target.host(n) });
+  const store = target.live ? await readFlannelStore(facts, (n) => target.host(n)).catch(() => undefined) : undefined;
+  const addresses = new Map(allHosts(target.cluster).map((h) => [h.host, h.address]));
+  const opts = {
+    ...(target.modelGiven ? {} : { name: target.cluster.name }),
+    addresses,
+    ...(target.probeName ? { probeName: target.probeName } : {}),
+    ...(store?.config ? { flannelConfig: store.config, flannelConfigSource: store.source } : {}),
+  };
+  let derived = modelFromFacts(facts, opts);
+  if (target.live && derived.cluster.masters.length) {
+    // The API is reached through the discovered masters (their admin kubeconfig).
+    const probe = makeContext({ ...target, cluster: derived.cluster }, { expiryWarningDays: 30, active: false }, { facts });
+    const edge = await discoverEdge(probe).catch(() => undefined);
+    if (edge) derived = modelFromFacts(facts, { ...opts, edge });
+  }
+  return { facts, derived };
+}
+
+/** For a target without a model: discovery's model becomes the target's. */
+export async function adoptDiscoveredModel(target: Target): Promise<Discovered> {
+  const d = await discoverTarget(target);
+  if (!target.modelGiven) target.cluster = d.derived.cluster;
+  return d;
+}
+
+/** A run's context; `discovered` when the caller has just read the hosts (a model-less target). */
+export async function runContext(target: Target, options: VerifyOptions, extra: Partial<CheckContext> & { discovered?: Discovered } = {}): Promise<CheckContext> {
+  const { discovered, ...rest } = extra;
+  const { facts, derived } = discovered ?? (await discoverTarget(target));
+  return makeContext(target, options, { ...rest, facts, derived });
+}

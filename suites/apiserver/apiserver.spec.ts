@@ -1,4 +1,0 @@
-import { defineSuiteTests } from '../../harness/verify/playwright.ts';
-import { apiserverSuite } from './apiserver.ts';
-
-defineSuiteTests(apiserverSuite);

@@ -1,4 +1,0 @@
-import { defineSuiteTests } from '../../harness/verify/playwright.ts';
-import { certsSuite } from './certs.ts';
-
-defineSuiteTests(certsSuite);

@@ -1,4 +1,0 @@
-import { defineSuiteTests } from '../../harness/verify/playwright.ts';
-import { corednsSuite } from './coredns.ts';
-
-defineSuiteTests(corednsSuite);

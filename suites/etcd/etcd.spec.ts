@@ -1,4 +1,0 @@
-import { defineSuiteTests } from '../../harness/verify/playwright.ts';
-import { etcdSuite } from './etcd.ts';
-
-defineSuiteTests(etcdSuite);

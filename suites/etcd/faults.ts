@@ -1,0 +1,22 @@
+// Faults that prove the etcd suite: the member down (everything after it is blocked).
+import type { Fault } from '../../harness/faults/fault.ts';
+import { healthy, start, stop } from '../../harness/faults/ops.ts';
+
+export const etcdFaults: Fault[] = [
+  {
+    id: 'etcd-down', title: 'the etcd member down', on: 'lab',
+    expect: (r) => [
+      { check: 'hosts.services-active', host: r.master, codes: ['unit-inactive'] },
+      { check: 'hosts.listening', host: r.master, codes: ['port-not-listening'] },
+      { check: 'etcd.health', host: r.master, codes: ['member-unhealthy'] },
+      { check: 'etcd.members', codes: ['member-list-failed'] },
+      { check: 'etcd.flannel-config', codes: ['etcd-unreadable'] },
+      { check: 'etcd.subnet-leases', codes: ['etcd-unreadable'] },
+    ],
+    inject: (env) => stop(env, env.master, 'etcd'),
+    async repair(env) {
+      await start(env, env.master, 'etcd');
+      await healthy(env, env.master, 'kube-apiserver', 120_000);
+    },
+  },
+];

@@ -1,4 +1,0 @@
-import { defineSuiteTests } from '../../harness/verify/playwright.ts';
-import { flannelSuite } from './flannel.ts';
-
-defineSuiteTests(flannelSuite);

@@ -1,0 +1,56 @@
+// Faults that prove the hosts suite: a unit that is not restarted when it dies (the seed's
+// lesson), a component that does not start at boot, forwarding switched off.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Fault } from '../../harness/faults/fault.ts';
+import { restoreFile, start, systemdUnit } from '../../harness/faults/ops.ts';
+
+export const hostsFaults: Fault[] = [
+  {
+    id: 'worker-units-missing', title: "the last worker's unit files left out of the tree (a host that runs nothing)", on: 'tree',
+    expect: (r) => [
+      { check: 'hosts.discovered', codes: ['host-without-components'] },
+      { check: 'hosts.components', host: r.workers.at(-1), codes: ['component-missing'] },
+    ],
+    inject: (env) => rm(join(env.renderedDir, env.workers.at(-1)!, 'etc/systemd/system'), { recursive: true, force: true }),
+  },
+  {
+    id: 'unit-without-restart', title: "kube-scheduler's unit without Restart= (the seed's lesson)", on: 'lab',
+    expect: (r) => [{ check: 'hosts.restart-policy', host: r.master, codes: ['no-restart-policy'] }],
+    async inject(env) {
+      await env.host(env.master).run(`sed -i '/^Restart=/d' ${systemdUnit('kube-scheduler')} && ${env.init(env.master).reload()}`);
+    },
+    async repair(env) {
+      await restoreFile(env, env.master, systemdUnit('kube-scheduler'));
+      await env.host(env.master).run(env.init(env.master).reload());
+    },
+  },
+  {
+    id: 'kube-proxy-not-enabled', title: 'kube-proxy of the last worker disabled at boot (it runs now, a reboot loses it)', on: 'lab',
+    expect: (r) => [{ check: 'hosts.services-enabled', host: r.workers.at(-1), codes: ['unit-not-enabled'] }],
+    async inject(env) {
+      await env.host(env.workers.at(-1)!).run('systemctl disable kube-proxy 2>&1');
+    },
+    async repair(env) {
+      await env.host(env.workers.at(-1)!).run('systemctl enable kube-proxy 2>&1');
+    },
+  },
+  {
+    id: 'kube-proxy-removed', title: 'kube-proxy stopped and disabled on the last worker (a worker without its proxy)', on: 'lab',
+    expect: (r) => [{ check: 'hosts.components', host: r.workers.at(-1), codes: ['component-missing'] }],
+    inject: (env) => env.host(env.workers.at(-1)!).run('systemctl disable --now kube-proxy 2>&1').then(() => undefined),
+    async repair(env) {
+      await env.host(env.workers.at(-1)!).run('systemctl enable kube-proxy 2>&1');
+      await start(env, env.workers.at(-1)!, 'kube-proxy');
+    },
+  },
+  {
+    id: 'ip-forward-off', title: 'net.ipv4.ip_forward switched off on the first worker', on: 'lab',
+    // On the lab's kernel, traffic between cni0 and flannel.1 kept flowing in the node's network
+    // namespace with forwarding off, so pod pings still pass; the setting itself is what the
+    // seed requires, and hosts.sysctl reports it.
+    expect: (r) => [{ check: 'hosts.sysctl', host: r.workers[0], codes: ['sysctl-off'] }],
+    inject: (env) => env.host(env.workers[0]!).run('sysctl -qw net.ipv4.ip_forward=0').then(() => undefined),
+    repair: (env) => env.host(env.workers[0]!).run('sysctl -qw net.ipv4.ip_forward=1').then(() => undefined),
+  },
+];

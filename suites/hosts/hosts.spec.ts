@@ -1,4 +1,0 @@
-import { defineSuiteTests } from '../../harness/verify/playwright.ts';
-import { hostsSuite } from './hosts.ts';
-
-defineSuiteTests(hostsSuite);

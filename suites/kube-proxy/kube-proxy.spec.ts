@@ -1,4 +1,0 @@
-import { defineSuiteTests } from '../../harness/verify/playwright.ts';
-import { kubeProxySuite } from './kube-proxy.ts';
-
-defineSuiteTests(kubeProxySuite);

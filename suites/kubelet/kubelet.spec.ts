@@ -1,4 +1,0 @@
-import { defineSuiteTests } from '../../harness/verify/playwright.ts';
-import { kubeletSuite } from './kubelet.ts';
-
-defineSuiteTests(kubeletSuite);

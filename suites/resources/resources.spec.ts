@@ -1,4 +1,0 @@
-import { defineSuiteTests } from '../../harness/verify/playwright.ts';
-import { resourcesSuite } from './resources.ts';
-
-defineSuiteTests(resourcesSuite);

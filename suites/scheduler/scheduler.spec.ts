@@ -1,4 +1,0 @@
-import { defineSuiteTests } from '../../harness/verify/playwright.ts';
-import { schedulerSuite } from './scheduler.ts';
-
-defineSuiteTests(schedulerSuite);

@@ -1,4 +1,0 @@
-import { defineSuiteTests } from '../../harness/verify/playwright.ts';
-import { securitySuite } from './security.ts';
-
-defineSuiteTests(securitySuite);
