@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Tests of hardway itself (the verification suites run under Playwright, see playwright.config.ts).
+// Tests of hardway itself (npm test runs lint and typecheck first):
 //   unit: pure logic and local tools (cfssl, ctr against Docker's containerd), seconds.
 //   lab:  *.lab.test.ts against one real lab booted by harness/testing/lab-global-setup.ts.
 //   lab-kthw: the KTHW-layout lab's tests, which boot and remove that lab themselves (no seed lab),

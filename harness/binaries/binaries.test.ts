@@ -61,10 +61,14 @@ describe('release downloads', () => {
   it('downloads a plain binary and an archive member, both checked', async () => {
     const out = mkdtempSync(join(tmpdir(), 'hardway-dl-'));
     try {
-      await downloadRelease([
-        { url: `${base}/kubelet`, sha256Url: `${base}/kubelet.sha256`, installAs: 'kubelet' },
-        { url: `${base}/coredns.tgz`, sha256Url: `${base}/coredns.tgz.sha256`, member: 'coredns', installAs: 'coredns' },
-      ], out, () => undefined);
+      await downloadRelease(
+        [
+          { url: `${base}/kubelet`, sha256Url: `${base}/kubelet.sha256`, installAs: 'kubelet' },
+          { url: `${base}/coredns.tgz`, sha256Url: `${base}/coredns.tgz.sha256`, member: 'coredns', installAs: 'coredns' },
+        ],
+        out,
+        () => undefined,
+      );
       expect(readFileSync(join(out, 'kubelet'), 'utf8')).toContain('fake-kubelet');
       expect(readFileSync(join(out, 'coredns'), 'utf8')).toBe('fake-coredns');
     } finally {
@@ -75,8 +79,9 @@ describe('release downloads', () => {
   it('refuses a file whose checksum does not match, naming both sums', async () => {
     const out = mkdtempSync(join(tmpdir(), 'hardway-dl-'));
     try {
-      await expect(downloadRelease([{ url: `${base}/kubelet`, sha256Url: `${base}/bad.sha256`, installAs: 'kubelet' }], out, () => undefined))
-        .rejects.toThrow(new RegExp(`checksum mismatch for ${base}/kubelet: published 0{64}, downloaded ${sha(files.get('/kubelet')!)}`));
+      await expect(
+        downloadRelease([{ url: `${base}/kubelet`, sha256Url: `${base}/bad.sha256`, installAs: 'kubelet' }], out, () => undefined),
+      ).rejects.toThrow(new RegExp(`checksum mismatch for ${base}/kubelet: published 0{64}, downloaded ${sha(files.get('/kubelet')!)}`));
       expect(existsSync(join(out, 'kubelet'))).toBe(false);
     } finally {
       rmSync(out, { recursive: true, force: true });
@@ -84,15 +89,19 @@ describe('release downloads', () => {
   });
 
   it('names the HTTP status of a missing file', async () => {
-    await expect(downloadRelease([{ url: `${base}/nope`, sha256Url: `${base}/nope.sha256`, installAs: 'x' }], cache, () => undefined))
-      .rejects.toThrow(/answered HTTP 404; fix: check the version in harness\/binaries\/manifest\.ts/);
+    await expect(
+      downloadRelease([{ url: `${base}/nope`, sha256Url: `${base}/nope.sha256`, installAs: 'x' }], cache, () => undefined),
+    ).rejects.toThrow(/answered HTTP 404; fix: check the version in harness\/binaries\/manifest\.ts/);
   });
 });
 
 describe('source builds', () => {
   it('a failing build is one line naming the component and its full log', async () => {
     const broken = {
-      name: 'broken', version: 'v0.0.1', binaries: ['broken'], release: [],
+      name: 'broken',
+      version: 'v0.0.1',
+      binaries: ['broken'],
+      release: [],
       build: { module: 'example.invalid/broken', version: 'v0.0.1', staging: '-', ldflags: '-s -w', packages: ['example.invalid/broken'] },
     };
     // No network: the module lookup itself is what fails.
@@ -111,4 +120,3 @@ describe('source builds', () => {
     }
   });
 });
-

@@ -77,7 +77,10 @@ function goBuild(c: Component, out: string, logPath: string, extra: NodeJS.Proce
   const log = createWriteStream(logPath);
   const b = c.build;
   return new Promise<number>((resolve) => {
-    const p = spawn(join(HERE, 'go-build.sh'), [b.module, b.version, out, b.staging, b.ldflags, ...b.packages], { env: goBuildEnv(c, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(join(HERE, 'go-build.sh'), [b.module, b.version, out, b.staging, b.ldflags, ...b.packages], {
+      env: goBuildEnv(c, extra),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     p.stdout.pipe(log, { end: false });
     p.stderr.pipe(log, { end: false });
     p.on('error', () => resolve(127));
@@ -95,14 +98,19 @@ async function requireGo(c: Component): Promise<void> {
   const goVersion = await goVersionOk();
   const m = goVersion && /^go1\.(\d+)/.exec(goVersion);
   if (!m || Number(m[1]) < 24) {
-    throw new UserFacingError(`building ${c.name} ${c.version} from source needs Go 1.24 or newer (found ${goVersion ?? 'no go'}); fix: install Go from go.dev or your distribution's backports, or use --binaries download on a machine with internet access`);
+    throw new UserFacingError(
+      `building ${c.name} ${c.version} from source needs Go 1.24 or newer (found ${goVersion ?? 'no go'}); fix: install Go from go.dev or your distribution's backports, or use --binaries download on a machine with internet access`,
+    );
   }
 }
 
 /** Downloads the modules a component's build needs, ahead of its build slot (network, not CPU). */
 function prefetch(c: Component): Promise<void> {
   // A failure here is the build's to report, with its own log.
-  return goBuild(c, '-', logFile(`${c.name}-${c.version}-fetch.log`), { GO_BUILD_FETCH_ONLY: '1' }).then(() => undefined, () => undefined);
+  return goBuild(c, '-', logFile(`${c.name}-${c.version}-fetch.log`), { GO_BUILD_FETCH_ONLY: '1' }).then(
+    () => undefined,
+    () => undefined,
+  );
 }
 
 async function buildComponent(c: Component, progress: (l: string) => void): Promise<void> {
@@ -118,7 +126,14 @@ async function buildComponent(c: Component, progress: (l: string) => void): Prom
   const heartbeat = setInterval(() => progress(`binaries: still building ${c.name} (${elapsed(t0)})`), 30_000);
   const code = await goBuild(c, tmp, logPath).finally(() => clearInterval(heartbeat));
   if (code !== 0) {
-    const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').trim().split('\n').filter((l) => !l.startsWith('go: downloading')).slice(-2).join(' | ') : '';
+    const tail = existsSync(logPath)
+      ? readFileSync(logPath, 'utf8')
+          .trim()
+          .split('\n')
+          .filter((l) => !l.startsWith('go: downloading'))
+          .slice(-2)
+          .join(' | ')
+      : '';
     throw new UserFacingError(`building ${c.name} ${c.version} failed (exit ${code}): ${tail}; the full log is ${logPath}`);
   }
   for (const [from, to] of Object.entries(b.rename ?? {})) renameSync(join(tmp, from), join(tmp, to));
@@ -143,9 +158,12 @@ async function fetchBytes(url: string): Promise<Buffer> {
   try {
     res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(300_000) });
   } catch (e) {
-    throw new UserFacingError(`cannot download ${url} (${(e as Error).cause ?? (e as Error).message}); fix: check internet access, or build from source (--binaries build)`);
+    throw new UserFacingError(
+      `cannot download ${url} (${(e as Error).cause ?? (e as Error).message}); fix: check internet access, or build from source (--binaries build)`,
+    );
   }
-  if (!res.ok) throw new UserFacingError(`download of ${url} answered HTTP ${res.status}; fix: check the version in harness/binaries/manifest.ts`);
+  if (!res.ok)
+    throw new UserFacingError(`download of ${url} answered HTTP ${res.status}; fix: check the version in harness/binaries/manifest.ts`);
   return Buffer.from(await res.arrayBuffer());
 }
 
@@ -166,7 +184,9 @@ export async function downloadRelease(files: ReleaseFile[], dir: string, progres
     const [data, sum] = await Promise.all([fetchBytes(f.url), fetchBytes(f.sha256Url)]);
     const check = checksumMatches(data, sum.toString('utf8'));
     if (!check.ok) {
-      throw new UserFacingError(`checksum mismatch for ${f.url}: published ${check.expected || '(unreadable)'}, downloaded ${check.actual}; fix: retry; if it persists, do not use this file`);
+      throw new UserFacingError(
+        `checksum mismatch for ${f.url}: published ${check.expected || '(unreadable)'}, downloaded ${check.actual}; fix: retry; if it persists, do not use this file`,
+      );
     }
     const out = join(dir, f.installAs);
     if (f.member) await extractMember(data, f.member, out);
@@ -194,17 +214,26 @@ export const EDGE_COMPONENTS = COMPONENTS.filter((c) => c.edge);
  * Every component's binaries, cached, downloaded or built. Builds go through the shared build pool
  * (schedule.ts: two at a time, the cluster's first, the longest first), their modules fetched ahead.
  */
-export async function ensureBinaries(source: BinarySource, progress: (l: string) => void, components: Component[] = CLUSTER_COMPONENTS): Promise<BinarySet> {
-  await Promise.all(components.map(async (c) => {
-    if (complete(c)) progress(`binaries: ${c.name} ${c.version} cached`);
-    else if (source === 'download' && c.release.length > 0) await downloadComponent(c, progress);
-    else {
-      if (source === 'download') progress(`binaries: ${c.name} publishes no binaries (only images: ${(c.images ?? []).join(', ') || 'none'}); building it from source`);
-      const fetched = prefetch(c);
-      await buildPool.run([c.edge ? 1 : 0, -(c.buildMinutes ?? 1)], () => buildComponent(c, progress));
-      await fetched;
-    }
-  }));
+export async function ensureBinaries(
+  source: BinarySource,
+  progress: (l: string) => void,
+  components: Component[] = CLUSTER_COMPONENTS,
+): Promise<BinarySet> {
+  await Promise.all(
+    components.map(async (c) => {
+      if (complete(c)) progress(`binaries: ${c.name} ${c.version} cached`);
+      else if (source === 'download' && c.release.length > 0) await downloadComponent(c, progress);
+      else {
+        if (source === 'download')
+          progress(
+            `binaries: ${c.name} publishes no binaries (only images: ${(c.images ?? []).join(', ') || 'none'}); building it from source`,
+          );
+        const fetched = prefetch(c);
+        await buildPool.run([c.edge ? 1 : 0, -(c.buildMinutes ?? 1)], () => buildComponent(c, progress));
+        await fetched;
+      }
+    }),
+  );
   const set: BinarySet = new Map();
   for (const c of components) for (const b of c.binaries) set.set(b, join(componentDir(c), b));
   return set;

@@ -77,13 +77,21 @@ export const COMPONENTS: Component[] = [
     version: 'v1.14.7',
     binaries: ['coredns'],
     buildMinutes: 1.5,
-    build: { module: 'github.com/coredns/coredns', version: 'v1.14.7', staging: '-', ldflags: '-s -w', packages: ['github.com/coredns/coredns'] },
-    release: [{
-      url: 'https://github.com/coredns/coredns/releases/download/v1.14.7/coredns_1.14.7_linux_amd64.tgz',
-      sha256Url: 'https://github.com/coredns/coredns/releases/download/v1.14.7/coredns_1.14.7_linux_amd64.tgz.sha256',
-      member: 'coredns',
-      installAs: 'coredns',
-    }],
+    build: {
+      module: 'github.com/coredns/coredns',
+      version: 'v1.14.7',
+      staging: '-',
+      ldflags: '-s -w',
+      packages: ['github.com/coredns/coredns'],
+    },
+    release: [
+      {
+        url: 'https://github.com/coredns/coredns/releases/download/v1.14.7/coredns_1.14.7_linux_amd64.tgz',
+        sha256Url: 'https://github.com/coredns/coredns/releases/download/v1.14.7/coredns_1.14.7_linux_amd64.tgz.sha256',
+        member: 'coredns',
+        installAs: 'coredns',
+      },
+    ],
   },
   {
     name: 'flannel',
@@ -101,11 +109,13 @@ export const COMPONENTS: Component[] = [
       rename: { flannel: 'flanneld' },
       stubs: { 'github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc': 'tencentcloud-vpc' },
     },
-    release: [{
-      url: 'https://github.com/flannel-io/flannel/releases/download/v0.28.10/flanneld-amd64',
-      sha256Url: 'https://github.com/flannel-io/flannel/releases/download/v0.28.10/flanneld-amd64.sha256sum',
-      installAs: 'flanneld',
-    }],
+    release: [
+      {
+        url: 'https://github.com/flannel-io/flannel/releases/download/v0.28.10/flanneld-amd64',
+        sha256Url: 'https://github.com/flannel-io/flannel/releases/download/v0.28.10/flanneld-amd64.sha256sum',
+        installAs: 'flanneld',
+      },
+    ],
   },
   {
     // flannel's CNI plugin: released from flannel-io/cni-plugin today; that module is not on the Go
@@ -115,13 +125,22 @@ export const COMPONENTS: Component[] = [
     version: 'v0.9.1',
     binaries: ['flannel'],
     buildMinutes: 0.1,
-    build: { module: 'github.com/containernetworking/plugins', version: 'v0.9.1', staging: '-', ldflags: '-s -w', packages: ['github.com/containernetworking/plugins/plugins/meta/flannel'] },
-    release: [{
-      url: 'https://github.com/flannel-io/cni-plugin/releases/download/v1.7.1-flannel2/cni-plugin-flannel-linux-amd64-v1.7.1-flannel2.tgz',
-      sha256Url: 'https://github.com/flannel-io/cni-plugin/releases/download/v1.7.1-flannel2/cni-plugin-flannel-linux-amd64-v1.7.1-flannel2.tgz.sha256',
-      member: 'flannel-amd64',
-      installAs: 'flannel',
-    }],
+    build: {
+      module: 'github.com/containernetworking/plugins',
+      version: 'v0.9.1',
+      staging: '-',
+      ldflags: '-s -w',
+      packages: ['github.com/containernetworking/plugins/plugins/meta/flannel'],
+    },
+    release: [
+      {
+        url: 'https://github.com/flannel-io/cni-plugin/releases/download/v1.7.1-flannel2/cni-plugin-flannel-linux-amd64-v1.7.1-flannel2.tgz',
+        sha256Url:
+          'https://github.com/flannel-io/cni-plugin/releases/download/v1.7.1-flannel2/cni-plugin-flannel-linux-amd64-v1.7.1-flannel2.tgz.sha256',
+        member: 'flannel-amd64',
+        installAs: 'flannel',
+      },
+    ],
   },
   {
     // cert-manager's commands are separate modules (cmd/controller, ...) that the Go module proxy
@@ -139,7 +158,12 @@ export const COMPONENTS: Component[] = [
       staging: '-',
       ldflags: `-s -w -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=${CERT_MANAGER_VERSION}`,
       packages: ['controller', 'webhook', 'cainjector', 'acmesolver'].map((p) => `github.com/cert-manager/cert-manager/hardway/${p}`),
-      rename: { controller: 'cert-manager-controller', webhook: 'cert-manager-webhook', cainjector: 'cert-manager-cainjector', acmesolver: 'cert-manager-acmesolver' },
+      rename: {
+        controller: 'cert-manager-controller',
+        webhook: 'cert-manager-webhook',
+        cainjector: 'cert-manager-cainjector',
+        acmesolver: 'cert-manager-acmesolver',
+      },
       entryPoints: { 'github.com/cert-manager/cert-manager/hardway': 'cert-manager' },
     },
     release: [],
@@ -166,6 +190,9 @@ export const COMPONENTS: Component[] = [
       rename: { gateway: 'nginx-gateway' },
     },
     release: [],
-    images: [`ghcr.io/nginx/nginx-gateway-fabric:${NGF_VERSION.slice(1)}`, `ghcr.io/nginx/nginx-gateway-fabric/nginx:${NGF_VERSION.slice(1)}`],
+    images: [
+      `ghcr.io/nginx/nginx-gateway-fabric:${NGF_VERSION.slice(1)}`,
+      `ghcr.io/nginx/nginx-gateway-fabric/nginx:${NGF_VERSION.slice(1)}`,
+    ],
   },
 ];

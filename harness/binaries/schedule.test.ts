@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BuildPool } from './schedule.ts';
 
 describe('the build pool', () => {
-  it('runs at most its slots at once, lowest rank first: the cluster\'s builds before the edge\'s, long ones first', async () => {
+  it("runs at most its slots at once, lowest rank first: the cluster's builds before the edge's, long ones first", async () => {
     const pool = new BuildPool(2);
     const started: string[] = [];
     let running = 0;
@@ -37,7 +37,12 @@ describe('the build pool', () => {
     };
     const first = pool.run([9], job('first'));
     await new Promise((r) => setImmediate(r)); // it has the slot
-    await Promise.all([first, pool.run([1, -2], job('edge-short')), pool.run([0, -6], job('cluster-long')), pool.run([0, -1], job('cluster-short'))]);
+    await Promise.all([
+      first,
+      pool.run([1, -2], job('edge-short')),
+      pool.run([0, -6], job('cluster-long')),
+      pool.run([0, -1], job('cluster-short')),
+    ]);
     expect(started).toEqual(['first', 'cluster-long', 'cluster-short', 'edge-short']);
   });
 });

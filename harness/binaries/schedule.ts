@@ -24,10 +24,12 @@ export class BuildPool {
     return new Promise<T>((resolve, reject) => {
       const start = () => {
         this.running++;
-        fn().then(resolve, reject).finally(() => {
-          this.running--;
-          this.next();
-        });
+        fn()
+          .then(resolve, reject)
+          .finally(() => {
+            this.running--;
+            this.next();
+          });
       };
       this.queue.push({ rank, start });
       this.queue.sort((a, b) => compare(a.rank, b.rank));

@@ -50,7 +50,10 @@ describe('bad input: one line, exit code 2, balanced quotes, no stack trace', ()
     [['render', '--config'], /^hardway render: --config needs a value/],
     [['render', '--rotate-ca=yes'], /^hardway render: --rotate-ca takes no value/],
     [['report', '--nope'], /^hardway report: unknown option "--nope"/],
-    [['render', '--config', '/nonexistent/cluster.yaml', '--out', join(tmp, 'x')], /^hardway render: \/nonexistent\/cluster\.yaml: cannot read the cluster model \(ENOENT\)/],
+    [
+      ['render', '--config', '/nonexistent/cluster.yaml', '--out', join(tmp, 'x')],
+      /^hardway render: \/nonexistent\/cluster\.yaml: cannot read the cluster model \(ENOENT\)/,
+    ],
     [['nosuch'], /^hardway: unknown command "nosuch"$/],
   ];
   for (const [args, line] of table) {
@@ -74,7 +77,11 @@ describe('bad input: one line, exit code 2, balanced quotes, no stack trace', ()
 
   it('the prefix "hardway <command>:" appears once per line', () => {
     const table: [cmd: string, message: string, want: string][] = [
-      ['lab', 'hardway lab ssh: which host? (hardway lab ssh master -- kubectl get nodes)', 'hardway lab ssh: which host? (hardway lab ssh master -- kubectl get nodes)'],
+      [
+        'lab',
+        'hardway lab ssh: which host? (hardway lab ssh master -- kubectl get nodes)',
+        'hardway lab ssh: which host? (hardway lab ssh master -- kubectl get nodes)',
+      ],
       ['lab', 'hardway lab: unknown subcommand "x"', 'hardway lab: unknown subcommand "x"'],
       ['lab', 'hardway verify: node-1 (root@h:22): cannot connect', 'hardway lab: node-1 (root@h:22): cannot connect'],
       ['verify', 'node-1: a\nnode-2: b', 'hardway verify: node-1: a\nhardway verify: node-2: b'],
@@ -85,20 +92,38 @@ describe('bad input: one line, exit code 2, balanced quotes, no stack trace', ()
   it('faults --target dir: is refused as a tree, without advice to pass --config', async () => {
     const r = await cli(['faults', '--target', 'dir:/tmp']);
     expect(r.code).toBe(2);
-    expect(r.err.trim()).toBe('hardway faults: dir:/tmp: fault injection refused: it is an offline tree, not running hosts; fix: inject faults only into a lab hardway made (--target lab, or lab:<name> after hardway lab up)');
+    expect(r.err.trim()).toBe(
+      'hardway faults: dir:/tmp: fault injection refused: it is an offline tree, not running hosts; fix: inject faults only into a lab hardway made (--target lab, or lab:<name> after hardway lab up)',
+    );
   }, 30_000);
 
   it('--target dir: without a path does not verify the current folder', async () => {
-    const err = await openTarget('dir:', { config: CONFIG }).then(() => 'opened', (e: Error) => e.message);
-    expect(err).toBe('dir:: no folder after dir:; fix: name the rendered tree, e.g. --target dir:./rendered (dir:. for the current folder)');
+    const err = await openTarget('dir:', { config: CONFIG }).then(
+      () => 'opened',
+      (e: Error) => e.message,
+    );
+    expect(err).toBe(
+      'dir:: no folder after dir:; fix: name the rendered tree, e.g. --target dir:./rendered (dir:. for the current folder)',
+    );
   });
 });
 
 describe('reports: a malformed report.json is named and skipped', () => {
-  const good = (target: string, startedAt: string, failed = false) => JSON.stringify({
-    target, ok: !failed, startedAt, durationMs: 1000,
-    suites: [{ name: 'certs', checks: [{ id: 'certs.chain', title: 't', status: failed ? 'failed' : 'passed', host: 'master', ...(failed ? { diagnosis: 'x' } : {}) }] }],
-  });
+  const good = (target: string, startedAt: string, failed = false) =>
+    JSON.stringify({
+      target,
+      ok: !failed,
+      startedAt,
+      durationMs: 1000,
+      suites: [
+        {
+          name: 'certs',
+          checks: [
+            { id: 'certs.chain', title: 't', status: failed ? 'failed' : 'passed', host: 'master', ...(failed ? { diagnosis: 'x' } : {}) },
+          ],
+        },
+      ],
+    });
   const dir = join(tmp, 'reports');
   const put = (run: string, text: string) => {
     mkdirSync(join(dir, run), { recursive: true });
@@ -107,8 +132,16 @@ describe('reports: a malformed report.json is named and skipped', () => {
   put('20250101-000000-lab-1', good('lab', '2025-01-01T00:00:00Z'));
   put('20250102-000000-lab-2', good('lab', '2025-01-02T00:00:00Z', true));
   const bad: [run: string, text: string, why: RegExp][] = [
-    ['20250103-000000-lab-3', JSON.stringify({ target: 'lab', ok: true, suites: [{ name: 'certs', checks: 'oops' }] }), /suites\[0\]\.checks is not a list/],
-    ['20250104-000000-lab-4', JSON.stringify({ target: 'lab', ok: true, suites: [{ name: 'certs', checks: [{ id: 'x', status: 'maybe' }] }] }), /status is "maybe", not passed, failed or skipped/],
+    [
+      '20250103-000000-lab-3',
+      JSON.stringify({ target: 'lab', ok: true, suites: [{ name: 'certs', checks: 'oops' }] }),
+      /suites\[0\]\.checks is not a list/,
+    ],
+    [
+      '20250104-000000-lab-4',
+      JSON.stringify({ target: 'lab', ok: true, suites: [{ name: 'certs', checks: [{ id: 'x', status: 'maybe' }] }] }),
+      /status is "maybe", not passed, failed or skipped/,
+    ],
     ['20250105-000000-lab-5', JSON.stringify([1, 2]), /not a JSON object/],
     ['20250106-000000-lab-6', '{"target": "lab", "ok": tr', /not valid JSON/],
   ];
@@ -132,7 +165,12 @@ describe('reports: a malformed report.json is named and skipped', () => {
     it(`report ${sub.join(' ')} works on, naming the bad runs`, async () => {
       const r = await cli(['report', ...sub, '--reports', dir]);
       expect(r.code).toBe(0);
-      expect(r.err.trim().split('\n').filter((l) => /^hardway report: skipped /.test(l))).toHaveLength(bad.length);
+      expect(
+        r.err
+          .trim()
+          .split('\n')
+          .filter((l) => /^hardway report: skipped /.test(l)),
+      ).toHaveLength(bad.length);
       if (sub[0] === 'diff') expect(r.out).toMatch(/newly failing \(1\):\n {2}certs\.chain@master/);
     }, 30_000);
   }

@@ -18,9 +18,17 @@ function usageMessage(e: Error & { code?: string }, argv: string[], options: Opt
   const q = (s: string) => JSON.stringify(s);
   if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     const known = new Set(Object.keys(options));
-    const shorts = new Set(Object.values(options).map((o) => o.short).filter(Boolean));
+    const shorts = new Set(
+      Object.values(options)
+        .map((o) => o.short)
+        .filter(Boolean),
+    );
     const dash = argv.indexOf('--');
-    const bad = (dash >= 0 ? argv.slice(0, dash) : argv).find((a) => (a.startsWith('--') ? a.length > 2 && !known.has(a.slice(2).split('=')[0]!) : a.startsWith('-') && a.length > 1 && [...a.slice(1)].some((c) => !shorts.has(c))));
+    const bad = (dash >= 0 ? argv.slice(0, dash) : argv).find((a) =>
+      a.startsWith('--')
+        ? a.length > 2 && !known.has(a.slice(2).split('=')[0]!)
+        : a.startsWith('-') && a.length > 1 && [...a.slice(1)].some((c) => !shorts.has(c)),
+    );
     const name = bad ? (bad.startsWith('--') ? bad.split('=')[0]! : bad) : 'an option';
     return `unknown option ${bad ? q(name) : name}`;
   }

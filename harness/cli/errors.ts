@@ -20,7 +20,16 @@ export class UserFacingError extends Error {
 }
 
 /** Names of the error classes whose message is a complete, fixable diagnosis (bad input). */
-const USER_FACING = new Set(['UsageError', 'ModelError', 'TargetError', 'UserFacingError', 'ImageBuildError', 'PkiError', 'OutDirError', 'SshError']);
+const USER_FACING = new Set([
+  'UsageError',
+  'ModelError',
+  'TargetError',
+  'UserFacingError',
+  'ImageBuildError',
+  'PkiError',
+  'OutDirError',
+  'SshError',
+]);
 
 export function isUserFacing(e: unknown): e is Error & { exitCode?: number } {
   if (!(e instanceof Error)) return false;

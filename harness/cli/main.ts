@@ -13,12 +13,36 @@ interface CommandEntry {
 }
 
 const COMMANDS: CommandEntry[] = [
-  { name: 'render', summary: 'write every host\'s files (PKI, kubeconfigs, units, configs) from cluster.yaml', load: async () => (await import('./commands/render.ts')).renderCommand },
-  { name: 'discover', summary: 'read what a cluster really runs and print it as a cluster model (cluster.yaml)', load: async () => (await import('./commands/discover.ts')).discoverCommand },
-  { name: 'verify', summary: 'run the verification suites against a target and write reports', load: async () => (await import('./commands/verify.ts')).verifyCommand },
-  { name: 'lab', summary: 'boot the seed\'s topology as systemd containers and install a real cluster onto it', load: async () => (await import('./commands/lab.ts')).labCommand },
-  { name: 'faults', summary: 'break the lab on purpose, one fault at a time, and check that the suites catch each', load: async () => (await import('./commands/faults.ts')).faultsCommand },
-  { name: 'report', summary: 'the history of verify runs: what changed since the previous run, the list, the index page', load: async () => (await import('./commands/report.ts')).reportCommand },
+  {
+    name: 'render',
+    summary: "write every host's files (PKI, kubeconfigs, units, configs) from cluster.yaml",
+    load: async () => (await import('./commands/render.ts')).renderCommand,
+  },
+  {
+    name: 'discover',
+    summary: 'read what a cluster really runs and print it as a cluster model (cluster.yaml)',
+    load: async () => (await import('./commands/discover.ts')).discoverCommand,
+  },
+  {
+    name: 'verify',
+    summary: 'run the verification suites against a target and write reports',
+    load: async () => (await import('./commands/verify.ts')).verifyCommand,
+  },
+  {
+    name: 'lab',
+    summary: "boot the seed's topology as systemd containers and install a real cluster onto it",
+    load: async () => (await import('./commands/lab.ts')).labCommand,
+  },
+  {
+    name: 'faults',
+    summary: 'break the lab on purpose, one fault at a time, and check that the suites catch each',
+    load: async () => (await import('./commands/faults.ts')).faultsCommand,
+  },
+  {
+    name: 'report',
+    summary: 'the history of verify runs: what changed since the previous run, the list, the index page',
+    load: async () => (await import('./commands/report.ts')).reportCommand,
+  },
 ];
 
 function usage(): string {
@@ -40,7 +64,11 @@ export function userMessage(name: string, message: string): string {
   return message
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => (l === `hardway ${name}` || l.startsWith(`hardway ${name}:`) || l.startsWith(`hardway ${name} `) ? l : `hardway ${name}: ${l.replace(/^hardway \S+: /, '')}`))
+    .map((l) =>
+      l === `hardway ${name}` || l.startsWith(`hardway ${name}:`) || l.startsWith(`hardway ${name} `)
+        ? l
+        : `hardway ${name}: ${l.replace(/^hardway \S+: /, '')}`,
+    )
     .join('\n');
 }
 

@@ -18,24 +18,57 @@ import { type RawService, readFiles } from './read-host.ts';
 /** Flags naming files, per component, with the role the file plays. */
 const FILE_FLAGS: Partial<Record<string, [string, FileRole][]>> = {
   'kube-apiserver': [
-    ['tls-cert-file', 'serving-cert'], ['tls-private-key-file', 'serving-key'], ['client-ca-file', 'client-ca'],
-    ['etcd-cafile', 'etcd-ca'], ['etcd-certfile', 'etcd-client-cert'], ['etcd-keyfile', 'etcd-client-key'],
-    ['kubelet-certificate-authority', 'kubelet-ca'], ['kubelet-client-certificate', 'kubelet-client-cert'], ['kubelet-client-key', 'kubelet-client-key'],
-    ['service-account-key-file', 'sa-verify-key'], ['service-account-signing-key-file', 'sa-signing-key'],
-    ['token-auth-file', 'token-file'], ['encryption-provider-config', 'encryption-config'],
+    ['tls-cert-file', 'serving-cert'],
+    ['tls-private-key-file', 'serving-key'],
+    ['client-ca-file', 'client-ca'],
+    ['etcd-cafile', 'etcd-ca'],
+    ['etcd-certfile', 'etcd-client-cert'],
+    ['etcd-keyfile', 'etcd-client-key'],
+    ['kubelet-certificate-authority', 'kubelet-ca'],
+    ['kubelet-client-certificate', 'kubelet-client-cert'],
+    ['kubelet-client-key', 'kubelet-client-key'],
+    ['service-account-key-file', 'sa-verify-key'],
+    ['service-account-signing-key-file', 'sa-signing-key'],
+    ['token-auth-file', 'token-file'],
+    ['encryption-provider-config', 'encryption-config'],
   ],
   'kube-controller-manager': [
-    ['kubeconfig', 'kubeconfig'], ['cluster-signing-cert-file', 'cluster-signing-cert'], ['cluster-signing-key-file', 'cluster-signing-key'],
-    ['root-ca-file', 'root-ca'], ['service-account-private-key-file', 'sa-signing-key'], ['tls-cert-file', 'serving-cert'], ['tls-private-key-file', 'serving-key'],
+    ['kubeconfig', 'kubeconfig'],
+    ['cluster-signing-cert-file', 'cluster-signing-cert'],
+    ['cluster-signing-key-file', 'cluster-signing-key'],
+    ['root-ca-file', 'root-ca'],
+    ['service-account-private-key-file', 'sa-signing-key'],
+    ['tls-cert-file', 'serving-cert'],
+    ['tls-private-key-file', 'serving-key'],
   ],
-  'kube-scheduler': [['config', 'config'], ['kubeconfig', 'kubeconfig'], ['tls-cert-file', 'serving-cert'], ['tls-private-key-file', 'serving-key']],
-  kubelet: [['config', 'config'], ['kubeconfig', 'kubeconfig']],
-  'kube-proxy': [['config', 'config'], ['kubeconfig', 'kubeconfig']],
+  'kube-scheduler': [
+    ['config', 'config'],
+    ['kubeconfig', 'kubeconfig'],
+    ['tls-cert-file', 'serving-cert'],
+    ['tls-private-key-file', 'serving-key'],
+  ],
+  kubelet: [
+    ['config', 'config'],
+    ['kubeconfig', 'kubeconfig'],
+  ],
+  'kube-proxy': [
+    ['config', 'config'],
+    ['kubeconfig', 'kubeconfig'],
+  ],
   etcd: [
-    ['cert-file', 'serving-cert'], ['key-file', 'serving-key'], ['trusted-ca-file', 'client-ca'],
-    ['peer-cert-file', 'peer-cert'], ['peer-key-file', 'peer-key'], ['peer-trusted-ca-file', 'peer-ca'],
+    ['cert-file', 'serving-cert'],
+    ['key-file', 'serving-key'],
+    ['trusted-ca-file', 'client-ca'],
+    ['peer-cert-file', 'peer-cert'],
+    ['peer-key-file', 'peer-key'],
+    ['peer-trusted-ca-file', 'peer-ca'],
   ],
-  flanneld: [['etcd-cafile', 'etcd-ca'], ['etcd-certfile', 'etcd-client-cert'], ['etcd-keyfile', 'etcd-client-key'], ['kubeconfig-file', 'kubeconfig']],
+  flanneld: [
+    ['etcd-cafile', 'etcd-ca'],
+    ['etcd-certfile', 'etcd-client-cert'],
+    ['etcd-keyfile', 'etcd-client-key'],
+    ['kubeconfig-file', 'kubeconfig'],
+  ],
   coredns: [['conf', 'config']],
   containerd: [['config', 'config']],
 };
@@ -49,7 +82,8 @@ function abs(path: string, relativeTo: string): string {
 
 /** A kubeconfig reduced to what it names (files resolved against its folder, as client-go does). */
 function kubeconfigFacts(path: string, text: string | undefined, problems: ParseProblem[], context?: string): KubeconfigFacts {
-  if (text === undefined) return { path, missing: true, insecureSkipTLSVerify: false, clientCertEmbedded: false, clientKeyEmbedded: false, tokenEmbedded: false };
+  if (text === undefined)
+    return { path, missing: true, insecureSkipTLSVerify: false, clientCertEmbedded: false, clientKeyEmbedded: false, tokenEmbedded: false };
   const v = parseKubeconfig(text, path, context ? { context } : {});
   problems.push(...v.problems);
   const r = (p?: string) => (p ? abs(p, path) : undefined);
@@ -57,7 +91,14 @@ function kubeconfigFacts(path: string, text: string | undefined, problems: Parse
   const clientCertFile = r(v.value.clientCertFile);
   const clientKeyFile = r(v.value.clientKeyFile);
   const tokenFile = r(v.value.tokenFile);
-  return { ...v.value, path, ...(caFile ? { caFile } : {}), ...(clientCertFile ? { clientCertFile } : {}), ...(clientKeyFile ? { clientKeyFile } : {}), ...(tokenFile ? { tokenFile } : {}) };
+  return {
+    ...v.value,
+    path,
+    ...(caFile ? { caFile } : {}),
+    ...(clientCertFile ? { clientCertFile } : {}),
+    ...(clientKeyFile ? { clientKeyFile } : {}),
+    ...(tokenFile ? { tokenFile } : {}),
+  };
 }
 
 function kubeconfigFileUses(k: KubeconfigFacts, source: string): FileUse[] {
@@ -70,7 +111,12 @@ function kubeconfigFileUses(k: KubeconfigFacts, source: string): FileUse[] {
 }
 
 /** Builds the facts of every component service found on a host. */
-export async function componentFacts(host: string, h: HostAccess, services: RawService[], problems: ParseProblem[]): Promise<ComponentFacts[]> {
+export async function componentFacts(
+  host: string,
+  h: HostAccess,
+  services: RawService[],
+  problems: ParseProblem[],
+): Promise<ComponentFacts[]> {
   const parsed = services.map((s) => {
     const src = `${host}:${s.commandFile}`;
     const f = parseFlags(s.argv, { component: s.kind, source: src });
@@ -94,11 +140,23 @@ export async function componentFacts(host: string, h: HostAccess, services: RawS
   for (const { s, src, flags } of parsed) {
     const source = (flag: string) => `${src} --${flag}`;
     const files: FileUse[] = [];
-    for (const [flag, role] of FILE_FLAGS[s.kind] ?? []) for (const path of flags.all(flag)) files.push({ path, role, source: source(flag) });
-    const c: ComponentFacts = { kind: s.kind, host, unit: s.unit, definedIn: s.definedIn, argv: s.argv, flags, source, ...(s.state ? { state: s.state } : {}), files };
+    for (const [flag, role] of FILE_FLAGS[s.kind] ?? [])
+      for (const path of flags.all(flag)) files.push({ path, role, source: source(flag) });
+    const c: ComponentFacts = {
+      kind: s.kind,
+      host,
+      unit: s.unit,
+      definedIn: s.definedIn,
+      argv: s.argv,
+      flags,
+      source,
+      ...(s.state ? { state: s.state } : {}),
+      files,
+    };
     const cfgPath = flags.get(s.kind === 'coredns' ? 'conf' : 'config') ?? DEFAULT_CONFIG[s.kind];
     const cfgText = cfgPath ? texts.get(cfgPath) : undefined;
-    if (cfgPath && cfgText === undefined && (flags.has('config') || flags.has('conf'))) problems.push({ file: source(s.kind === 'coredns' ? 'conf' : 'config'), message: `${cfgPath} is not there or not readable` });
+    if (cfgPath && cfgText === undefined && (flags.has('config') || flags.has('conf')))
+      problems.push({ file: source(s.kind === 'coredns' ? 'conf' : 'config'), message: `${cfgPath} is not there or not readable` });
     switch (s.kind) {
       case 'kubelet': {
         const cfg = cfgText !== undefined && cfgPath ? parseKubeletConfig(cfgText, `${host}:${cfgPath}`) : undefined;
@@ -108,9 +166,24 @@ export async function componentFacts(host: string, h: HostAccess, services: RawS
         c.kubelet = eff.value;
         if (cfg) c.configRaw = cfg.value.raw;
         const k = eff.value;
-        if (k.tlsCertFile) files.push({ path: k.tlsCertFile, role: 'serving-cert', source: provenance(host, src, cfgPath, k.source.tlsCertFile, 'tlsCertFile') });
-        if (k.tlsPrivateKeyFile) files.push({ path: k.tlsPrivateKeyFile, role: 'serving-key', source: provenance(host, src, cfgPath, k.source.tlsPrivateKeyFile, 'tlsPrivateKeyFile') });
-        if (k.clientCAFile) files.push({ path: k.clientCAFile, role: 'client-ca', source: provenance(host, src, cfgPath, k.source.clientCAFile, 'authentication.x509.clientCAFile') });
+        if (k.tlsCertFile)
+          files.push({
+            path: k.tlsCertFile,
+            role: 'serving-cert',
+            source: provenance(host, src, cfgPath, k.source.tlsCertFile, 'tlsCertFile'),
+          });
+        if (k.tlsPrivateKeyFile)
+          files.push({
+            path: k.tlsPrivateKeyFile,
+            role: 'serving-key',
+            source: provenance(host, src, cfgPath, k.source.tlsPrivateKeyFile, 'tlsPrivateKeyFile'),
+          });
+        if (k.clientCAFile)
+          files.push({
+            path: k.clientCAFile,
+            role: 'client-ca',
+            source: provenance(host, src, cfgPath, k.source.clientCAFile, 'authentication.x509.clientCAFile'),
+          });
         if (flags.get('kubeconfig')) later.push({ c, kubeconfig: flags.get('kubeconfig')!, source: source('kubeconfig') });
         break;
       }
@@ -121,7 +194,12 @@ export async function componentFacts(host: string, h: HostAccess, services: RawS
         problems.push(...eff.problems);
         c.kubeProxy = eff.value;
         if (cfg) c.configRaw = cfg.value.raw;
-        if (eff.value.kubeconfig) later.push({ c, kubeconfig: eff.value.kubeconfig, source: cfgPath && flags.has('config') ? `${host}:${cfgPath} clientConnection.kubeconfig` : source('kubeconfig') });
+        if (eff.value.kubeconfig)
+          later.push({
+            c,
+            kubeconfig: eff.value.kubeconfig,
+            source: cfgPath && flags.has('config') ? `${host}:${cfgPath} clientConnection.kubeconfig` : source('kubeconfig'),
+          });
         break;
       }
       case 'kube-scheduler': {
@@ -130,7 +208,12 @@ export async function componentFacts(host: string, h: HostAccess, services: RawS
         const eff = kubeSchedulerEffective(flags, cfg?.value, src);
         problems.push(...eff.problems);
         c.scheduler = eff.value;
-        if (eff.value.kubeconfig) later.push({ c, kubeconfig: eff.value.kubeconfig, source: cfgPath && flags.has('config') ? `${host}:${cfgPath} clientConnection.kubeconfig` : source('kubeconfig') });
+        if (eff.value.kubeconfig)
+          later.push({
+            c,
+            kubeconfig: eff.value.kubeconfig,
+            source: cfgPath && flags.has('config') ? `${host}:${cfgPath} clientConnection.kubeconfig` : source('kubeconfig'),
+          });
         break;
       }
       case 'kube-controller-manager':
@@ -149,7 +232,13 @@ export async function componentFacts(host: string, h: HostAccess, services: RawS
           c.corefile = { path, value: cf.value };
           for (const srv of cf.value.servers) {
             const kp = srv.kubernetes;
-            if (kp?.kubeconfig) later.push({ c, kubeconfig: abs(kp.kubeconfig, path), ...(kp.context ? { context: kp.context } : {}), source: `${host}:${path} kubernetes kubeconfig` });
+            if (kp?.kubeconfig)
+              later.push({
+                c,
+                kubeconfig: abs(kp.kubeconfig, path),
+                ...(kp.context ? { context: kp.context } : {}),
+                source: `${host}:${path} kubernetes kubeconfig`,
+              });
           }
         }
         break;
@@ -169,13 +258,17 @@ export async function componentFacts(host: string, h: HostAccess, services: RawS
     out.push(c);
   }
   // Round 2: the kubeconfigs named by config files (or flags), and their referenced files.
-  const ktexts = await readFiles(h, later.map((l) => l.kubeconfig).filter((p) => !texts.has(p)));
+  const ktexts = await readFiles(
+    h,
+    later.map((l) => l.kubeconfig).filter((p) => !texts.has(p)),
+  );
   for (const l of later) {
     const text = texts.has(l.kubeconfig) ? texts.get(l.kubeconfig) : ktexts.get(l.kubeconfig);
     const k = kubeconfigFacts(l.kubeconfig, text, problems, l.context);
     if (k.missing) problems.push({ file: l.source, message: `kubeconfig ${l.kubeconfig} is not there or not readable` });
     l.c.kubeconfig = k;
-    if (!l.c.files.some((f) => f.path === l.kubeconfig && f.role === 'kubeconfig')) l.c.files.push({ path: l.kubeconfig, role: 'kubeconfig', source: l.source });
+    if (!l.c.files.some((f) => f.path === l.kubeconfig && f.role === 'kubeconfig'))
+      l.c.files.push({ path: l.kubeconfig, role: 'kubeconfig', source: l.source });
     l.c.files.push(...kubeconfigFileUses(k, l.source));
   }
   return out;

@@ -29,19 +29,25 @@ describe('hardway discover on the seed lab', () => {
       const want = parse(readFileSync(config, 'utf8')) as Record<string, unknown>;
       const got = modelDocument(derived.cluster);
       const fields = leaves(want).filter((f) => f !== 'dns.probeName');
-      const differ = fields.filter((f) => JSON.stringify(at(got, f)) !== JSON.stringify(at(want, f))).map((f) => `${f}: discovered ${JSON.stringify(at(got, f))}, the model says ${JSON.stringify(at(want, f))}`);
+      const differ = fields
+        .filter((f) => JSON.stringify(at(got, f)) !== JSON.stringify(at(want, f)))
+        .map((f) => `${f}: discovered ${JSON.stringify(at(got, f))}, the model says ${JSON.stringify(at(want, f))}`);
       expect(differ).toEqual([]);
       expect(fields.length).toBeGreaterThan(20);
       expect(derived.problems).toEqual([]);
       // Every value says where it was read.
-      for (const f of ['name', 'clusterDomain', 'podCIDR', 'serviceCIDR', 'apiserver.port', 'workers.node-1.nodeName']) expect(derived.sources[f]).toMatch(/:\/|etcd|inventory/);
+      for (const f of ['name', 'clusterDomain', 'podCIDR', 'serviceCIDR', 'apiserver.port', 'workers.node-1.nodeName'])
+        expect(derived.sources[f]).toMatch(/:\/|etcd|inventory/);
     } finally {
       await target.close();
     }
   });
 
   it('prints it as cluster.yaml that loads back, each value commented with its source', () => {
-    const r = spawnSync('bin/hardway', ['discover', '--target', lab === 'lab' ? 'lab' : `lab:${lab}`], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync('bin/hardway', ['discover', '--target', lab === 'lab' ? 'lab' : `lab:${lab}`], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/podCIDR: 10\.200\.0\.0\/16 # master:\/etc\/systemd\/system\/kube-controller-manager\.service --cluster-cidr/);
     expect(r.stdout).toMatch(/clusterDomain: cluster\.local # node-\d:\/var\/lib\/kubernetes\/kubelet\/kubelet-config\.yaml clusterDomain/);

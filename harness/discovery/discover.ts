@@ -29,12 +29,19 @@ export async function discoverHost(host: string, h: HostAccess): Promise<HostFac
 }
 
 export async function discover(src: DiscoverySource): Promise<ClusterFacts> {
-  const hosts = await Promise.all(src.hosts.map(async (name) => {
-    try {
-      return await discoverHost(name, src.host(name));
-    } catch (e) {
-      return { host: name, init: 'unknown' as const, components: [], problems: [{ file: name, message: `discovery could not read the host: ${(e as Error).message.split('\n')[0]}` }] };
-    }
-  }));
+  const hosts = await Promise.all(
+    src.hosts.map(async (name) => {
+      try {
+        return await discoverHost(name, src.host(name));
+      } catch (e) {
+        return {
+          host: name,
+          init: 'unknown' as const,
+          components: [],
+          problems: [{ file: name, message: `discovery could not read the host: ${(e as Error).message.split('\n')[0]}` }],
+        };
+      }
+    }),
+  );
   return { hosts };
 }

@@ -26,7 +26,10 @@ export async function discoverEdge(ctx: CheckContext): Promise<EdgeFacts | undef
     list(api, 'gateway.networking.k8s.io', 'v1', 'httproutes'),
     list(api, 'cert-manager.io', 'v1', 'certificates'),
     list(api, 'cert-manager.io', 'v1', 'clusterissuers'),
-    net.listIngressForAllNamespaces().then((r) => r.items, () => []),
+    net.listIngressForAllNamespaces().then(
+      (r) => r.items,
+      () => [],
+    ),
   ]);
   const served = new Set<string>([
     ...routes.flatMap((r) => (r.spec?.hostnames as string[] | undefined) ?? []),

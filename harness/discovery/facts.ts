@@ -19,12 +19,30 @@ export type { Component };
 
 /** How a component uses a file (what the file must be, and who verifies it). */
 export type FileRole =
-  | 'serving-cert' | 'serving-key' | 'client-ca' | 'peer-cert' | 'peer-key' | 'peer-ca'
-  | 'etcd-ca' | 'etcd-client-cert' | 'etcd-client-key'
-  | 'kubelet-ca' | 'kubelet-client-cert' | 'kubelet-client-key'
-  | 'sa-verify-key' | 'sa-signing-key' | 'cluster-signing-cert' | 'cluster-signing-key' | 'root-ca'
-  | 'kubeconfig' | 'config' | 'token-file' | 'encryption-config'
-  | 'kubeconfig-ca' | 'kubeconfig-client-cert' | 'kubeconfig-client-key';
+  | 'serving-cert'
+  | 'serving-key'
+  | 'client-ca'
+  | 'peer-cert'
+  | 'peer-key'
+  | 'peer-ca'
+  | 'etcd-ca'
+  | 'etcd-client-cert'
+  | 'etcd-client-key'
+  | 'kubelet-ca'
+  | 'kubelet-client-cert'
+  | 'kubelet-client-key'
+  | 'sa-verify-key'
+  | 'sa-signing-key'
+  | 'cluster-signing-cert'
+  | 'cluster-signing-key'
+  | 'root-ca'
+  | 'kubeconfig'
+  | 'config'
+  | 'token-file'
+  | 'encryption-config'
+  | 'kubeconfig-ca'
+  | 'kubeconfig-client-cert'
+  | 'kubeconfig-client-key';
 
 export interface FileUse {
   path: string;

@@ -34,16 +34,30 @@ export function etcdctlFor(f: ClusterFacts): EtcdClient | undefined {
   const api = componentsOf(f, 'kube-apiserver')[0];
   if (api) {
     const endpoints = api.flags.list('etcd-servers');
-    const tls = [['cacert', 'etcd-cafile'], ['cert', 'etcd-certfile'], ['key', 'etcd-keyfile']].filter(([, flag]) => api.flags.get(flag!)).map(([o, flag]) => `--${o}=${shq(api.flags.get(flag!)!)}`);
+    const tls = [
+      ['cacert', 'etcd-cafile'],
+      ['cert', 'etcd-certfile'],
+      ['key', 'etcd-keyfile'],
+    ]
+      .filter(([, flag]) => api.flags.get(flag!))
+      .map(([o, flag]) => `--${o}=${shq(api.flags.get(flag!)!)}`);
     const source = `kube-apiserver's etcd client configuration (${api.source('etcd-servers')})`;
-    if (endpoints.length) return { host: api.host, endpoints, tls: tls.join(' '), source, args: `--endpoints=${shq(endpoints.join(','))} ${tls.join(' ')}` };
+    const args = `--endpoints=${shq(endpoints.join(','))} ${tls.join(' ')}`;
+    if (endpoints.length) return { host: api.host, endpoints, tls: tls.join(' '), source, args };
   }
   const etcd = componentsOf(f, 'etcd')[0];
   if (etcd) {
     const endpoints = etcd.flags.list('advertise-client-urls');
-    const tls = [['cacert', 'trusted-ca-file'], ['cert', 'cert-file'], ['key', 'key-file']].filter(([, flag]) => etcd.flags.get(flag!)).map(([o, flag]) => `--${o}=${shq(etcd.flags.get(flag!)!)}`);
+    const tls = [
+      ['cacert', 'trusted-ca-file'],
+      ['cert', 'cert-file'],
+      ['key', 'key-file'],
+    ]
+      .filter(([, flag]) => etcd.flags.get(flag!))
+      .map(([o, flag]) => `--${o}=${shq(etcd.flags.get(flag!)!)}`);
     const source = `etcd's own client URLs and certificates (${etcd.source('advertise-client-urls')})`;
-    if (endpoints.length) return { host: etcd.host, endpoints, tls: tls.join(' '), source, args: `--endpoints=${shq(endpoints.join(','))} ${tls.join(' ')}` };
+    const args = `--endpoints=${shq(endpoints.join(','))} ${tls.join(' ')}`;
+    if (endpoints.length) return { host: etcd.host, endpoints, tls: tls.join(' '), source, args };
   }
   return undefined;
 }
@@ -64,9 +78,12 @@ export async function readFlannelStore(f: ClusterFacts, hosts: (name: string) =>
   if (!client) return { source: `etcd ${key}`, problem: 'no etcd client configuration found (no kube-apiserver --etcd-servers)' };
   const h = hosts(client.host);
   if (!h.exec) return { source: `etcd ${key}`, problem: 'etcd can only be read on a live target' };
-  const r = await h.exec(`ETCDCTL_API=3 etcdctl ${client.args} --command-timeout=5s get --print-value-only ${shq(key)}`, { timeoutMs: 20_000 });
+  const r = await h.exec(`ETCDCTL_API=3 etcdctl ${client.args} --command-timeout=5s get --print-value-only ${shq(key)}`, {
+    timeoutMs: 20_000,
+  });
   const source = `etcd ${key} (read on ${client.host} with kube-apiserver's etcd client certificate)`;
-  if (r.code !== 0 || !r.stdout.trim()) return { source, problem: r.code !== 0 ? `etcdctl failed: ${r.stderr.trim().split('\n').pop()?.slice(0, 160)}` : `${key} is empty` };
+  if (r.code !== 0 || !r.stdout.trim())
+    return { source, problem: r.code !== 0 ? `etcdctl failed: ${r.stderr.trim().split('\n').pop()?.slice(0, 160)}` : `${key} is empty` };
   const c = parseFlannelNetConf(r.stdout, source).value;
   return c ? { source, config: c } : { source, problem: `${key} is not a flannel network config` };
 }

@@ -54,7 +54,10 @@ function internalAddressOf(comps: ComponentFacts[]): { value?: string; source?: 
   if (api?.flags.get('advertise-address')) return { value: api.flags.get('advertise-address')!, source: api.source('advertise-address') };
   const etcd = comps.find((c) => c.kind === 'etcd');
   for (const flag of ['advertise-client-urls', 'initial-advertise-peer-urls', 'listen-peer-urls']) {
-    const h = etcd?.flags.list(flag).map(urlHost).find((x) => x && !LOOPBACK.test(x));
+    const h = etcd?.flags
+      .list(flag)
+      .map(urlHost)
+      .find((x) => x && !LOOPBACK.test(x));
     if (h) return { value: h, source: etcd!.source(flag) };
   }
   return {};
@@ -84,9 +87,12 @@ export function modelFromFacts(facts: ClusterFacts, opts: DeriveOptions = {}): D
     const init: InitSystem = h.init === 'openrc' ? 'openrc' : 'systemd';
     const key = (role: string, f: string) => `${role}.${h.host}.${f}`;
     const make = (role: 'master' | 'worker'): Host => {
-      sources[key(`${role}s`, 'address')] = opts.addresses?.has(h.host) ? 'the inventory' : internal.source ?? 'the host name';
+      sources[key(`${role}s`, 'address')] = opts.addresses?.has(h.host) ? 'the inventory' : (internal.source ?? 'the host name');
       sources[key(`${role}s`, 'internalAddress')] = internal.source ?? 'its address';
-      if (role === 'worker') sources[key('workers', 'nodeName')] = kubelet?.kubelet?.hostnameOverride ? kubelet.source('hostname-override') : `${h.host}: hostname`;
+      if (role === 'worker')
+        sources[key('workers', 'nodeName')] = kubelet?.kubelet?.hostnameOverride
+          ? kubelet.source('hostname-override')
+          : `${h.host}: hostname`;
       sources[key(`${role}s`, 'init')] = `${h.host}: ${h.init}`;
       return { host: h.host, role, nodeName: nodeName.toLowerCase(), address, internalAddress: internal.value ?? address, init };
     };
@@ -104,28 +110,40 @@ export function modelFromFacts(facts: ClusterFacts, opts: DeriveOptions = {}): D
   const coredns = componentsOf(facts, 'coredns')[0];
   const flanneld = componentsOf(facts, 'flanneld')[0];
 
-  const name = opts.name ? set('name', opts.name, 'the inventory') : kcm?.flags.get('cluster-name') ? set('name', kcm.flags.get('cluster-name')!, kcm.source('cluster-name')) : set('name', 'kubernetes', 'default: kube-controller-manager --cluster-name');
+  const name = opts.name
+    ? set('name', opts.name, 'the inventory')
+    : kcm?.flags.get('cluster-name')
+      ? set('name', kcm.flags.get('cluster-name')!, kcm.source('cluster-name'))
+      : set('name', 'kubernetes', 'default: kube-controller-manager --cluster-name');
   const serviceCIDR = api?.flags.get('service-cluster-ip-range')
     ? set('serviceCIDR', api.flags.list('service-cluster-ip-range')[0]!, api.source('service-cluster-ip-range'))
-    : set('serviceCIDR', '10.0.0.0/24', "default: kube-apiserver without --service-cluster-ip-range uses 10.0.0.0/24");
+    : set('serviceCIDR', '10.0.0.0/24', 'default: kube-apiserver without --service-cluster-ip-range uses 10.0.0.0/24');
   const clusterDomain = kubelet?.kubelet?.clusterDomain
     ? set('clusterDomain', kubelet.kubelet.clusterDomain, sourceOf(kubelet, 'clusterDomain', 'cluster-domain'))
     : set('clusterDomain', 'cluster.local', 'default: no kubelet sets clusterDomain (pods get no cluster DNS search domain)');
   const fc = opts.flannelConfig;
   const podCIDR = kcm?.flags.get('cluster-cidr')
     ? set('podCIDR', kcm.flags.get('cluster-cidr')!, kcm.source('cluster-cidr'))
-    : fc?.Network ? set('podCIDR', fc.Network, opts.flannelConfigSource ?? 'flannel network config')
-      : proxy?.kubeProxy?.clusterCIDR ? set('podCIDR', proxy.kubeProxy.clusterCIDR, `${proxy.host}: kube-proxy clusterCIDR`)
+    : fc?.Network
+      ? set('podCIDR', fc.Network, opts.flannelConfigSource ?? 'flannel network config')
+      : proxy?.kubeProxy?.clusterCIDR
+        ? set('podCIDR', proxy.kubeProxy.clusterCIDR, `${proxy.host}: kube-proxy clusterCIDR`)
         : set('podCIDR', '10.200.0.0/16', 'default: no component names the pod network');
   const bridgeSubnet = facts.hosts.map((h) => h.cni?.containerd?.plugins.find((p) => p.type === 'bridge')?.ipam?.subnets[0]).find((s) => s);
   const podSubnetLength = fc
     ? set('podSubnetLength', fc.SubnetLen, opts.flannelConfigSource ?? 'flannel network config')
-    : kcm?.flags.get('node-cidr-mask-size') ? set('podSubnetLength', Number(kcm.flags.get('node-cidr-mask-size')), kcm.source('node-cidr-mask-size'))
-      : bridgeSubnet && parseCidr(bridgeSubnet) ? set('podSubnetLength', parseCidr(bridgeSubnet)!.prefix, 'the bridge CNI config of the workers')
+    : kcm?.flags.get('node-cidr-mask-size')
+      ? set('podSubnetLength', Number(kcm.flags.get('node-cidr-mask-size')), kcm.source('node-cidr-mask-size'))
+      : bridgeSubnet && parseCidr(bridgeSubnet)
+        ? set('podSubnetLength', parseCidr(bridgeSubnet)!.prefix, 'the bridge CNI config of the workers')
         : set('podSubnetLength', 24, fc ? 'default: flannel SubnetLen 24' : 'default');
   const port = Number(api?.flags.get('secure-port') ?? 6443);
   set('apiserver.port', port, api?.flags.has('secure-port') ? api.source('secure-port') : 'default: kube-apiserver --secure-port 6443');
-  const staticToken = set('apiserver.staticToken', !!api?.flags.has('token-auth-file'), api?.flags.has('token-auth-file') ? api.source('token-auth-file') : 'no --token-auth-file');
+  const staticToken = set(
+    'apiserver.staticToken',
+    !!api?.flags.has('token-auth-file'),
+    api?.flags.has('token-auth-file') ? api.source('token-auth-file') : 'no --token-auth-file',
+  );
   const backend = fc?.Backend?.Type === 'host-gw' ? 'host-gw' : 'vxlan';
   if (flanneld) {
     set('flannel.backend', backend, opts.flannelConfigSource ?? 'default: vxlan');
@@ -135,12 +153,18 @@ export function modelFromFacts(facts: ClusterFacts, opts: DeriveOptions = {}): D
   if (coredns) set('dns.upstreams', upstreams, `${coredns.host}:${coredns.corefile?.path ?? 'Corefile'} forward`);
   const cc = containerd?.containerd?.value;
   const restrict = cc?.restrictOomScoreAdj ?? false;
-  if (containerd) set('containerd.restrictOomScoreAdj', restrict, `${containerd.host}:${containerd.containerd?.path ?? '/etc/containerd/config.toml'} restrict_oom_score_adj`);
+  if (containerd)
+    set(
+      'containerd.restrictOomScoreAdj',
+      restrict,
+      `${containerd.host}:${containerd.containerd?.path ?? '/etc/containerd/config.toml'} restrict_oom_score_adj`,
+    );
   const cniBinDir = cc?.cniBinDirs[0] ?? '/opt/cni/bin';
   const reserved = kubeletRaw(kubelet, 'systemReserved') as { cpu?: string; memory?: string } | undefined;
   const conntrack = (proxyRaw(proxy, 'conntrack') as { maxPerCore?: number } | undefined)?.maxPerCore;
   if (reserved) set('kubelet.systemReserved', reserved, sourceOf(kubelet!, 'systemReserved', 'system-reserved'));
-  if (conntrack !== undefined) set('kubeProxy.conntrackMaxPerCore', conntrack, `${proxy!.host}:${proxy!.kubeProxy?.configFile} conntrack.maxPerCore`);
+  if (conntrack !== undefined)
+    set('kubeProxy.conntrackMaxPerCore', conntrack, `${proxy!.host}:${proxy!.kubeProxy?.configFile} conntrack.maxPerCore`);
   if (opts.edge) {
     for (const f of ['ingress.hosts', 'ingress.plainHosts', 'ingress.acmeServer', 'ingress.acmeEmail']) sources[f] = opts.edge.source;
   }
@@ -162,13 +186,27 @@ export function modelFromFacts(facts: ClusterFacts, opts: DeriveOptions = {}): D
     serviceCIDR,
     kubernetesServiceIP: parseCidr(serviceCIDR) ? kubernetesServiceIP(serviceCIDR) : '10.0.0.1',
     apiserver: { port, staticToken },
-    flannel: { backend, vni: fc?.Backend?.VNI ?? 1, port: fc?.vxlanPort ?? 8472, etcdPrefix: flanneld?.flannel?.etcdPrefix ?? '/coreos.com/network' },
+    flannel: {
+      backend,
+      vni: fc?.Backend?.VNI ?? 1,
+      port: fc?.vxlanPort ?? 8472,
+      etcdPrefix: flanneld?.flannel?.etcdPrefix ?? '/coreos.com/network',
+    },
     dns: { upstreams, ...(opts.probeName ? { probeName: opts.probeName } : {}) },
     kubelet: reserved ? { systemReserved: { cpu: reserved.cpu ?? '0', memory: reserved.memory ?? '0' } } : {},
     kubeProxy: conntrack !== undefined ? { conntrackMaxPerCore: conntrack } : {},
     containerd: { restrictOomScoreAdj: restrict },
     cniBinDir,
-    ...(opts.edge ? { ingress: { hosts: opts.edge.hosts, plainHosts: opts.edge.plainHosts, acmeServer: opts.edge.acmeServer, acmeEmail: opts.edge.acmeEmail } } : {}),
+    ...(opts.edge
+      ? {
+          ingress: {
+            hosts: opts.edge.hosts,
+            plainHosts: opts.edge.plainHosts,
+            acmeServer: opts.edge.acmeServer,
+            acmeEmail: opts.edge.acmeEmail,
+          },
+        }
+      : {}),
     masters,
     workers,
   };

@@ -1,7 +1,7 @@
 // `hardway discover` prints the discovered model in cluster.yaml's format, each value commented
 // with where it was read, so that an operator can keep it as the cluster's model (and the drift
 // suite then reports whenever the running cluster leaves it).
-import { Document, isMap, isPair, isScalar, isSeq, type Node, type Pair, YAMLMap } from 'yaml';
+import { Document, isMap, isPair, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { Cluster } from '../model/cluster.ts';
 import type { DerivedModel } from './model.ts';
 

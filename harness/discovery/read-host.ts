@@ -33,7 +33,8 @@ export interface RawHost {
 }
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-const PATTERN = '(kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kube-proxy|etcd|flanneld|flannel|coredns|containerd|hyperkube)';
+const PATTERN =
+  '(kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kube-proxy|etcd|flanneld|flannel|coredns|containerd|hyperkube)';
 
 /** Reads many files at once: one command on live hosts (contents base64-encoded), reads otherwise.
  * Missing files map to undefined. */
@@ -45,8 +46,15 @@ export async function readFiles(h: HostAccess, paths: string[]): Promise<Map<str
     await Promise.all(todo.map(async (p) => out.set(p, await h.readFile(p).catch(() => undefined))));
     return out;
   }
-  const script = todo.map((p) => `if [ -f ${shq(p)} ] && [ -r ${shq(p)} ]; then printf '### %s\\n' ${shq(p)}; base64 -w0 < ${shq(p)}; echo; fi`).join('\n');
+  const script = todo
+    .map((p) => `if [ -f ${shq(p)} ] && [ -r ${shq(p)} ]; then printf '### %s\\n' ${shq(p)}; base64 -w0 < ${shq(p)}; echo; fi`)
+    .join('\n');
   const r = await h.exec(script, { timeoutMs: 30_000 });
+  // Each step ends in a successful `fi`: any other exit code means the read itself broke.
+  if (r.code !== 0)
+    throw new Error(
+      `cannot read ${todo.length} file${todo.length > 1 ? 's' : ''} (${todo[0]}${todo.length > 1 ? ', ...' : ''}): exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 200)}` : ''}`,
+    );
   for (const p of todo) out.set(p, undefined);
   const lines = r.stdout.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -59,7 +67,10 @@ export async function readFiles(h: HostAccess, paths: string[]): Promise<Map<str
 /** Files of a directory with their contents (CNI configs): one command on live hosts. */
 export async function readDir(h: HostAccess, dir: string): Promise<Record<string, string>> {
   if (h.exec) {
-    const r = await h.exec(`for f in ${shq(dir)}/*; do [ -f "$f" ] && [ -r "$f" ] && { printf '### %s\\n' "$f"; base64 -w0 < "$f"; echo; }; done`, { timeoutMs: 30_000 });
+    const r = await h.exec(
+      `for f in ${shq(dir)}/*; do [ -f "$f" ] && [ -r "$f" ] && { printf '### %s\\n' "$f"; base64 -w0 < "$f"; echo; }; done`,
+      { timeoutMs: 30_000 },
+    );
     const out: Record<string, string> = {};
     const lines = r.stdout.split('\n');
     for (let i = 0; i < lines.length; i++) {
@@ -78,19 +89,29 @@ async function liveSystemd(h: HostAccess, host: string, hostname: string | undef
   // Loaded units: running ones, enabled ones (their target wants them) and failed ones. A unit that
   // is neither is not part of the cluster on this host.
   const list = `systemctl list-units --type=service --all --plain --no-legend --no-pager 2>/dev/null | awk '{print $1}' | grep -v '@\\.service$'`;
-  const show = await h.exec!(`systemctl show -p Id,ExecStart,FragmentPath,DropInPaths,ActiveState,UnitFileState,Restart,EnvironmentFiles -- $(${list}) 2>/dev/null`, { timeoutMs: 30_000 });
+  const show = await h.exec!(
+    `systemctl show -p Id,ExecStart,FragmentPath,DropInPaths,ActiveState,UnitFileState,Restart,EnvironmentFiles -- $(${list}) 2>/dev/null`,
+    { timeoutMs: 30_000 },
+  );
   const units = parseSystemctlShow(show.stdout, `${host}: systemctl show`);
   problems.push(...units.problems);
   // A package's unit that is neither running nor enabled (Debian's etcd.service on a worker) is
   // installed, not part of the cluster on this host.
-  const candidates = units.value.filter((u) => u.id && u.execStart.some((e) => identifyComponent(e.argv.length ? e.argv : [e.path]))
-    && (u.activeState === 'active' || u.unitFileState === 'enabled' || u.activeState === 'activating' || u.activeState === 'failed'));
+  const candidates = units.value.filter(
+    (u) =>
+      u.id &&
+      u.execStart.some((e) => identifyComponent(e.argv.length ? e.argv : [e.path])) &&
+      (u.activeState === 'active' || u.unitFileState === 'enabled' || u.activeState === 'activating' || u.activeState === 'failed'),
+  );
   if (!candidates.length) return [];
   // The definitions as systemd reads them (fragment and drop-ins, with files and lines), and the
   // environment files they name.
   const [cat, envFiles] = await Promise.all([
     h.exec!(candidates.map((u) => `echo '#### ${u.id}'; systemctl cat ${shq(u.id!)} 2>/dev/null`).join('\n'), { timeoutMs: 30_000 }),
-    readFiles(h, candidates.flatMap((u) => u.environmentFiles.map((f) => f.path))),
+    readFiles(
+      h,
+      candidates.flatMap((u) => u.environmentFiles.map((f) => f.path)),
+    ),
   ]);
   const sections = cat.stdout.split(/^#### /m).filter(Boolean);
   const out: RawService[] = [];
@@ -118,23 +139,42 @@ async function liveSystemd(h: HostAccess, host: string, hostname: string | undef
 }
 
 async function liveOpenrc(h: HostAccess, problems: ParseProblem[]): Promise<RawService[]> {
-  const r = await h.exec!(`for f in /etc/init.d/*; do head -n1 "$f" 2>/dev/null | grep -q openrc-run || continue; n=\${f##*/}; grep -Eqs '${PATTERN}' "$f" /etc/conf.d/$n || continue; echo "#### $n"; echo "st $(rc-service "$n" status 2>/dev/null | sed -n 's/.*status: *//p')"; rc-update show default 2>/dev/null | grep -qw "$n" && echo en enabled || echo en disabled; done`, { timeoutMs: 30_000 });
+  const r = await h.exec!(
+    `for f in /etc/init.d/*; do head -n1 "$f" 2>/dev/null | grep -q openrc-run || continue; n=\${f##*/}; grep -Eqs '${PATTERN}' "$f" /etc/conf.d/$n || continue; echo "#### $n"; echo "st $(rc-service "$n" status 2>/dev/null | sed -n 's/.*status: *//p')"; rc-update show default 2>/dev/null | grep -qw "$n" && echo en enabled || echo en disabled; done`,
+    { timeoutMs: 30_000 },
+  );
   const names = [...r.stdout.matchAll(/^#### (.+)$/gm)].map((m) => m[1]!.trim());
-  const files = await readFiles(h, names.flatMap((n) => [`/etc/init.d/${n}`, `/etc/conf.d/${n}`]));
+  const files = await readFiles(
+    h,
+    names.flatMap((n) => [`/etc/init.d/${n}`, `/etc/conf.d/${n}`]),
+  );
   const out: RawService[] = [];
   for (const n of names) {
     const block = r.stdout.split('#### ').find((b) => b.startsWith(`${n}\n`)) ?? '';
     const st = /^st (.*)$/m.exec(block)?.[1]?.trim();
     const en = /^en (.*)$/m.exec(block)?.[1]?.trim() ?? 'unknown';
     const svc = openrcService(n, files.get(`/etc/init.d/${n}`), files.get(`/etc/conf.d/${n}`), problems);
-    if (svc) out.push({ ...svc, state: { active: st === 'started' ? 'active' : st || 'inactive', enabled: en, restart: svc.respawn ? 'on-failure' : 'no' } });
+    if (svc)
+      out.push({
+        ...svc,
+        state: { active: st === 'started' ? 'active' : st || 'inactive', enabled: en, restart: svc.respawn ? 'on-failure' : 'no' },
+      });
   }
   return out;
 }
 
-function openrcService(name: string, init: string | undefined, confd: string | undefined, problems: ParseProblem[]): (RawService & { respawn: boolean }) | undefined {
+function openrcService(
+  name: string,
+  init: string | undefined,
+  confd: string | undefined,
+  problems: ParseProblem[],
+): (RawService & { respawn: boolean }) | undefined {
   if (init === undefined) return undefined;
-  const svc = parseOpenrcService({ path: `/etc/init.d/${name}`, text: init }, confd !== undefined ? { path: `/etc/conf.d/${name}`, text: confd } : undefined, { name });
+  const svc = parseOpenrcService(
+    { path: `/etc/init.d/${name}`, text: init },
+    confd !== undefined ? { path: `/etc/conf.d/${name}`, text: confd } : undefined,
+    { name },
+  );
   problems.push(...svc.problems);
   const kind = identifyComponent(svc.value.argv);
   if (!kind) return undefined;
@@ -178,7 +218,15 @@ async function treeServices(h: HostAccess, problems: ParseProblem[]): Promise<{ 
     if (!cmd.value || !kind) continue;
     // A tree says how a service is defined, not whether it runs.
     const state = { active: 'unknown', enabled: 'unknown', restart: svc.value.restart };
-    services.push({ unit: name.replace(/\.service$/, ''), kind, definedIn: svc.value.files, argv: cmd.value.argv, commandFile: svc.value.execStart.at(-1)?.file ?? path, env: cmd.value.env, state });
+    services.push({
+      unit: name.replace(/\.service$/, ''),
+      kind,
+      definedIn: svc.value.files,
+      argv: cmd.value.argv,
+      commandFile: svc.value.execStart.at(-1)?.file ?? path,
+      env: cmd.value.env,
+      state,
+    });
   }
   for (const path of initd) {
     const text = texts.get(path);
@@ -188,7 +236,8 @@ async function treeServices(h: HostAccess, problems: ParseProblem[]): Promise<{ 
     const svc = openrcService(name, text, confd, problems);
     if (svc) services.push({ ...svc, state: { active: 'unknown', enabled: 'unknown', restart: svc.respawn ? 'on-failure' : 'no' } });
   }
-  const init = fragments.size && services.some((s) => s.commandFile.includes('/systemd/')) ? 'systemd' : services.length ? 'openrc' : 'unknown';
+  const init =
+    fragments.size && services.some((s) => s.commandFile.includes('/systemd/')) ? 'systemd' : services.length ? 'openrc' : 'unknown';
   return { init, services };
 }
 
@@ -198,10 +247,19 @@ export async function readHost(host: string, h: HostAccess): Promise<RawHost> {
     const { init, services } = await treeServices(h, problems);
     return { host, init, hostname: host, services, problems };
   }
-  const r = await h.exec(`if [ -d /run/systemd/system ]; then echo systemd; elif command -v openrc >/dev/null 2>&1 || [ -x /sbin/openrc-run ]; then echo openrc; else echo unknown; fi; hostname 2>/dev/null`, { timeoutMs: 20_000 });
-  const [initLine = 'unknown', hostname] = r.stdout.trim().split('\n').map((l) => l.trim());
+  const r = await h.exec(
+    `if [ -d /run/systemd/system ]; then echo systemd; elif command -v openrc >/dev/null 2>&1 || [ -x /sbin/openrc-run ]; then echo openrc; else echo unknown; fi; hostname 2>/dev/null`,
+    { timeoutMs: 20_000 },
+  );
+  const [initLine = 'unknown', hostname] = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.trim());
   const init = (['systemd', 'openrc'].includes(initLine) ? initLine : 'unknown') as InitKind | 'unknown';
-  const found = init === 'systemd' ? await liveSystemd(h, host, hostname, problems) : init === 'openrc' ? await liveOpenrc(h, problems) : [];
-  const services = found.filter((s) => !s.state || s.state.active === 'active' || s.state.enabled === 'enabled' || s.state.active === 'failed');
+  const found =
+    init === 'systemd' ? await liveSystemd(h, host, hostname, problems) : init === 'openrc' ? await liveOpenrc(h, problems) : [];
+  const services = found.filter(
+    (s) => !s.state || s.state.active === 'active' || s.state.enabled === 'enabled' || s.state.active === 'failed',
+  );
   return { host, init, ...(hostname ? { hostname: hostname.toLowerCase() } : {}), services, problems };
 }

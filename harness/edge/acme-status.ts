@@ -9,7 +9,12 @@ export interface Condition {
 }
 
 export interface CmObject {
-  metadata?: { name?: string; namespace?: string; ownerReferences?: { name?: string; kind?: string }[]; annotations?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    ownerReferences?: { name?: string; kind?: string }[];
+    annotations?: Record<string, string>;
+  };
   spec?: Record<string, unknown>;
   status?: { conditions?: Condition[]; state?: string; reason?: string; presented?: boolean; processing?: boolean; [k: string]: unknown };
 }
@@ -46,7 +51,9 @@ export function describeAcmeState(s: AcmeState): string {
   for (const ch of s.challenges) {
     const st = ch.status ?? {};
     const dns = (ch.spec?.dnsName as string | undefined) ?? '?';
-    parts.push(`Challenge ${ch.metadata?.name} (${ch.spec?.type ?? 'HTTP-01'} for ${dns}): state ${st.state || 'unknown'}, presented=${st.presented ?? false}, processing=${st.processing ?? false}${st.reason ? `: ${short(String(st.reason), 360)}` : ''}`);
+    parts.push(
+      `Challenge ${ch.metadata?.name} (${ch.spec?.type ?? 'HTTP-01'} for ${dns}): state ${st.state || 'unknown'}, presented=${st.presented ?? false}, processing=${st.processing ?? false}${st.reason ? `: ${short(String(st.reason), 360)}` : ''}`,
+    );
   }
   for (const o of s.orders) {
     const st = o.status ?? {};
@@ -61,13 +68,21 @@ export function describeAcmeState(s: AcmeState): string {
   const ready = condLine('Certificate', s.certificate);
   const issuing = conditionOf(s.certificate, 'Issuing');
   if (ready) parts.push(ready);
-  if (issuing) parts.push(`Issuing=${issuing.status}${issuing.reason ? ` (${issuing.reason})` : ''}${issuing.message ? `: ${short(issuing.message)}` : ''}`);
+  if (issuing)
+    parts.push(
+      `Issuing=${issuing.status}${issuing.reason ? ` (${issuing.reason})` : ''}${issuing.message ? `: ${short(issuing.message)}` : ''}`,
+    );
   if (!s.certificate) parts.push('no Certificate resource');
   return parts.join('; ');
 }
 
 /** Narrows cert-manager's objects to those of one Certificate (by owner references). */
-export function ownedChain(cert: CmObject, requests: CmObject[], orders: CmObject[], challenges: CmObject[]): Omit<AcmeState, 'certificate' | 'issuer'> {
+export function ownedChain(
+  cert: CmObject,
+  requests: CmObject[],
+  orders: CmObject[],
+  challenges: CmObject[],
+): Omit<AcmeState, 'certificate' | 'issuer'> {
   const owned = (o: CmObject, owner: string) => (o.metadata?.ownerReferences ?? []).some((r) => r.name === owner);
   const reqs = requests.filter((r) => owned(r, cert.metadata?.name ?? ''));
   // Only the newest request's chain matters (older revisions are history).

@@ -15,8 +15,18 @@ import type { Cluster } from '../model/cluster.ts';
 import type { SshSession } from '../ssh/session.ts';
 import { type AcmeState, type CmObject, describeAcmeState, ownedChain } from './acme-status.ts';
 import {
-  APP, APP_NS, CERT_MANAGER_NS, CLUSTER_ISSUER, GATEWAY_DAEMONSET, GATEWAY_NS, type K8sObject,
-  appObjects, certManagerObjects, edgeCrds, gatewayObjects, issuerObjects,
+  APP,
+  APP_NS,
+  CERT_MANAGER_NS,
+  CLUSTER_ISSUER,
+  GATEWAY_DAEMONSET,
+  GATEWAY_NS,
+  type K8sObject,
+  appObjects,
+  certManagerObjects,
+  edgeCrds,
+  gatewayObjects,
+  issuerObjects,
 } from './manifests.ts';
 
 export interface EdgeInstallInput {
@@ -43,7 +53,12 @@ export interface ClusterReadiness {
   nodes: Promise<void>;
 }
 
-const READY: ClusterReadiness = { copied: () => Promise.resolve(), apiserver: Promise.resolve(), containerd: () => Promise.resolve(), nodes: Promise.resolve() };
+const READY: ClusterReadiness = {
+  copied: () => Promise.resolve(),
+  apiserver: Promise.resolve(),
+  containerd: () => Promise.resolve(),
+  nodes: Promise.resolve(),
+};
 
 const EDGE_DIR = '/var/lib/hardway/edge';
 
@@ -73,7 +88,9 @@ class Kubectl {
     const file = `${EDGE_DIR}/${name}.yaml`;
     await this.r.ssh.writeFile(file, toYaml(objects), 0o600);
     // Server-side apply: the CRDs are larger than client-side apply's annotation allows.
-    await this.r.run(`kubectl apply --server-side --force-conflicts --field-manager=hardway-edge ${extra} -f ${file} >/dev/null`, { timeoutMs: 180_000 });
+    await this.r.run(`kubectl apply --server-side --force-conflicts --field-manager=hardway-edge ${extra} -f ${file} >/dev/null`, {
+      timeoutMs: 180_000,
+    });
   }
   async json<T>(args: string): Promise<T | undefined> {
     const r = await this.r.ssh.exec(`kubectl ${args} -o json`, { timeoutMs: 30_000 });
@@ -99,32 +116,68 @@ async function workloadProblem(k: Kubectl, ns: string, selector: string): Promis
   const pods = await k.items(`-n ${ns} get pods -l ${shq(selector)}`);
   if (!pods.length) return `no pods match ${selector} in ${ns}`;
   const lines: string[] = [];
-  for (const p of pods as (CmObject & { spec?: { nodeName?: string }; status?: { phase?: string; containerStatuses?: { name: string; ready: boolean; state?: { waiting?: { reason?: string; message?: string }; terminated?: { reason?: string; exitCode?: number } }; lastState?: { terminated?: { reason?: string; exitCode?: number } } }[] } })[]) {
+  for (const p of pods as (CmObject & {
+    spec?: { nodeName?: string };
+    status?: {
+      phase?: string;
+      containerStatuses?: {
+        name: string;
+        ready: boolean;
+        state?: { waiting?: { reason?: string; message?: string }; terminated?: { reason?: string; exitCode?: number } };
+        lastState?: { terminated?: { reason?: string; exitCode?: number } };
+      }[];
+    };
+  })[]) {
     const bad = (p.status?.containerStatuses ?? []).filter((c) => !c.ready);
     if (!bad.length && p.status?.phase === 'Running') continue;
-    const why = bad.map((c) => `${c.name}: ${c.state?.waiting?.reason ?? c.state?.terminated?.reason ?? 'not ready'}${c.state?.waiting?.message ? ` (${c.state.waiting.message.slice(0, 160)})` : ''}${c.lastState?.terminated ? ` (last exit ${c.lastState.terminated.exitCode} ${c.lastState.terminated.reason ?? ''})` : ''}`).join(', ');
+    const why = bad
+      .map(
+        (c) =>
+          `${c.name}: ${c.state?.waiting?.reason ?? c.state?.terminated?.reason ?? 'not ready'}${c.state?.waiting?.message ? ` (${c.state.waiting.message.slice(0, 160)})` : ''}${c.lastState?.terminated ? ` (last exit ${c.lastState.terminated.exitCode} ${c.lastState.terminated.reason ?? ''})` : ''}`,
+      )
+      .join(', ');
     lines.push(`${p.metadata?.name} on ${p.spec?.nodeName ?? 'no node'}: phase ${p.status?.phase}${why ? `, ${why}` : ''}`);
   }
   const events = await k.items(`-n ${ns} get events --field-selector type=Warning --sort-by=.lastTimestamp`);
-  const last = events.slice(-2).map((e) => { const ev = e as unknown as { reason?: string; message?: string; involvedObject?: { name?: string } }; return `${ev.involvedObject?.name}: ${ev.reason}: ${(ev.message ?? '').slice(0, 200)}`; });
+  const last = events.slice(-2).map((e) => {
+    const ev = e as unknown as { reason?: string; message?: string; involvedObject?: { name?: string } };
+    return `${ev.involvedObject?.name}: ${ev.reason}: ${(ev.message ?? '').slice(0, 200)}`;
+  });
   return [...lines, ...(last.length ? [`warning events: ${last.join(' | ')}`] : [])].join('; ') || 'pods are Running but not Ready';
 }
 
-async function rollout(k: Kubectl, ns: string, kind: 'deployment' | 'daemonset', name: string, selector: string, timeoutS: number): Promise<void> {
-  const r = await k.r.ssh.exec(`kubectl -n ${ns} rollout status ${kind}/${name} --timeout=${timeoutS}s`, { timeoutMs: (timeoutS + 30) * 1000 });
+async function rollout(
+  k: Kubectl,
+  ns: string,
+  kind: 'deployment' | 'daemonset',
+  name: string,
+  selector: string,
+  timeoutS: number,
+): Promise<void> {
+  const r = await k.r.ssh.exec(`kubectl -n ${ns} rollout status ${kind}/${name} --timeout=${timeoutS}s`, {
+    timeoutMs: (timeoutS + 30) * 1000,
+  });
   if (r.code === 0) return;
-  throw new UserFacingError(`edge: ${kind} ${ns}/${name} did not become ready within ${timeoutS} s: ${await workloadProblem(k, ns, selector)}; fix: kubectl -n ${ns} describe ${kind} ${name}, and kubectl -n ${ns} logs -l ${selector} --all-containers`, 1);
+  throw new UserFacingError(
+    `edge: ${kind} ${ns}/${name} did not become ready within ${timeoutS} s: ${await workloadProblem(k, ns, selector)}; fix: kubectl -n ${ns} describe ${kind} ${name}, and kubectl -n ${ns} logs -l ${selector} --all-containers`,
+    1,
+  );
 }
 
 /** cert-manager's state for the app's certificate (also what the ingress suite reports). */
 export async function acmeStateVia(k: Kubectl, ns: string, certificate: string): Promise<AcmeState> {
   const cert = await k.json<CmObject>(`-n ${ns} get certificate ${certificate}`);
   const [requests, orders, challenges] = await Promise.all([
-    k.items(`-n ${ns} get certificaterequests`), k.items(`-n ${ns} get orders.acme.cert-manager.io`), k.items(`-n ${ns} get challenges.acme.cert-manager.io`),
+    k.items(`-n ${ns} get certificaterequests`),
+    k.items(`-n ${ns} get orders.acme.cert-manager.io`),
+    k.items(`-n ${ns} get challenges.acme.cert-manager.io`),
   ]);
   const issuerName = (cert?.spec?.issuerRef as { name?: string } | undefined)?.name ?? CLUSTER_ISSUER;
   const issuer = await k.json<CmObject>(`get clusterissuer ${issuerName}`);
-  return { ...(cert ? { certificate: cert, ...ownedChain(cert, requests, orders, challenges) } : { requests, orders, challenges }), ...(issuer ? { issuer } : {}) };
+  return {
+    ...(cert ? { certificate: cert, ...ownedChain(cert, requests, orders, challenges) } : { requests, orders, challenges }),
+    ...(issuer ? { issuer } : {}),
+  };
 }
 
 export async function installEdge(input: EdgeInstallInput): Promise<void> {
@@ -144,11 +197,15 @@ export async function installEdge(input: EdgeInstallInput): Promise<void> {
   // Images go into each worker as soon as its containerd runs, and the CRDs in as soon as the
   // apiserver answers: both while the rest of the cluster is still being installed.
   const images = (async () => {
-    p(`sending ${input.images.length} images to every worker, imported as its containerd starts (${input.images.map((i) => i.name).join(', ')})`);
-    await Promise.all(c.workers.map(async (w) => {
-      await readiness.copied(w.host);
-      await importImages(remote(w.host), input.images, readiness.containerd(w.host));
-    }));
+    p(
+      `sending ${input.images.length} images to every worker, imported as its containerd starts (${input.images.map((i) => i.name).join(', ')})`,
+    );
+    await Promise.all(
+      c.workers.map(async (w) => {
+        await readiness.copied(w.host);
+        await importImages(remote(w.host), input.images, readiness.containerd(w.host));
+      }),
+    );
     p('images imported on every worker');
   })();
   const crdsEstablished = (async () => {
@@ -160,9 +217,14 @@ export async function installEdge(input: EdgeInstallInput): Promise<void> {
       goModuleDir('github.com/nginxinc/nginx-gateway-fabric', NGF_VERSION),
     ]);
     const crds = edgeCrds({ certManager, gatewayApi, ngf });
-    p(`applying ${crds.length} CRDs (Gateway API ${GATEWAY_API_VERSION}, NGINX Gateway Fabric ${NGF_VERSION}, cert-manager ${CERT_MANAGER_VERSION})`);
+    p(
+      `applying ${crds.length} CRDs (Gateway API ${GATEWAY_API_VERSION}, NGINX Gateway Fabric ${NGF_VERSION}, cert-manager ${CERT_MANAGER_VERSION})`,
+    );
     await k.apply('crds', crds);
-    await master.run(`kubectl wait --for=condition=Established --timeout=60s ${crds.map((x) => `crd/${x.metadata.name}`).join(' ')} >/dev/null`, { timeoutMs: 90_000 });
+    await master.run(
+      `kubectl wait --for=condition=Established --timeout=60s ${crds.map((x) => `crd/${x.metadata.name}`).join(' ')} >/dev/null`,
+      { timeoutMs: 90_000 },
+    );
   })();
   // Both run to their end before anything fails, so that nothing is left working on a removed lab.
   const [imported, established] = await Promise.allSettled([images, crdsEstablished]);
@@ -173,11 +235,22 @@ export async function installEdge(input: EdgeInstallInput): Promise<void> {
   // Certificate waits for the issuer.
   p('applying cert-manager (controller, webhook, cainjector), the gateway controller (DaemonSet, host ports 80/443) and the application');
   // The image tars are named by their recipe key: a rebuilt image rolls the pods that run it.
-  const builds = createHash('sha256').update(input.images.map((i) => basename(i.tar)).sort().join('\n')).digest('hex').slice(0, 16);
+  const builds = createHash('sha256')
+    .update(
+      input.images
+        .map((i) => basename(i.tar))
+        .sort()
+        .join('\n'),
+    )
+    .digest('hex')
+    .slice(0, 16);
   const app = appObjects({ cluster: c, appSecretToken: randomBytes(24).toString('hex') });
   await k.apply('cert-manager', certManagerObjects(builds));
   await k.apply('gateway', gatewayObjects(builds));
-  await k.apply('app', app.filter((o) => o.kind !== 'Certificate'));
+  await k.apply(
+    'app',
+    app.filter((o) => o.kind !== 'Certificate'),
+  );
   await readiness.nodes;
   // The seed's master runs no kube-proxy and no pod network, so the apiserver cannot reach a
   // Service such as cert-manager's webhook. Service addresses are routed to the workers, whose
@@ -187,7 +260,9 @@ export async function installEdge(input: EdgeInstallInput): Promise<void> {
   const hops = c.workers.map((w) => w.internalAddress);
   for (const m of c.masters) {
     p(`${m.host}: routing the service range ${c.serviceCIDR} through the workers (the apiserver calls cert-manager's webhook)`);
-    await remote(m.host).run(`ip route replace ${c.serviceCIDR} ${hops.length > 1 ? hops.map((h) => `nexthop via ${h}`).join(' ') : `via ${hops[0]}`}`);
+    await remote(m.host).run(
+      `ip route replace ${c.serviceCIDR} ${hops.length > 1 ? hops.map((h) => `nexthop via ${h}`).join(' ') : `via ${hops[0]}`}`,
+    );
   }
   const webhook = rollout(k, CERT_MANAGER_NS, 'deployment', 'cert-manager-webhook', 'app.kubernetes.io/name=cert-manager-webhook', 150);
   const rollouts = Promise.all([
@@ -207,38 +282,81 @@ export async function installEdge(input: EdgeInstallInput): Promise<void> {
     const issuer = issuerObjects({ cluster: c, appSecretToken: '', ...(input.acmeCaBundle ? { acmeCaBundle: input.acmeCaBundle } : {}) });
     await master.ssh.writeFile(`${EDGE_DIR}/issuer.yaml`, toYaml(issuer), 0o600);
     let last = '';
-    const apiReady = await waitUntil(150_000, async () => {
-      const r = await master.ssh.exec(`kubectl apply --server-side --dry-run=server --request-timeout=10s --field-manager=hardway-edge -f ${EDGE_DIR}/issuer.yaml`, { timeoutMs: 40_000 });
-      last = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
-      return r.code === 0;
-    }, 1000);
+    const apiReady = await waitUntil(
+      150_000,
+      async () => {
+        const r = await master.ssh.exec(
+          `kubectl apply --server-side --dry-run=server --request-timeout=10s --field-manager=hardway-edge -f ${EDGE_DIR}/issuer.yaml`,
+          { timeoutMs: 40_000 },
+        );
+        last = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
+        return r.code === 0;
+      },
+      1000,
+    );
     if (!apiReady) {
-      const ca = (await master.ssh.exec(`kubectl get validatingwebhookconfiguration cert-manager-webhook -o jsonpath='{.webhooks[0].clientConfig.caBundle}' | head -c 20`)).stdout;
-      throw new UserFacingError(`edge: cert-manager's webhook does not answer the apiserver within 150 s (last answer: ${last.slice(0, 300)}); ${ca ? 'its CA is injected' : 'cainjector has not injected its CA yet'}; fix: kubectl -n ${CERT_MANAGER_NS} logs deploy/cert-manager-webhook and deploy/cert-manager-cainjector; check the route to ${c.serviceCIDR} on the master (ip route)`, 1);
+      const ca = (
+        await master.ssh.exec(
+          `kubectl get validatingwebhookconfiguration cert-manager-webhook -o jsonpath='{.webhooks[0].clientConfig.caBundle}' | head -c 20`,
+        )
+      ).stdout;
+      throw new UserFacingError(
+        `edge: cert-manager's webhook does not answer the apiserver within 150 s (last answer: ${last.slice(0, 300)}); ${ca ? 'its CA is injected' : 'cainjector has not injected its CA yet'}; fix: kubectl -n ${CERT_MANAGER_NS} logs deploy/cert-manager-webhook and deploy/cert-manager-cainjector; check the route to ${c.serviceCIDR} on the master (ip route)`,
+        1,
+      );
     }
-    p(`applying the ClusterIssuer ${CLUSTER_ISSUER} (ACME ${c.ingress!.acmeServer}${input.acmeCaBundle ? ', with the CA bundle of its TLS certificate' : ''})`);
+    p(
+      `applying the ClusterIssuer ${CLUSTER_ISSUER} (ACME ${c.ingress!.acmeServer}${input.acmeCaBundle ? ', with the CA bundle of its TLS certificate' : ''})`,
+    );
     await k.apply('issuer', issuer);
-    const issuerReady = await waitUntil(90_000, async () => (await k.json<CmObject>(`get clusterissuer ${CLUSTER_ISSUER}`))?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ?? false, 500);
+    const issuerReady = await waitUntil(
+      90_000,
+      async () =>
+        (await k.json<CmObject>(`get clusterissuer ${CLUSTER_ISSUER}`))?.status?.conditions?.some(
+          (x) => x.type === 'Ready' && x.status === 'True',
+        ) ?? false,
+      500,
+    );
     if (!issuerReady) {
       const st = await k.json<CmObject>(`get clusterissuer ${CLUSTER_ISSUER}`);
       const cond = st?.status?.conditions?.find((x) => x.type === 'Ready');
-      throw new UserFacingError(`edge: ClusterIssuer ${CLUSTER_ISSUER} is not Ready after 90 s (${cond ? `${cond.reason}: ${cond.message}` : 'no status'}); fix: check that ${c.ingress!.acmeServer} answers from the cluster and that caBundle matches its TLS certificate`, 1);
+      throw new UserFacingError(
+        `edge: ClusterIssuer ${CLUSTER_ISSUER} is not Ready after 90 s (${cond ? `${cond.reason}: ${cond.message}` : 'no status'}); fix: check that ${c.ingress!.acmeServer} answers from the cluster and that caBundle matches its TLS certificate`,
+        1,
+      );
     }
   })();
   const [rolled, issuerUp] = await Promise.allSettled([rollouts, issued]);
   for (const r of [rolled, issuerUp]) if (r.status === 'rejected') throw r.reason;
 
-  p(`the application (${APP}: ${c.workers.length} replicas, service, routes for ${[...c.ingress.plainHosts, ...c.ingress.hosts].join(', ')}) is up; applying its certificate`);
-  await k.apply('certificate', app.filter((o) => o.kind === 'Certificate'));
+  p(
+    `the application (${APP}: ${c.workers.length} replicas, service, routes for ${[...c.ingress.plainHosts, ...c.ingress.hosts].join(', ')}) is up; applying its certificate`,
+  );
+  await k.apply(
+    'certificate',
+    app.filter((o) => o.kind === 'Certificate'),
+  );
 
   if (c.ingress.hosts.length) {
     const timeoutMs = input.certificateTimeoutMs ?? 240_000;
-    p(`waiting for the certificate of ${c.ingress.hosts.join(', ')} (ACME HTTP-01 through the gateway, at most ${Math.round(timeoutMs / 1000)} s)`);
+    p(
+      `waiting for the certificate of ${c.ingress.hosts.join(', ')} (ACME HTTP-01 through the gateway, at most ${Math.round(timeoutMs / 1000)} s)`,
+    );
     const t1 = Date.now();
-    const ready = await waitUntil(timeoutMs, async () => (await k.json<CmObject>(`-n ${APP_NS} get certificate ${APP}`))?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ?? false, 1000);
+    const ready = await waitUntil(
+      timeoutMs,
+      async () =>
+        (await k.json<CmObject>(`-n ${APP_NS} get certificate ${APP}`))?.status?.conditions?.some(
+          (x) => x.type === 'Ready' && x.status === 'True',
+        ) ?? false,
+      1000,
+    );
     if (!ready) {
       const state = await acmeStateVia(k, APP_NS, APP);
-      throw new UserFacingError(`edge: the certificate ${APP_NS}/${APP} is not Ready after ${Math.round(timeoutMs / 1000)} s. cert-manager says: ${describeAcmeState(state)}; fix: kubectl -n ${APP_NS} describe certificate,order,challenge; kubectl -n ${CERT_MANAGER_NS} logs deploy/cert-manager`, 1);
+      throw new UserFacingError(
+        `edge: the certificate ${APP_NS}/${APP} is not Ready after ${Math.round(timeoutMs / 1000)} s. cert-manager says: ${describeAcmeState(state)}; fix: kubectl -n ${APP_NS} describe certificate,order,challenge; kubectl -n ${CERT_MANAGER_NS} logs deploy/cert-manager`,
+        1,
+      );
     }
     p(`certificate issued in ${Math.round((Date.now() - t1) / 1000)} s`);
   }

@@ -3,6 +3,8 @@ import { apiserverFaults } from '../../suites/apiserver/faults.ts';
 import { certsFaults } from '../../suites/certs/faults.ts';
 import { controllerManagerFaults } from '../../suites/controller-manager/faults.ts';
 import { corednsFaults } from '../../suites/coredns/faults.ts';
+import { driftFaults } from '../../suites/drift/faults.ts';
+import { podNetworkFaults } from '../../suites/pod-network/faults.ts';
 import { etcdFaults } from '../../suites/etcd/faults.ts';
 import { flannelFaults } from '../../suites/flannel/faults.ts';
 import { hostsFaults } from '../../suites/hosts/faults.ts';
@@ -23,11 +25,13 @@ export function catalogue(): Fault[] {
     ...controllerManagerFaults,
     ...schedulerFaults,
     ...kubeletFaults,
+    ...podNetworkFaults,
     ...flannelFaults,
     ...corednsFaults,
     ...kubeProxyFaults,
     ...ingressFaults,
     ...resourcesFaults,
     ...securityFaults,
+    ...driftFaults,
   ];
 }

@@ -5,7 +5,7 @@
 //   lab   the running lab, over SSH, as an operator breaks a VPS (inject, then repair)
 //   tree  a rendered tree, offline (inject edits files in a copy of the rendering)
 // Hosts are chosen by role from the model ("the first worker"), never by literal names.
-import type { Cluster } from '../model/cluster.ts';
+import type { Cluster, LayoutName } from '../model/cluster.ts';
 import type { InitSystem } from '../system/init-system.ts';
 import type { Remote } from '../installer/remote.ts';
 import type { VerifyOptions } from '../verify/check.ts';
@@ -46,6 +46,8 @@ export interface Fault {
   id: string;
   title: string;
   on: 'lab' | 'tree';
+  /** The layouts whose lab it breaks (default: the seed's): what it touches must exist there. */
+  layouts?: LayoutName[];
   /** Checks that must fail, exactly these. */
   expect(r: Roles): Expected[];
   /** Checks that must pass with a warning carrying these codes. */
@@ -70,6 +72,8 @@ export interface FaultResult {
   reasons: string[];
   durationMs: number;
 }
+
+export const appliesTo = (f: Fault, layout: LayoutName): boolean => (f.layouts ?? ['seed']).includes(layout);
 
 export const keyOf = (e: { check: string; host?: string }): string => (e.host ? `${e.check}@${e.host}` : e.check);
 

@@ -22,6 +22,8 @@ describe('fault catalogue', () => {
   }
 
   it('refuses to inject into anything but a running hardway lab', async () => {
-    await expect(runFaults({ lab: 'no-such-lab', progress: () => undefined })).rejects.toThrow(/no running lab named "no-such-lab"; faults are injected only into hardway's own lab/);
+    await expect(runFaults({ lab: 'no-such-lab', progress: () => undefined })).rejects.toThrow(
+      /no running lab named "no-such-lab"; faults are injected only into hardway's own lab/,
+    );
   });
 });

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { healthSignal } from '../installer/health.ts';
+import { layoutFor } from '../layouts/index.ts';
 import type { FaultEnv } from './fault.ts';
 
 export async function stop(env: FaultEnv, host: string, unit: string): Promise<void> {
@@ -31,22 +32,59 @@ export async function restoreFile(env: FaultEnv, host: string, path: string, mod
   await env.host(host).ssh.writeFile(path, await readFile(join(env.renderedDir, host, path)), mode);
 }
 
-/** kubectl on the master, as the seed's operator runs it. */
+/** kubectl on the master with the admin's credentials, as the layout's operator runs it. */
 export function kubectl(env: FaultEnv, args: string, stdin?: string): Promise<string> {
-  return env.host(env.master).run(`kubectl ${args}`, { timeoutMs: 300_000, ...(stdin !== undefined ? { stdin } : {}) });
+  return env
+    .host(env.master)
+    .run(`${layoutFor(env.cluster).kubectl} ${args}`, { timeoutMs: 300_000, ...(stdin !== undefined ? { stdin } : {}) });
 }
 
 /** Waits until a lease has not been renewed for `ageS` seconds (its holder is gone). */
 export async function leaseStale(env: FaultEnv, namespace: string, name: string, ageS: number, timeoutMs = 120_000): Promise<void> {
-  const cmd = `t=$(kubectl -n ${namespace} get lease ${name} -o jsonpath='{.spec.renewTime}') && [ $(( $(date +%s) - $(date -d "$t" +%s) )) -gt ${ageS} ]`;
+  const cmd = `t=$(${layoutFor(env.cluster).kubectl} -n ${namespace} get lease ${name} -o jsonpath='{.spec.renewTime}') && [ $(( $(date +%s) - $(date -d "$t" +%s) )) -gt ${ageS} ]`;
   await env.host(env.master).waitFor('kube-apiserver', `lease ${namespace}/${name} older than ${ageS} s`, cmd, timeoutMs);
+}
+
+/** Waits until a lease was renewed within `ageS` seconds (its holder is back after a restart). */
+export async function leaseFresh(env: FaultEnv, namespace: string, name: string, ageS = 5, timeoutMs = 120_000): Promise<void> {
+  const cmd = `t=$(${layoutFor(env.cluster).kubectl} -n ${namespace} get lease ${name} -o jsonpath='{.spec.renewTime}') && [ $(( $(date +%s) - $(date -d "$t" +%s) )) -le ${ageS} ]`;
+  await env.host(env.master).waitFor('kube-apiserver', `lease ${namespace}/${name} renewed within ${ageS} s`, cmd, timeoutMs);
+}
+
+/** After an apiserver restart the controller manager and the scheduler lose and take back their
+ * leader leases: waits until both renew them again. */
+export async function leadersBack(env: FaultEnv): Promise<void> {
+  await Promise.all([leaseFresh(env, 'kube-system', 'kube-controller-manager'), leaseFresh(env, 'kube-system', 'kube-scheduler')]);
+}
+
+/** Waits until a node is NotReady (the node controller noticed its kubelet is gone). */
+export async function nodeNotReady(env: FaultEnv, node: string, timeoutMs = 120_000): Promise<void> {
+  await env
+    .host(env.master)
+    .waitFor(
+      'kube-controller-manager',
+      `node ${node} NotReady`,
+      `[ "$(${layoutFor(env.cluster).kubectl} get node ${node} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" != True ]`,
+      timeoutMs,
+    );
 }
 
 /** Waits until every worker's node is Ready again (after kubelet faults). */
 export async function nodesReady(env: FaultEnv): Promise<void> {
   const names = env.cluster.workers.map((w) => w.nodeName);
-  await env.host(env.master).waitFor('kubelet', `nodes ${names.join(', ')} Ready`,
-    names.map((n) => `kubectl get node ${n} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qx True`).join(' && '), 120_000);
+  await env
+    .host(env.master)
+    .waitFor(
+      'kubelet',
+      `nodes ${names.join(', ')} Ready`,
+      names
+        .map(
+          (n) =>
+            `${layoutFor(env.cluster).kubectl} get node ${n} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qx True`,
+        )
+        .join(' && '),
+      120_000,
+    );
 }
 
 export const systemdUnit = (name: string) => `/etc/systemd/system/${name}.service`;

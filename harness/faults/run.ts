@@ -18,14 +18,15 @@ import { assertFaultInjectionAllowed } from '../targets/guard.ts';
 import { openTarget } from '../targets/open.ts';
 import type { Target } from '../targets/target.ts';
 import { type CheckResult, DEFAULT_OPTIONS, type Suite, type VerifyOptions } from '../verify/check.ts';
+import { browserAccess } from '../verify/browser.ts';
 import { runContext } from '../verify/context.ts';
 import { type PlannedSuite, gateOf, makeContext, planRun, runPlan } from '../verify/engine.ts';
 import { SUITES } from '../verify/registry.ts';
 import { removeWorkspaces } from '../verify/workspace.ts';
 import { kube } from '../verify/kube.ts';
-import type { Cluster } from '../model/cluster.ts';
+import { type Cluster, layoutOf } from '../model/cluster.ts';
 import { catalogue } from './catalogue.ts';
-import { type Expected, type Fault, type FaultEnv, type FaultResult, type Roles, keyOf, rolesOf } from './fault.ts';
+import { type Expected, type Fault, type FaultEnv, type FaultResult, type Roles, appliesTo, keyOf, rolesOf } from './fault.ts';
 
 export interface FaultRunOptions {
   lab: string;
@@ -35,18 +36,24 @@ export interface FaultRunOptions {
 
 /** Compares results with what the fault expects; returns the failed keys and why it was not caught. */
 export function judge(expected: Expected[], warned: Expected[], results: CheckResult[]): { failed: string[]; reasons: string[] } {
-  const failed = results.filter((r) => r.status === 'failed').map(resultKey).sort();
+  const failed = results
+    .filter((r) => r.status === 'failed')
+    .map(resultKey)
+    .sort();
   const want = expected.map(keyOf).sort();
   const reasons: string[] = [];
   const missing = want.filter((e) => !failed.includes(e));
   const extra = failed.filter((f) => !want.includes(f));
   if (missing.length) reasons.push(`expected to fail but did not: ${missing.join(', ')}`);
-  if (extra.length) reasons.push(`failed but not expected: ${extra.map((k) => `${k} [${codesOf(results, k, 'error').join(',')}]`).join(', ')}`);
+  if (extra.length)
+    reasons.push(`failed but not expected: ${extra.map((k) => `${k} [${codesOf(results, k, 'error').join(',')}]`).join(', ')}`);
   for (const e of expected) {
     const have = codesOf(results, keyOf(e), 'error');
     const absent = e.codes.filter((c) => !have.includes(c));
-    if (absent.length && failed.includes(keyOf(e))) reasons.push(`${keyOf(e)}: expected codes ${absent.join(', ')}, got ${have.join(', ')}`);
-    if (e.oneOf && failed.includes(keyOf(e)) && !e.oneOf.some((c) => have.includes(c))) reasons.push(`${keyOf(e)}: expected one of the codes ${e.oneOf.join(', ')}, got ${have.join(', ')}`);
+    if (absent.length && failed.includes(keyOf(e)))
+      reasons.push(`${keyOf(e)}: expected codes ${absent.join(', ')}, got ${have.join(', ')}`);
+    if (e.oneOf && failed.includes(keyOf(e)) && !e.oneOf.some((c) => have.includes(c)))
+      reasons.push(`${keyOf(e)}: expected one of the codes ${e.oneOf.join(', ')}, got ${have.join(', ')}`);
   }
   for (const w of warned) {
     const have = codesOf(results, keyOf(w), 'warning');
@@ -61,7 +68,7 @@ function codesOf(results: CheckResult[], key: string, severity: 'error' | 'warni
   return [...new Set((r?.findings ?? []).filter((f) => f.severity === severity).map((f) => f.code))];
 }
 
-const suiteOf = (check: string) => check.split('.')[0]!;
+export const suiteOf = (check: string) => check.split('.')[0]!;
 
 /** The suites a fault's expectations live in. */
 export function suitesOf(fault: Fault, r: Roles): string[] {
@@ -70,11 +77,18 @@ export function suitesOf(fault: Fault, r: Roles): string[] {
 
 /** The proof after a repair: the fault's suites in full, every other suite's gate. */
 function proofPlan(suites: Suite[], selected: string[]): PlannedSuite[] {
-  return suites.map((suite) => (selected.includes(suite.name) ? { suite, checks: suite.checks, gateOnly: false } : { suite, checks: gateOf(suite), gateOnly: true }));
+  return suites.map((suite) =>
+    selected.includes(suite.name) ? { suite, checks: suite.checks, gateOnly: false } : { suite, checks: gateOf(suite), gateOnly: true },
+  );
 }
 
 async function runOnce(target: Target, options: VerifyOptions, runId: string, plan: PlannedSuite[]): Promise<CheckResult[]> {
-  const ctx = await runContext(target, options, { run: { id: runId } });
+  const artifacts = mkdtempSync(join(tmpdir(), 'hardway-fault-artifacts-'));
+  const ctx = await runContext(target, options, {
+    run: { id: runId },
+    browserFor: (check, host) => browserAccess(artifacts, check, host, []),
+  });
+  ctx.defer(async () => rmSync(artifacts, { recursive: true, force: true }));
   for (const p of plan) p.suite.prepare?.(ctx).catch(() => undefined);
   try {
     return (await runPlan(ctx, plan)).flatMap((s) => s.checks);
@@ -87,17 +101,26 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
   const state = readLabState(opts.lab);
-  if (!state) throw new UserFacingError(`no running lab named "${opts.lab}"; faults are injected only into hardway's own lab: hardway lab up`);
+  if (!state)
+    throw new UserFacingError(`no running lab named "${opts.lab}"; faults are injected only into hardway's own lab: hardway lab up`);
   const spec = opts.lab === 'lab' ? 'lab' : `lab:${opts.lab}`;
-  const all = catalogue().filter((f) => f.on === 'lab');
-  const faults = all.filter((f) => !opts.only?.length || opts.only.includes(f.id));
-  if (opts.only?.length && faults.length !== opts.only.length) {
-    const known = all.map((f) => f.id);
-    throw new UserFacingError(`unknown fault ${opts.only.filter((o) => !known.includes(o)).join(', ')}; known: ${known.join(', ')}`);
-  }
   const target = await openTarget(spec, {});
   assertFaultInjectionAllowed(target);
   const cluster = target.cluster;
+  const layout = layoutOf(cluster);
+  const all = catalogue().filter((f) => f.on === 'lab');
+  const mine = all.filter((f) => appliesTo(f, layout));
+  const faults = mine.filter((f) => !opts.only?.length || opts.only.includes(f.id));
+  if (opts.only?.length && faults.length !== opts.only.length) {
+    await target.close();
+    const missing = opts.only.filter((o) => !mine.some((f) => f.id === o));
+    const elsewhere = missing.filter((o) => all.some((f) => f.id === o));
+    if (elsewhere.length)
+      throw new UserFacingError(
+        `fault ${elsewhere.join(', ')} does not apply to a ${layout}-layout lab (it breaks what only the ${elsewhere.map((o) => all.find((f) => f.id === o)!.layouts?.join('/') ?? 'seed').join(', ')} layout has); this lab's faults: hardway faults --list --target ${spec}`,
+      );
+    throw new UserFacingError(`unknown fault ${missing.join(', ')}; known: ${all.map((f) => f.id).join(', ')}`);
+  }
   const roles = rolesOf(cluster);
   const sessions = new Map<string, SshSession>();
   const runId = `faults-${process.pid}`;
@@ -148,8 +171,18 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
       }
       const reasons = [...errors, ...judged.reasons];
       const expected = [...fault.expect(roles).map(keyOf), ...(fault.warn?.(roles) ?? []).map((w) => `${keyOf(w)} (warning)`)];
-      const r: FaultResult = { id: fault.id, title: fault.title, expected, failed: judged.failed, caught: reasons.length === 0, reasons, durationMs: Date.now() - t0 };
-      opts.progress(`fault ${fault.id}: ${r.caught ? 'caught' : `NOT caught: ${reasons.join('; ')}`} (${Math.round(r.durationMs / 1000)} s)`);
+      const r: FaultResult = {
+        id: fault.id,
+        title: fault.title,
+        expected,
+        failed: judged.failed,
+        caught: reasons.length === 0,
+        reasons,
+        durationMs: Date.now() - t0,
+      };
+      opts.progress(
+        `fault ${fault.id}: ${r.caught ? 'caught' : `NOT caught: ${reasons.join('; ')}`} (${Math.round(r.durationMs / 1000)} s)`,
+      );
       results.push(r);
       if (errors.some((e) => e.startsWith('repair failed'))) {
         opts.progress('a repair failed: stopping the catalogue (the lab is not healthy any more)');
@@ -165,23 +198,59 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
 }
 
 /** Runs the fault's suites and every gate until nothing fails (the repair's exact proof). */
-async function proveRepaired(target: Target, runId: string, selected: string[], progress: (l: string) => void, id: string, timeoutMs = 240_000): Promise<void> {
+async function proveRepaired(
+  target: Target,
+  runId: string,
+  selected: string[],
+  progress: (l: string) => void,
+  id: string,
+  timeoutMs = 240_000,
+): Promise<void> {
   const t0 = Date.now();
   let failed: string[] = [];
+  let last = '';
   for (let round = 1; Date.now() - t0 < timeoutMs; round++) {
     const rs = await runOnce(target, DEFAULT_OPTIONS, runId, proofPlan(SUITES, selected));
-    failed = rs.filter((r) => r.status === 'failed' || r.skip === 'blocked' || r.skip === 'inconclusive').map((r) => `${resultKey(r)}${r.skip ? ` (${r.skip})` : ''}`);
+    failed = rs
+      .filter((r) => r.status === 'failed' || r.skip === 'blocked' || r.skip === 'inconclusive')
+      .map((r) => `${resultKey(r)}${r.skip ? ` (${r.skip})` : ''}`);
     if (!failed.length) {
       progress(`fault ${id}: repaired (proof run ${round}, ${Math.round((Date.now() - t0) / 1000)} s)`);
       return;
     }
+    const now = failed.join(', ');
+    if (now !== last) progress(`fault ${id}: not yet recovered: ${now}`);
+    last = now;
+    // Pods whose containers died with the control plane wait out the kubelet's crash back-off
+    // (up to 5 min); an operator deletes them to start them now, and so does the runner.
+    if (round === 1) await restartBackedOffPods(target).catch(() => undefined);
     await sleep(3000);
   }
   throw new Error(`the lab did not recover within ${timeoutMs / 1000} s: still failing ${failed.join(', ')}`);
 }
 
+/** Deletes pods (of a controller) whose containers sit in CrashLoopBackOff, so they start now. */
+async function restartBackedOffPods(target: Target): Promise<void> {
+  const ctx = makeContext(target, DEFAULT_OPTIONS);
+  try {
+    const k = await kube(ctx);
+    const pods = (await k.core.listPodForAllNamespaces({})).items.filter(
+      (p) =>
+        p.metadata?.ownerReferences?.length &&
+        (p.status?.containerStatuses ?? []).some((c) => c.state?.waiting?.reason === 'CrashLoopBackOff'),
+    );
+    await Promise.all(pods.map((p) => k.core.deleteNamespacedPod({ namespace: p.metadata!.namespace!, name: p.metadata!.name! })));
+  } finally {
+    await ctx.cleanup();
+  }
+}
+
 /** Runs a tree fault on a copy of a rendering: breaks it, runs the suites of its expectations. */
-export async function runTreeFault(fault: Fault, renderedDir: string, cluster: Cluster): Promise<{ failed: string[]; reasons: string[]; results: CheckResult[] }> {
+export async function runTreeFault(
+  fault: Fault,
+  renderedDir: string,
+  cluster: Cluster,
+): Promise<{ failed: string[]; reasons: string[]; results: CheckResult[] }> {
   const dir = mkdtempSync(join(tmpdir(), `hardway-tree-fault-${fault.id}-`));
   try {
     cpSync(renderedDir, dir, { recursive: true });
@@ -197,7 +266,8 @@ export async function runTreeFault(fault: Fault, renderedDir: string, cluster: C
       progress: () => undefined,
     };
     await fault.inject(env);
-    const target = dirTarget(`dir:${dir}`, dir, cluster);
+    // The untouched rendering is what hardway "installed": the drift suite compares with it.
+    const target = dirTarget(`dir:${dir}`, dir, cluster, true, renderedDir);
     const ctx = await runContext(target, DEFAULT_OPTIONS);
     const results = (await runPlan(ctx, planRun(SUITES, suitesOf(fault, roles)))).flatMap((s) => s.checks);
     return { ...judge(fault.expect(roles), fault.warn?.(roles) ?? [], results), results };
@@ -208,6 +278,8 @@ export async function runTreeFault(fault: Fault, renderedDir: string, cluster: C
 
 /** The catalogue as a Markdown table (for the console and the README). */
 export function faultTable(results: FaultResult[]): string {
-  const rows = results.map((r) => `| ${r.id} | ${r.expected.join(', ') || '—'} | ${r.failed.join(', ') || '—'} | ${r.caught ? 'yes' : 'NO'} |`);
+  const rows = results.map(
+    (r) => `| ${r.id} | ${r.expected.join(', ') || '—'} | ${r.failed.join(', ') || '—'} | ${r.caught ? 'yes' : 'NO'} |`,
+  );
   return ['| fault | expected failing checks | failing checks seen | caught |', '|---|---|---|---|', ...rows].join('\n');
 }

@@ -64,7 +64,17 @@ export function parseConntrack(output: string, source = 'conntrack -L'): Parsed<
       problems.push({ file: source, line: i + 1, message: `conntrack entry without both tuples: ${line.slice(0, 100)}` });
       return;
     }
-    out.push({ proto, protoNum: Number(num), timeout: Number(timeout), ...(state ? { state } : {}), orig, reply, flags, ...(mark !== undefined ? { mark } : {}), ...(use !== undefined ? { use } : {}) });
+    out.push({
+      proto,
+      protoNum: Number(num),
+      timeout: Number(timeout),
+      ...(state ? { state } : {}),
+      orig,
+      reply,
+      flags,
+      ...(mark !== undefined ? { mark } : {}),
+      ...(use !== undefined ? { use } : {}),
+    });
   });
   return { value: out, problems };
 }

@@ -45,11 +45,16 @@ export interface EndpointStatus {
   errors: string[];
 }
 
-const BIG = /"(ID|id|cluster_id|member_id|leader|revision|raft_term|raftIndex|raft_index|raftAppliedIndex|raft_applied_index|create_revision|mod_revision|version|lease|memberId|leaderId)":\s*(\d{16,})/g;
+const BIG =
+  /"(ID|id|cluster_id|member_id|leader|revision|raft_term|raftIndex|raft_index|raftAppliedIndex|raft_applied_index|create_revision|mod_revision|version|lease|memberId|leaderId)":\s*(\d{16,})/g;
 
 function parseJson(text: string, source: string): { v?: unknown; problem?: string } {
   // etcdctl prints errors (and {"level":"warn",...} log lines) before or instead of the JSON.
-  const t = text.split('\n').filter((l) => !/^\{"level":/.test(l)).join('\n').trim();
+  const t = text
+    .split('\n')
+    .filter((l) => !/^\{"level":/.test(l))
+    .join('\n')
+    .trim();
   const start = t.search(/^[[{]/m);
   if (start < 0) return { problem: `no JSON in the answer: ${t.slice(0, 160) || '(empty)'}` };
   const body = t.slice(start);
@@ -68,10 +73,14 @@ export function parseEndpointHealth(text: string, source = 'etcdctl endpoint hea
   if (r.problem) return { value: [], problems: [{ file: source, message: r.problem }] };
   const arr = Array.isArray(r.v) ? r.v : [r.v];
   return {
-    value: (arr as Record<string, unknown>[]).filter((x) => x && typeof x === 'object').map((x) => ({
-      endpoint: str(x.endpoint) ?? '', health: x.health === true || x.health === 'true',
-      ...(str(x.took) ? { took: str(x.took)! } : {}), ...(str(x.error) ? { error: str(x.error)! } : {}),
-    })),
+    value: (arr as Record<string, unknown>[])
+      .filter((x) => x && typeof x === 'object')
+      .map((x) => ({
+        endpoint: str(x.endpoint) ?? '',
+        health: x.health === true || x.health === 'true',
+        ...(str(x.took) ? { took: str(x.took)! } : {}),
+        ...(str(x.error) ? { error: str(x.error)! } : {}),
+      })),
     problems: [],
   };
 }
@@ -85,8 +94,13 @@ export function parseMemberList(text: string, source = 'etcdctl member list'): P
       const id = str(m.ID) ?? '0';
       const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
       return {
-        id, idHex: BigInt(id).toString(16), name: str(m.name) ?? '', peerURLs: list(m.peerURLs), clientURLs: list(m.clientURLs),
-        isLearner: m.isLearner === true, started: !!str(m.name),
+        id,
+        idHex: BigInt(id).toString(16),
+        name: str(m.name) ?? '',
+        peerURLs: list(m.peerURLs),
+        clientURLs: list(m.clientURLs),
+        isLearner: m.isLearner === true,
+        started: !!str(m.name),
       };
     }),
     problems: [],
@@ -99,7 +113,8 @@ export function parseGet(text: string, source = 'etcdctl get'): Parsed<KeyValue[
   const kvs = ((r.v as { kvs?: unknown[] } | undefined)?.kvs ?? []) as Record<string, unknown>[];
   return {
     value: kvs.map((kv) => ({
-      key: b64(kv.key), value: b64(kv.value),
+      key: b64(kv.key),
+      value: b64(kv.value),
       ...(str(kv.create_revision) ? { createRevision: str(kv.create_revision)! } : {}),
       ...(str(kv.mod_revision) ? { modRevision: str(kv.mod_revision)! } : {}),
       ...(str(kv.version) ? { version: str(kv.version)! } : {}),
@@ -120,7 +135,10 @@ export function parseEndpointStatus(text: string, source = 'etcdctl endpoint sta
       const memberId = str(header.member_id) ?? '';
       const leader = str(st.leader) ?? '';
       return {
-        endpoint: str(x.Endpoint) ?? '', memberId, leader, isLeader: memberId !== '' && memberId === leader,
+        endpoint: str(x.Endpoint) ?? '',
+        memberId,
+        leader,
+        isLeader: memberId !== '' && memberId === leader,
         ...(str(st.version) ? { version: str(st.version)! } : {}),
         ...(typeof st.dbSize === 'number' ? { dbSize: st.dbSize } : {}),
         ...(str(st.raftTerm ?? st.raft_term) ? { raftTerm: str(st.raftTerm ?? st.raft_term)! } : {}),
@@ -148,7 +166,12 @@ export function flannelLeases(kvs: readonly KeyValue[], prefix: string): Parsed<
     const subnet = kv.key.slice(base.length).replace(/-(\d+)$/, '/$1');
     try {
       const v = JSON.parse(kv.value) as { PublicIP?: string; BackendType?: string; BackendData?: { VtepMAC?: string } };
-      out.push({ subnet, ...(v.PublicIP ? { publicIP: v.PublicIP } : {}), ...(v.BackendType ? { backendType: v.BackendType } : {}), ...(v.BackendData?.VtepMAC ? { vtepMAC: v.BackendData.VtepMAC } : {}) });
+      out.push({
+        subnet,
+        ...(v.PublicIP ? { publicIP: v.PublicIP } : {}),
+        ...(v.BackendType ? { backendType: v.BackendType } : {}),
+        ...(v.BackendData?.VtepMAC ? { vtepMAC: v.BackendData.VtepMAC } : {}),
+      });
     } catch (e) {
       problems.push({ file: kv.key, message: `lease value is not JSON: ${errorMessage(e)}` });
     }

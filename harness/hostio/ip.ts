@@ -80,10 +80,27 @@ export function parseIpLinks(text: string, source = 'ip -j -d link show'): Parse
       const kind = s(li.info_kind);
       const d = (li.info_data ?? {}) as Obj;
       return {
-        ifindex: n(o.ifindex) ?? 0, ifname: s(o.ifname) ?? '', flags, up: flags.includes('UP'),
-        ...opt('mtu', n(o.mtu)), ...opt('operstate', s(o.operstate)), ...opt('linkType', s(o.link_type)),
-        ...opt('address', s(o.address)), ...opt('master', s(o.master)), ...opt('kind', kind),
-        ...(kind === 'vxlan' ? { vxlan: { ...opt('id', n(d.id)), ...opt('local', s(d.local) ?? s(d.local6)), ...opt('port', n(d.port)), ...opt('dev', s(d.link)), ...opt('learning', typeof d.learning === 'boolean' ? d.learning : undefined) } } : {}),
+        ifindex: n(o.ifindex) ?? 0,
+        ifname: s(o.ifname) ?? '',
+        flags,
+        up: flags.includes('UP'),
+        ...opt('mtu', n(o.mtu)),
+        ...opt('operstate', s(o.operstate)),
+        ...opt('linkType', s(o.link_type)),
+        ...opt('address', s(o.address)),
+        ...opt('master', s(o.master)),
+        ...opt('kind', kind),
+        ...(kind === 'vxlan'
+          ? {
+              vxlan: {
+                ...opt('id', n(d.id)),
+                ...opt('local', s(d.local) ?? s(d.local6)),
+                ...opt('port', n(d.port)),
+                ...opt('dev', s(d.link)),
+                ...opt('learning', typeof d.learning === 'boolean' ? d.learning : undefined),
+              },
+            }
+          : {}),
         raw: o,
       };
     }),
@@ -95,8 +112,15 @@ export function parseIpRoutes(text: string, source = 'ip -j route show'): Parsed
   const r = jsonArray(text, source);
   return {
     value: r.value.map((o) => ({
-      dst: s(o.dst) ?? '', ...opt('gateway', s(o.gateway)), ...opt('dev', s(o.dev)), ...opt('protocol', s(o.protocol)),
-      ...opt('scope', s(o.scope)), ...opt('prefsrc', s(o.prefsrc)), ...opt('type', s(o.type)), flags: flagsOf(o.flags), raw: o,
+      dst: s(o.dst) ?? '',
+      ...opt('gateway', s(o.gateway)),
+      ...opt('dev', s(o.dev)),
+      ...opt('protocol', s(o.protocol)),
+      ...opt('scope', s(o.scope)),
+      ...opt('prefsrc', s(o.prefsrc)),
+      ...opt('type', s(o.type)),
+      flags: flagsOf(o.flags),
+      raw: o,
     })),
     problems: r.problems,
   };
@@ -109,11 +133,21 @@ export function parseIpAddrs(text: string, source = 'ip -j addr show'): Parsed<I
       const flags = flagsOf(o.flags);
       const ai = Array.isArray(o.addr_info) ? (o.addr_info as Obj[]) : [];
       return {
-        ifindex: n(o.ifindex) ?? 0, ifname: s(o.ifname) ?? '', flags, up: flags.includes('UP'),
-        ...opt('mtu', n(o.mtu)), ...opt('operstate', s(o.operstate)),
-        addresses: ai.filter((a) => s(a.local)).map((a) => ({
-          family: s(a.family) ?? '', local: s(a.local)!, prefixlen: n(a.prefixlen) ?? 0, ...opt('scope', s(a.scope)), ...opt('label', s(a.label)),
-        })),
+        ifindex: n(o.ifindex) ?? 0,
+        ifname: s(o.ifname) ?? '',
+        flags,
+        up: flags.includes('UP'),
+        ...opt('mtu', n(o.mtu)),
+        ...opt('operstate', s(o.operstate)),
+        addresses: ai
+          .filter((a) => s(a.local))
+          .map((a) => ({
+            family: s(a.family) ?? '',
+            local: s(a.local)!,
+            prefixlen: n(a.prefixlen) ?? 0,
+            ...opt('scope', s(a.scope)),
+            ...opt('label', s(a.label)),
+          })),
         raw: o,
       };
     }),

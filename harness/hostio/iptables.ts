@@ -80,7 +80,14 @@ export function parseIptablesS(output: string, source = 'iptables -S'): Parsed<I
         else if (name === '--comment') comment = v;
         else options[neg ? `!${name}` : name] = v;
       }
-      t.rules.push({ chain: a[1], args, ...(target ? { target } : {}), ...(comment !== undefined ? { comment } : {}), options, line: i + 1 });
+      t.rules.push({
+        chain: a[1],
+        args,
+        ...(target ? { target } : {}),
+        ...(comment !== undefined ? { comment } : {}),
+        options,
+        line: i + 1,
+      });
     } else if (/^(iptables|ip6tables)[:\s]|No chain|doesn't exist|Permission denied|can't initialize/i.test(line)) {
       problems.push({ file: source, line: i + 1, message: line.slice(0, 160) });
     } else problems.push({ file: source, line: i + 1, message: `not iptables-save syntax: ${line.slice(0, 100)}` });

@@ -8,7 +8,11 @@ import type { UnitShow } from './systemctl-show.ts';
 
 /** The last `n` non-empty lines, each at most `width` characters. */
 export function tailLines(output: string, n = 3, width = 200): string[] {
-  const lines = output.replace(/\r/g, '').split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
+  const lines = output
+    .replace(/\r/g, '')
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '');
   return lines.slice(-n).map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
 }
 
@@ -34,7 +38,12 @@ export function parseOomKills(log: string): OomKill[] {
     if (killed) {
       const pid = Number(killed[2]);
       const anon = /anon-rss:(\d+)kB/.exec(killed[4]!);
-      const k: OomKill = byPid.get(pid) ?? { pid, process: killed[3]!, scope: killed[1]!.startsWith('Memory cgroup') ? 'cgroup' : 'global', line };
+      const k: OomKill = byPid.get(pid) ?? {
+        pid,
+        process: killed[3]!,
+        scope: killed[1]!.startsWith('Memory cgroup') ? 'cgroup' : 'global',
+        line,
+      };
       k.process = killed[3]!;
       k.scope = killed[1]!.startsWith('Memory cgroup') ? 'cgroup' : 'global';
       if (anon) k.anonRssBytes = Number(anon[1]) * 1024;
@@ -46,10 +55,12 @@ export function parseOomKills(log: string): OomKill[] {
     }
     const summary = /oom-kill:(\S+)/.exec(line);
     if (summary) {
-      const f = Object.fromEntries(summary[1]!.split(',').map((kv) => {
-        const i = kv.indexOf('=');
-        return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)];
-      }));
+      const f = Object.fromEntries(
+        summary[1]!.split(',').map((kv) => {
+          const i = kv.indexOf('=');
+          return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)];
+        }),
+      );
       const pid = Number(f.pid);
       if (!Number.isFinite(pid)) continue;
       const k = byPid.get(pid) ?? { pid, process: f.task ?? '', scope: f.constraint === 'CONSTRAINT_MEMCG' ? 'cgroup' : 'global', line };
@@ -65,7 +76,11 @@ export function parseOomKills(log: string): OomKill[] {
 
 /** Kills of a unit's processes: by its cgroup when the log names it, else by process name. */
 export function oomKillsOf(kills: readonly OomKill[], unit: { cgroup?: string; processName?: string }): OomKill[] {
-  return kills.filter((k) => (unit.cgroup && k.taskCgroup ? k.taskCgroup === unit.cgroup || k.taskCgroup.startsWith(`${unit.cgroup}/`) : unit.processName !== undefined && k.process === unit.processName));
+  return kills.filter((k) =>
+    unit.cgroup && k.taskCgroup
+      ? k.taskCgroup === unit.cgroup || k.taskCgroup.startsWith(`${unit.cgroup}/`)
+      : unit.processName !== undefined && k.process === unit.processName,
+  );
 }
 
 /** systemd's own record: the last run ended by the OOM killer, and how often it was restarted. */

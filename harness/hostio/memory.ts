@@ -27,7 +27,8 @@ export function parseMemoryStat(text: string, source = 'memory.stat'): Parsed<Me
     v.anonKey = key;
     v.anonBytes = values[key]!;
     v.cgroupVersion = key === 'anon' ? 2 : 1;
-  } else if (Object.keys(values).length) problems.push({ file: source, message: 'memory.stat has neither anon (cgroup v2) nor rss/total_rss (cgroup v1)' });
+  } else if (Object.keys(values).length)
+    problems.push({ file: source, message: 'memory.stat has neither anon (cgroup v2) nor rss/total_rss (cgroup v1)' });
   else problems.push({ file: source, message: 'empty memory.stat' });
   return { value: v, problems };
 }

@@ -24,21 +24,23 @@ export function parseRcStatus(output: string, source = 'rc-status'): Parsed<RcSt
   const problems: ParseProblem[] = [];
   const out: RcStatusEntry[] = [];
   let runlevel = '';
-  stripAnsi(output).split('\n').forEach((raw, i) => {
-    const line = raw.trimEnd();
-    if (!line.trim()) return;
-    const rl = /^(?:Runlevel|Dynamic Runlevel):\s*(.+)$/.exec(line.trim());
-    if (rl) {
-      runlevel = rl[1]!.trim();
-      return;
-    }
-    const m = /^\s*(\S+)\s+\[\s*([a-z]+)(?:\s+(\d[0-9:d ]*?)\s*(?:\((\d+)\))?)?\s*\]$/.exec(line);
-    if (!m) {
-      problems.push({ file: source, line: i + 1, message: `not a service line: ${line.slice(0, 100)}` });
-      return;
-    }
-    out.push({ service: m[1]!, runlevel, state: m[2]!, ...(m[3] ? { uptime: m[3] } : {}), ...(m[4] ? { respawns: Number(m[4]) } : {}) });
-  });
+  stripAnsi(output)
+    .split('\n')
+    .forEach((raw, i) => {
+      const line = raw.trimEnd();
+      if (!line.trim()) return;
+      const rl = /^(?:Runlevel|Dynamic Runlevel):\s*(.+)$/.exec(line.trim());
+      if (rl) {
+        runlevel = rl[1]!.trim();
+        return;
+      }
+      const m = /^\s*(\S+)\s+\[\s*([a-z]+)(?:\s+(\d[0-9:d ]*?)\s*(?:\((\d+)\))?)?\s*\]$/.exec(line);
+      if (!m) {
+        problems.push({ file: source, line: i + 1, message: `not a service line: ${line.slice(0, 100)}` });
+        return;
+      }
+      out.push({ service: m[1]!, runlevel, state: m[2]!, ...(m[3] ? { uptime: m[3] } : {}), ...(m[4] ? { respawns: Number(m[4]) } : {}) });
+    });
   return { value: out, problems };
 }
 
@@ -46,11 +48,13 @@ export function parseRcStatus(output: string, source = 'rc-status'): Parsed<RcSt
 export function parseRcUpdateShow(output: string, source = 'rc-update show'): Parsed<Record<string, string[]>> {
   const problems: ParseProblem[] = [];
   const out: Record<string, string[]> = {};
-  stripAnsi(output).split('\n').forEach((raw, i) => {
-    if (!raw.trim()) return;
-    const m = /^\s*(\S+)\s*\|\s*(.*)$/.exec(raw);
-    if (!m) problems.push({ file: source, line: i + 1, message: `not "service | runlevels": ${raw.slice(0, 100)}` });
-    else out[m[1]!] = m[2]!.trim().split(/\s+/).filter(Boolean);
-  });
+  stripAnsi(output)
+    .split('\n')
+    .forEach((raw, i) => {
+      if (!raw.trim()) return;
+      const m = /^\s*(\S+)\s*\|\s*(.*)$/.exec(raw);
+      if (!m) problems.push({ file: source, line: i + 1, message: `not "service | runlevels": ${raw.slice(0, 100)}` });
+      else out[m[1]!] = m[2]!.trim().split(/\s+/).filter(Boolean);
+    });
   return { value: out, problems };
 }

@@ -43,7 +43,13 @@ export function parseSocketAddress(s: string): SocketAddress | undefined {
     addr = addr.slice(0, pct);
   }
   const family = addr === '*' ? 'any' : addr.includes(':') ? 6 : 4;
-  return { address: addr, port: Number(m[3]), ...(iface ? { iface } : {}), family, wildcard: addr === '*' || addr === '0.0.0.0' || addr === '::' };
+  return {
+    address: addr,
+    port: Number(m[3]),
+    ...(iface ? { iface } : {}),
+    family,
+    wildcard: addr === '*' || addr === '0.0.0.0' || addr === '::',
+  };
 }
 
 const NETIDS = new Set(['tcp', 'udp', 'raw', 'u_str', 'u_dgr', 'u_seq', 'nl', 'p_raw', 'p_dgr', 'sctp', 'mptcp', 'tipc', 'vsock', 'xdp']);
@@ -68,12 +74,24 @@ export function parseSs(output: string, source = 'ss'): Parsed<ListeningSocket[]
       problems.push({ file: source, line: i + 1, message: `not an ss socket line: ${line.slice(0, 100)}` });
       return;
     }
-    const processes = procAt < 0 ? [] : [...line.slice(procAt).matchAll(/\("((?:[^"\\]|\\.)*)",pid=(\d+)(?:,fd=(\d+))?\)/g)].map((m) => ({
-      name: m[1]!, pid: Number(m[2]), ...(m[3] ? { fd: Number(m[3]) } : {}),
-    }));
+    const processes =
+      procAt < 0
+        ? []
+        : [...line.slice(procAt).matchAll(/\("((?:[^"\\]|\\.)*)",pid=(\d+)(?:,fd=(\d+))?\)/g)].map((m) => ({
+            name: m[1]!,
+            pid: Number(m[2]),
+            ...(m[3] ? { fd: Number(m[3]) } : {}),
+          }));
     out.push({
-      ...(netid ? { netid } : {}), state, recvQ: Number(rq), sendQ: Number(sq), ...(addr ? { local: addr } : {}),
-      ...(unix ? { path: local === '*' ? '' : local } : {}), localRaw: local, peer, processes,
+      ...(netid ? { netid } : {}),
+      state,
+      recvQ: Number(rq),
+      sendQ: Number(sq),
+      ...(addr ? { local: addr } : {}),
+      ...(unix ? { path: local === '*' ? '' : local } : {}),
+      localRaw: local,
+      peer,
+      processes,
     });
   });
   return { value: out, problems };
@@ -81,7 +99,9 @@ export function parseSs(output: string, source = 'ss'): Parsed<ListeningSocket[]
 
 /** Sockets listening on a port (TCP LISTEN, or UDP UNCONN), optionally of one netid. */
 export function listeningOn(sockets: readonly ListeningSocket[], port: number, netid?: string): ListeningSocket[] {
-  return sockets.filter((s) => s.local?.port === port && (!netid || !s.netid || s.netid === netid) && (s.state === 'LISTEN' || s.state === 'UNCONN'));
+  return sockets.filter(
+    (s) => s.local?.port === port && (!netid || !s.netid || s.netid === netid) && (s.state === 'LISTEN' || s.state === 'UNCONN'),
+  );
 }
 
 /** Does a listening socket accept connections to `address` (exact or through a wildcard)? */

@@ -112,7 +112,12 @@ export function parseSystemctlShow(output: string, source = 'systemctl show'): P
         if (v === '') return;
         const e = parseShowExec(v);
         if (e) u.execStart.push(e);
-        else problems.push({ file: source, line: startLine + k, message: `${key}= not in systemd's "{ path=... ; argv[]=... }" form: ${v.slice(0, 80)}` });
+        else
+          problems.push({
+            file: source,
+            line: startLine + k,
+            message: `${key}= not in systemd's "{ path=... ; argv[]=... }" form: ${v.slice(0, 80)}`,
+          });
       } else if (key === 'EnvironmentFiles') {
         const m = /^(.*?) \(ignore_errors=(yes|no)\)$/.exec(v);
         if (m) u.environmentFiles.push({ path: m[1]!, optional: m[2] === 'yes' });

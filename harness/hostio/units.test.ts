@@ -8,9 +8,26 @@ describe('systemctl show (recorded)', () => {
   it('several units at once, blank-line separated', () => {
     const r = parseSystemctlShow(recorded('systemd/show-node-1.txt'));
     expect(r.problems).toEqual([]);
-    expect(r.value.map((u) => u.id)).toEqual(['kubelet.service', 'kube-proxy.service', 'flanneld.service', 'coredns.service', 'containerd.service']);
+    expect(r.value.map((u) => u.id)).toEqual([
+      'kubelet.service',
+      'kube-proxy.service',
+      'flanneld.service',
+      'coredns.service',
+      'containerd.service',
+    ]);
     const k = r.value[0]!;
-    expect(k).toMatchObject({ activeState: 'active', subState: 'running', unitFileState: 'enabled', restart: 'on-failure', nRestarts: 0, result: 'success', controlGroup: '/system.slice/kubelet.service', fragmentPath: '/etc/systemd/system/kubelet.service', dropInPaths: [], environment: [] });
+    expect(k).toMatchObject({
+      activeState: 'active',
+      subState: 'running',
+      unitFileState: 'enabled',
+      restart: 'on-failure',
+      nRestarts: 0,
+      result: 'success',
+      controlGroup: '/system.slice/kubelet.service',
+      fragmentPath: '/etc/systemd/system/kubelet.service',
+      dropInPaths: [],
+      environment: [],
+    });
     expect(k.mainPID).toBeGreaterThan(0);
     expect(k.memoryCurrent).toBeGreaterThan(0);
     expect(k.execStart[0]).toMatchObject({ path: '/usr/local/bin/kubelet', ignoreErrors: false, code: '(null)' });
@@ -22,13 +39,37 @@ describe('systemctl show (recorded)', () => {
   it('ExecStartEx= with flags=', () => {
     const r = parseSystemctlShow(recorded('systemd/show-execstartex-node-1.txt'));
     expect(r.problems).toEqual([]);
-    expect(r.value[1]!.execStart).toEqual([{ path: '/usr/bin/containerd', argv: ['/usr/bin/containerd', '--config=/etc/containerd/config.toml'], ignoreErrors: false, flags: [], pid: 0, code: '(null)', status: '0/0' }]);
-    expect(parseShowExec('{ path=/bin/x ; argv[]=x -a ; flags=ignore-failure no-env-expand ; start_time=[Mon 2026-12-01 10:00:00 UTC] ; stop_time=[n/a] ; pid=42 ; code=exited ; status=1 }')).toEqual({ path: '/bin/x', argv: ['x', '-a'], ignoreErrors: true, flags: ['ignore-failure', 'no-env-expand'], pid: 42, code: 'exited', status: '1' });
+    expect(r.value[1]!.execStart).toEqual([
+      {
+        path: '/usr/bin/containerd',
+        argv: ['/usr/bin/containerd', '--config=/etc/containerd/config.toml'],
+        ignoreErrors: false,
+        flags: [],
+        pid: 0,
+        code: '(null)',
+        status: '0/0',
+      },
+    ]);
+    expect(
+      parseShowExec(
+        '{ path=/bin/x ; argv[]=x -a ; flags=ignore-failure no-env-expand ; start_time=[Mon 2026-12-01 10:00:00 UTC] ; stop_time=[n/a] ; pid=42 ; code=exited ; status=1 }',
+      ),
+    ).toEqual({
+      path: '/bin/x',
+      argv: ['x', '-a'],
+      ignoreErrors: true,
+      flags: ['ignore-failure', 'no-env-expand'],
+      pid: 42,
+      code: 'exited',
+      status: '1',
+    });
   });
 
   it('shell-quoted lists, a failed unit, garbage lines (synthetic)', () => {
     expect(splitQuotedList('A=1 "B=two words" "C=\\"q\\""')).toEqual(['A=1', 'B=two words', 'C="q"']);
-    const r = parseSystemctlShow('Id=kube-apiserver.service\nActiveState=failed\nSubState=failed\nResult=oom-kill\nNRestarts=3\nMainPID=0\nExecStart=\nnonsense\n');
+    const r = parseSystemctlShow(
+      'Id=kube-apiserver.service\nActiveState=failed\nSubState=failed\nResult=oom-kill\nNRestarts=3\nMainPID=0\nExecStart=\nnonsense\n',
+    );
     expect(r.value[0]).toMatchObject({ activeState: 'failed', result: 'oom-kill', nRestarts: 3, mainPID: 0, execStart: [] });
     expect(r.problems).toEqual([{ file: 'systemctl show', line: 8, message: 'not Key=value: nonsense' }]);
     expect(unitOomEvidence(r.value[0]!)).toEqual({ oomKilled: true, restarts: 3 });
@@ -39,11 +80,13 @@ describe('OpenRC status output (synthetic: the lab has no OpenRC host)', () => {
   it('rc-service status, with colour codes', () => {
     expect(parseRcServiceStatus(' \x1b[32;01m*\x1b[0m status: started\n')).toBe('started');
     expect(parseRcServiceStatus(' * status: crashed\n')).toBe('crashed');
-    expect(parseRcServiceStatus('rc-service: service `kubelet\' does not exist\n')).toBeUndefined();
+    expect(parseRcServiceStatus("rc-service: service `kubelet' does not exist\n")).toBeUndefined();
   });
 
   it('rc-status with supervise-daemon uptime and respawns', () => {
-    const r = parseRcStatus('Runlevel: default\n kubelet                 [  started 01:02:03 (2) ]\n containerd              [  started  ]\n flanneld                [  stopped  ]\nDynamic Runlevel: hotplugged\nDynamic Runlevel: needed/wanted\n sysfs                   [  started  ]\n');
+    const r = parseRcStatus(
+      'Runlevel: default\n kubelet                 [  started 01:02:03 (2) ]\n containerd              [  started  ]\n flanneld                [  stopped  ]\nDynamic Runlevel: hotplugged\nDynamic Runlevel: needed/wanted\n sysfs                   [  started  ]\n',
+    );
     expect(r.problems).toEqual([]);
     expect(r.value).toEqual([
       { service: 'kubelet', runlevel: 'default', state: 'started', uptime: '01:02:03', respawns: 2 },
@@ -54,7 +97,11 @@ describe('OpenRC status output (synthetic: the lab has no OpenRC host)', () => {
   });
 
   it('rc-update show [-v]', () => {
-    expect(parseRcUpdateShow('          containerd | default\n             kubelet | default boot\n              sshd |\n').value).toEqual({ containerd: ['default'], kubelet: ['default', 'boot'], sshd: [] });
+    expect(parseRcUpdateShow('          containerd | default\n             kubelet | default boot\n              sshd |\n').value).toEqual({
+      containerd: ['default'],
+      kubelet: ['default', 'boot'],
+      sshd: [],
+    });
   });
 });
 
@@ -66,7 +113,7 @@ describe('journal tails and OOM evidence', () => {
     expect(tailLines('\n\n a \n\n')).toEqual([' a']);
   });
 
-  it('finds no OOM kill in the lab\'s recorded kernel log', () => {
+  it("finds no OOM kill in the lab's recorded kernel log", () => {
     expect(parseOomKills(recorded('journal/kernel.node-1.txt'))).toEqual([]);
   });
 
@@ -79,7 +126,13 @@ describe('journal tails and OOM evidence', () => {
     ].join('\n');
     const kills = parseOomKills(log);
     expect(kills.map(({ line: _l, ...k }) => k)).toEqual([
-      { pid: 531, process: 'kube-apiserver', scope: 'cgroup', taskCgroup: '/system.slice/kube-apiserver.service', anonRssBytes: 512000 * 1024 },
+      {
+        pid: 531,
+        process: 'kube-apiserver',
+        scope: 'cgroup',
+        taskCgroup: '/system.slice/kube-apiserver.service',
+        anonRssBytes: 512000 * 1024,
+      },
       { pid: 915, process: 'etcd', scope: 'global', anonRssBytes: 900000 * 1024 },
     ]);
     expect(oomKillsOf(kills, { cgroup: '/system.slice/kube-apiserver.service' }).map((k) => k.pid)).toEqual([531]);

@@ -90,10 +90,15 @@ stream {
 /** Where the Go module cache holds a module's source (downloading it through the proxy if needed). */
 export async function goModuleDir(module: string, version: string): Promise<string> {
   const out = await new Promise<string>((resolve, reject) => {
-    execFile('go', ['mod', 'download', '-json', `${module}@${version}`], { env: { ...process.env, GOFLAGS: '-mod=mod' }, cwd: '/' }, (err, stdout) => {
-      if (err && !stdout) reject(new ImageBuildError(`go mod download ${module}@${version} failed: ${err.message.split('\n')[0]}`));
-      else resolve(stdout);
-    });
+    execFile(
+      'go',
+      ['mod', 'download', '-json', `${module}@${version}`],
+      { env: { ...process.env, GOFLAGS: '-mod=mod' }, cwd: '/' },
+      (err, stdout) => {
+        if (err && !stdout) reject(new ImageBuildError(`go mod download ${module}@${version} failed: ${err.message.split('\n')[0]}`));
+        else resolve(stdout);
+      },
+    );
   });
   const info = JSON.parse(out) as { Dir?: string; Error?: string };
   if (!info.Dir) throw new ImageBuildError(`${module}@${version} is not available through the Go module proxy: ${info.Error ?? 'no Dir'}`);
@@ -110,7 +115,12 @@ function certManagerImage(cmd: keyof typeof CERT_MANAGER_IMAGES, binary: string)
       return [
         { type: 'file', path: `/usr/bin/cert-manager-${cmd}`, mode: 0o755, source: binary },
         { type: 'file', path: HOST_CA_BUNDLE, mode: 0o644, source: HOST_CA_BUNDLE },
-        { type: 'file', path: '/etc/passwd', mode: 0o644, content: 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' },
+        {
+          type: 'file',
+          path: '/etc/passwd',
+          mode: 0o644,
+          content: 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n',
+        },
         { type: 'file', path: '/etc/group', mode: 0o644, content: 'root:x:0:\nnonroot:x:65532:\n' },
         { type: 'dir', path: '/tmp', mode: 0o1777 },
         { type: 'dir', path: '/home/nonroot', mode: 0o755 },
@@ -131,10 +141,34 @@ async function debianNginxRoot(work: string, progress: (s: string) => void): Pro
   await chmod(join(root, 'usr/sbin/policy-rc.d'), 0o755);
   await copyFile('/etc/resolv.conf', join(root, 'etc/resolv.conf'));
   progress(`apt-get install ${NGINX_PACKAGES.join(' ')}`);
-  await run('chroot', [root, 'sh', '-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${NGINX_PACKAGES.join(' ')} >/dev/null && apt-get clean`], { what: `apt-get install ${NGINX_PACKAGES.join(' ')}` });
+  await run(
+    'chroot',
+    [
+      root,
+      'sh',
+      '-c',
+      `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${NGINX_PACKAGES.join(' ')} >/dev/null && apt-get clean`,
+    ],
+    { what: `apt-get install ${NGINX_PACKAGES.join(' ')}` },
+  );
   await run('chroot', [root, 'nginx', '-V'], { what: 'nginx -V' });
   // Only what a container needs: no device nodes, caches, docs or the site nginx ships enabled.
-  for (const p of ['dev', 'proc', 'sys', 'run', 'tmp', 'var/cache/apt', 'var/lib/apt/lists', 'usr/share/doc', 'usr/share/man', 'usr/share/locale', 'usr/share/info', 'etc/nginx/sites-enabled', 'etc/nginx/modules-enabled', 'var/log/nginx']) {
+  for (const p of [
+    'dev',
+    'proc',
+    'sys',
+    'run',
+    'tmp',
+    'var/cache/apt',
+    'var/lib/apt/lists',
+    'usr/share/doc',
+    'usr/share/man',
+    'usr/share/locale',
+    'usr/share/info',
+    'etc/nginx/sites-enabled',
+    'etc/nginx/modules-enabled',
+    'var/log/nginx',
+  ]) {
     await rm(join(root, p), { recursive: true, force: true });
   }
   await rm(join(root, 'usr/sbin/policy-rc.d'), { force: true });
@@ -164,7 +198,15 @@ function gatewayImage(binary: string, ngfDir: string): PodImageRecipe {
       await add(join(conf, 'grpc-error-locations.conf'), 'etc/nginx/grpc-error-locations.conf', 0o644);
       await add(join(conf, 'grpc-error-pages.conf'), 'etc/nginx/grpc-error-pages.conf', 0o644);
       await writeFile(join(root, 'etc/nginx/nginx.conf'), GATEWAY_NGINX_CONF);
-      for (const d of ['var/run/nginx', 'var/cache/nginx', 'etc/nginx/conf.d', 'etc/nginx/stream-conf.d', 'etc/nginx/main-includes', 'etc/nginx/secrets', 'etc/nginx/includes']) {
+      for (const d of [
+        'var/run/nginx',
+        'var/cache/nginx',
+        'etc/nginx/conf.d',
+        'etc/nginx/stream-conf.d',
+        'etc/nginx/main-includes',
+        'etc/nginx/secrets',
+        'etc/nginx/includes',
+      ]) {
         await mkdir(join(root, d), { recursive: true });
       }
       for (const f of await readdir(join(root, 'etc/nginx/conf.d'))) await rm(join(root, 'etc/nginx/conf.d', f), { force: true });
@@ -174,7 +216,11 @@ function gatewayImage(binary: string, ngfDir: string): PodImageRecipe {
 }
 
 /** Builds (or finds in the cache) the edge's images from the edge binaries. */
-export async function buildEdgeImages(binaries: BinarySet, cacheDir: string, progress: (l: string) => void): Promise<{ name: string; tar: string }[]> {
+export async function buildEdgeImages(
+  binaries: BinarySet,
+  cacheDir: string,
+  progress: (l: string) => void,
+): Promise<{ name: string; tar: string }[]> {
   const bin = (b: string) => {
     const p = binaries.get(b);
     if (!p) throw new ImageBuildError(`binary ${b} is missing from the edge binary set`);

@@ -43,7 +43,11 @@ describe('writeOciImage', () => {
   it('writes a layout whose index, manifest, config and layer agree', async () => {
     const out = join(tmp('a'), 'img.tar');
     const written = await writeOciImage(
-      { name: 'hardway.local/test:2.5', config: { entrypoint: ['/bin/tool'], cmd: ['-x'], env: ['A=1'], exposedPorts: ['8000/tcp'] }, rootfs: entries(src) },
+      {
+        name: 'hardway.local/test:2.5',
+        config: { entrypoint: ['/bin/tool'], cmd: ['-x'], env: ['A=1'], exposedPorts: ['8000/tcp'] },
+        rootfs: entries(src),
+      },
       out,
     );
     expect(written.tar).toBe(out);
@@ -86,7 +90,10 @@ describe('writeOciImage', () => {
     expect(config.rootfs).toEqual({ type: 'layers', diff_ids: [layer.digest] });
 
     // Exactly the blobs referenced, nothing left over (e.g. a temporary layer file).
-    const blobs = execFileSync('tar', ['-tf', out]).toString().split('\n').filter((l) => /^blobs\/sha256\/./.test(l));
+    const blobs = execFileSync('tar', ['-tf', out])
+      .toString()
+      .split('\n')
+      .filter((l) => /^blobs\/sha256\/./.test(l));
     expect(blobs.sort()).toEqual([desc.digest, manifest.config.digest, layer.digest].map(blobPath).sort());
   });
 
@@ -130,9 +137,9 @@ describe('writeOciImage', () => {
   it('rejects an empty rootfs and paths escaping the root, leaving no output', async () => {
     const out = join(tmp('e'), 'img.tar');
     await expect(writeOciImage({ name: 'x/e:1', config: {}, rootfs: [] }, out)).rejects.toThrow(ImageBuildError);
-    await expect(
-      writeOciImage({ name: 'x/e:1', config: {}, rootfs: [{ type: 'dir', path: '/../x', mode: 0o755 }] }, out),
-    ).rejects.toThrow(/invalid image path/);
+    await expect(writeOciImage({ name: 'x/e:1', config: {}, rootfs: [{ type: 'dir', path: '/../x', mode: 0o755 }] }, out)).rejects.toThrow(
+      /invalid image path/,
+    );
     expect(readdirSync(join(temp, 'e'))).toEqual([]);
   });
 });

@@ -38,7 +38,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function taskStatus(id: string): Promise<string | undefined> {
   const out = await ctrOk(['tasks', 'ls']);
-  const row = out.split('\n').map((l) => l.trim().split(/\s+/)).find((cols) => cols[0] === id);
+  const row = out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .find((cols) => cols[0] === id);
   return row?.[2];
 }
 
@@ -190,10 +193,7 @@ describe('pod images in containerd', () => {
   }, 60_000);
 
   it('demo-app serves /status/ and /whoami, then stops gracefully on SIGTERM', async () => {
-    await ctrOk([
-      'run', '-d', '--net-host', '--env', `PORT=${DEMO_PORT}`, '--env', 'POD_NAME=test-pod',
-      DEMO_APP_IMAGE, 'imgtest-demo',
-    ]);
+    await ctrOk(['run', '-d', '--net-host', '--env', `PORT=${DEMO_PORT}`, '--env', 'POD_NAME=test-pod', DEMO_APP_IMAGE, 'imgtest-demo']);
     const base = `http://127.0.0.1:${DEMO_PORT}`;
     let status: Response | undefined;
     for (let i = 0; i < 100 && !status; i++) {
@@ -213,7 +213,10 @@ describe('pod images in containerd', () => {
     const html = await new Promise<string>((resolve, reject) => {
       get({ host: '127.0.0.1', port: DEMO_PORT, path: '/', headers: { Host: 'demo.example' } }, (res) => {
         let body = '';
-        res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve(body));
+        res
+          .setEncoding('utf8')
+          .on('data', (c: string) => (body += c))
+          .on('end', () => resolve(body));
       }).on('error', reject);
     });
     expect(html).toContain('hardway demo app');

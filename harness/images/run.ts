@@ -42,7 +42,10 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
 
 /** The most telling line of a tool's stderr (the first error line, else the last line), shortened. */
 export function gist(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const line = lines.find((l) => /error|cannot|not found|no such/i.test(l)) ?? lines.at(-1) ?? 'no output';
   return line.length > 300 ? `${line.slice(0, 300)}...` : line;
 }

@@ -24,7 +24,10 @@ export function seedHealthSignal(c: Cluster, component: string): HealthSignal {
     case 'etcd':
       return { signal: 'etcdctl endpoint health', command: `${ETCDCTL} endpoint health` };
     case 'kube-apiserver':
-      return { signal: `https://127.0.0.1:${c.apiserver.port}/readyz`, command: `curl -sf --cacert ${CA_CERT} https://127.0.0.1:${c.apiserver.port}/readyz` };
+      return {
+        signal: `https://127.0.0.1:${c.apiserver.port}/readyz`,
+        command: `curl -sf --cacert ${CA_CERT} https://127.0.0.1:${c.apiserver.port}/readyz`,
+      };
     case 'kube-controller-manager':
       return { signal: 'https://127.0.0.1:10257/healthz', command: 'curl -sfk https://127.0.0.1:10257/healthz' };
     case 'kube-scheduler':
@@ -32,13 +35,25 @@ export function seedHealthSignal(c: Cluster, component: string): HealthSignal {
     case 'containerd':
       return { signal: 'ctr version', command: 'ctr version' };
     case 'flanneld':
-      return { signal: '/run/flannel/subnet.env and its healthz', command: `test -s /run/flannel/subnet.env && curl -sf http://127.0.0.1:${HEALTH.flanneldHealthzPort}/healthz` };
+      return {
+        signal: '/run/flannel/subnet.env and its healthz',
+        command: `test -s /run/flannel/subnet.env && curl -sf http://127.0.0.1:${HEALTH.flanneldHealthzPort}/healthz`,
+      };
     case 'kubelet':
-      return { signal: `http://127.0.0.1:${HEALTH.kubeletHealthzPort}/healthz`, command: `curl -sf http://127.0.0.1:${HEALTH.kubeletHealthzPort}/healthz` };
+      return {
+        signal: `http://127.0.0.1:${HEALTH.kubeletHealthzPort}/healthz`,
+        command: `curl -sf http://127.0.0.1:${HEALTH.kubeletHealthzPort}/healthz`,
+      };
     case 'kube-proxy':
-      return { signal: `http://127.0.0.1:${HEALTH.kubeProxyHealthzPort}/healthz`, command: `curl -sf http://127.0.0.1:${HEALTH.kubeProxyHealthzPort}/healthz` };
+      return {
+        signal: `http://127.0.0.1:${HEALTH.kubeProxyHealthzPort}/healthz`,
+        command: `curl -sf http://127.0.0.1:${HEALTH.kubeProxyHealthzPort}/healthz`,
+      };
     case 'coredns':
-      return { signal: `http://127.0.0.1:${HEALTH.corednsReadyPort}/ready`, command: `curl -sf http://127.0.0.1:${HEALTH.corednsReadyPort}/ready` };
+      return {
+        signal: `http://127.0.0.1:${HEALTH.corednsReadyPort}/ready`,
+        command: `curl -sf http://127.0.0.1:${HEALTH.corednsReadyPort}/ready`,
+      };
     default:
       throw new Error(`no health signal known for ${component}`);
   }

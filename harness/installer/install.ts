@@ -48,15 +48,24 @@ export async function waitHealthy(c: Cluster, r: Remote, component: string, time
 }
 
 async function importPodImages(r: Remote, images: InstallInput['podImages']): Promise<void> {
-  await Promise.all(images.map(async (img) => {
-    await uploadIfChanged(r, img.tar, podImagePath(img.tar), 0o644); // already there: a sha256sum
-    await r.run(`ctr -n k8s.io images import ${shq(podImagePath(img.tar))} >/dev/null`);
-  }));
+  await Promise.all(
+    images.map(async (img) => {
+      await uploadIfChanged(r, img.tar, podImagePath(img.tar), 0o644); // already there: a sha256sum
+      await r.run(`ctr -n k8s.io images import ${shq(podImagePath(img.tar))} >/dev/null`);
+    }),
+  );
 }
 
 /** One host's installation: the layout's preparation, then its steps in order; a worker's first
  * steps that need no control plane run at once, the rest once `masters` is done. */
-async function installHost(layout: Layout, c: Cluster, h: Host, r: Remote, input: InstallInput, masters: Promise<void> = Promise.resolve()): Promise<void> {
+async function installHost(
+  layout: Layout,
+  c: Cluster,
+  h: Host,
+  r: Remote,
+  input: InstallInput,
+  masters: Promise<void> = Promise.resolve(),
+): Promise<void> {
   const p = (l: string) => input.progress(`${h.host}: ${l}`);
   await r.run(layout.prepare(c, h));
   let early = true;
@@ -74,22 +83,38 @@ async function installHost(layout: Layout, c: Cluster, h: Host, r: Remote, input
     if (step.run) await r.run(step.run);
     for (const s of step.start ?? []) await r.enableStart(s);
     if (step.wait?.length) {
-      await Promise.all(step.wait.map(async (w) => {
-        await waitHealthy(c, r, w, step.waitTimeoutMs);
-        input.onHealthy?.(h.host, w);
-      }));
+      await Promise.all(
+        step.wait.map(async (w) => {
+          await waitHealthy(c, r, w, step.waitTimeoutMs);
+          input.onHealthy?.(h.host, w);
+        }),
+      );
     }
   }
 }
 
 /** Waits until every worker's node is Ready (kubectl on the master, as the seed checks). */
-async function waitNodesReady(c: Cluster, kubectl: string, master: Remote, progress: (l: string) => void, timeoutMs = 120_000): Promise<void> {
+async function waitNodesReady(
+  c: Cluster,
+  kubectl: string,
+  master: Remote,
+  progress: (l: string) => void,
+  timeoutMs = 120_000,
+): Promise<void> {
   const t0 = Date.now();
   const names = c.workers.map((w) => w.nodeName);
   let last = '';
   while (Date.now() - t0 < timeoutMs) {
-    const r = await master.ssh.exec(`${kubectl} get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'`);
-    const ready = new Map(r.stdout.trim().split('\n').filter(Boolean).map((l) => l.split('=') as [string, string]));
+    const r = await master.ssh.exec(
+      `${kubectl} get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'`,
+    );
+    const ready = new Map(
+      r.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('=') as [string, string]),
+    );
     last = names.map((n) => `${n}=${ready.get(n) ?? 'absent'}`).join(', ');
     if (names.every((n) => ready.get(n) === 'True')) {
       progress(`all workers Ready (${names.join(', ')}) after ${Math.round((Date.now() - t0) / 1000)} s`);
@@ -97,17 +122,22 @@ async function waitNodesReady(c: Cluster, kubectl: string, master: Remote, progr
     }
     await new Promise((res) => setTimeout(res, 500));
   }
-  throw new UserFacingError(`workers not Ready within ${timeoutMs / 1000} s (${last}); fix: kubectl describe node <name> on the master, and the kubelet journal (hardway lab logs <worker> kubelet)`, 1);
+  throw new UserFacingError(
+    `workers not Ready within ${timeoutMs / 1000} s (${last}); fix: kubectl describe node <name> on the master, and the kubelet journal (hardway lab logs <worker> kubelet)`,
+    1,
+  );
 }
 
 export async function install(input: InstallInput): Promise<void> {
   const c = input.cluster;
   const layout = layoutFor(c);
-  const remotes = new Map(allHosts(c).map((h) => {
-    const s = input.sessions.get(h.host);
-    if (!s) throw new UserFacingError(`${h.host}: no SSH session to install with`);
-    return [h.host, new Remote(h.host, s, h.init)] as const;
-  }));
+  const remotes = new Map(
+    allHosts(c).map((h) => {
+      const s = input.sessions.get(h.host);
+      if (!s) throw new UserFacingError(`${h.host}: no SSH session to install with`);
+      return [h.host, new Remote(h.host, s, h.init)] as const;
+    }),
+  );
   const t0 = Date.now();
   input.progress(`copying rendered files and binaries to ${remotes.size} hosts over SSH`);
   // Each host starts installing as soon as its own files are there: the masters' install overlaps
@@ -121,10 +151,12 @@ export async function install(input: InstallInput): Promise<void> {
       await installHost(layout, c, m, remotes.get(m.host)!, input);
     }
   })();
-  const workers = Promise.all(c.workers.map(async (w) => {
-    await copied.get(w.host);
-    await installHost(layout, c, w, remotes.get(w.host)!, input, masters);
-  }));
+  const workers = Promise.all(
+    c.workers.map(async (w) => {
+      await copied.get(w.host);
+      await installHost(layout, c, w, remotes.get(w.host)!, input, masters);
+    }),
+  );
   // Both to their end (a failing master leaves no worker step running), then the first failure.
   const [m, w] = await Promise.allSettled([masters, workers]);
   for (const r of [m, w]) if (r.status === 'rejected') throw r.reason;
@@ -141,15 +173,18 @@ export async function install(input: InstallInput): Promise<void> {
 async function copyHost(layout: Layout, c: Cluster, h: Host, r: Remote, input: InstallInput): Promise<void> {
   await copyTree(r, input.trees.get(h.host) ?? []);
   const bins = layout.binaries(c, h);
-  const changed = await Promise.all(bins.map(async (b) => {
-    const local = input.binaries.get(b.binary);
-    if (!local) throw new UserFacingError(`binary ${b.binary} is missing from the binary set`);
-    return uploadIfChanged(r, local, b.path, 0o755);
-  }));
+  const changed = await Promise.all(
+    bins.map(async (b) => {
+      const local = input.binaries.get(b.binary);
+      if (!local) throw new UserFacingError(`binary ${b.binary} is missing from the binary set`);
+      return uploadIfChanged(r, local, b.path, 0o755);
+    }),
+  );
   const n = changed.filter(Boolean).length;
   input.progress(`${h.host}: ${input.trees.get(h.host)?.length ?? 0} files, ${n} binaries copied (${bins.length - n} unchanged)`);
   // Pod images are plain files until containerd runs: sent with the rest, imported in their step.
-  if (layout.steps(c, h).some((s) => s.importPodImages)) await Promise.all(input.podImages.map((img) => uploadIfChanged(r, img.tar, podImagePath(img.tar), 0o644)));
+  if (layout.steps(c, h).some((s) => s.importPodImages))
+    await Promise.all(input.podImages.map((img) => uploadIfChanged(r, img.tar, podImagePath(img.tar), 0o644)));
   input.onHealthy?.(h.host, 'copied');
 }
 

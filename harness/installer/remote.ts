@@ -19,7 +19,10 @@ export class Remote {
 
   /** Runs a command that must succeed; the error names the host, the command and its output. */
   async run(cmd: string, opts: { timeoutMs?: number; stdin?: string | Buffer | Readable } = {}): Promise<string> {
-    const r = await this.ssh.exec(cmd, { timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}) });
+    const r = await this.ssh.exec(cmd, {
+      timeoutMs: opts.timeoutMs ?? 120_000,
+      ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+    });
     if (r.code !== 0) {
       const out = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-4).join(' | ');
       throw new UserFacingError(`${this.name}: "${cmd.slice(0, 160)}" failed (exit ${r.code}): ${out}`, 1);
@@ -34,9 +37,10 @@ export class Remote {
 
   /** Unit state and last journal lines: what the seed says to look at first (journalctl -u). */
   async diagnose(service: string, lines = 15): Promise<string> {
-    const cmd = this.init === 'openrc'
-      ? `rc-service ${service} status 2>&1; tail -n ${lines} /var/log/${service}.log 2>&1`
-      : `systemctl show -p ActiveState -p SubState -p NRestarts ${service}.service | paste -sd' '; journalctl -u ${service}.service -n ${lines} --no-pager -o cat 2>&1`;
+    const cmd =
+      this.init === 'openrc'
+        ? `rc-service ${service} status 2>&1; tail -n ${lines} /var/log/${service}.log 2>&1`
+        : `systemctl show -p ActiveState -p SubState -p NRestarts ${service}.service | paste -sd' '; journalctl -u ${service}.service -n ${lines} --no-pager -o cat 2>&1`;
     const r = await this.ssh.exec(cmd, { timeoutMs: 20_000 });
     return r.stdout.trim();
   }
@@ -55,7 +59,10 @@ export class Remote {
     const diag = await this.diagnose(service).catch(() => '(no diagnosis: the host did not answer)');
     throw new UserFacingError(
       `${this.name}: ${service} did not become healthy within ${Math.round(timeoutMs / 1000)} s (waited for ${signal}${last ? `; last answer: ${last}` : ''}).\n` +
-        `  unit and journal:\n${diag.split('\n').map((l) => `    ${l}`).join('\n')}\n` +
+        `  unit and journal:\n${diag
+          .split('\n')
+          .map((l) => `    ${l}`)
+          .join('\n')}\n` +
         `  fix: read the whole journal (hardway lab logs ${this.name} ${service}, or journalctl -u ${service} on the host)`,
       1,
     );

@@ -90,7 +90,11 @@ export function etcdEndpoints(c: Cluster): string[] {
   return c.masters.map((m) => `https://${hostPort(m.internalAddress, 2379)}`);
 }
 
-/** Addresses of the host's DNS servers pods are given: CoreDNS on every worker, as in the seed. */
+/** A resolv.conf names at most 3 servers (glibc's MAXNS): the kubelet drops the rest. */
+export const MAX_NAMESERVERS = 3;
+
+/** Addresses of the DNS servers pods are given: CoreDNS on the workers, as in the seed (the first
+ * three: the kubelet would keep no more, and says so in an event on every pod). */
 export function clusterDnsAddresses(c: Cluster): string[] {
-  return c.workers.map((w) => w.internalAddress);
+  return c.workers.slice(0, MAX_NAMESERVERS).map((w) => w.internalAddress);
 }

@@ -24,7 +24,14 @@ export const BIN_DIR = '/usr/local/bin';
 export const COMPONENTS: Component[] = [
   { name: 'etcd', role: 'master', binary: '/usr/bin/etcd', tcpPorts: [2379, 2380], budgetMiB: 300, restart: 'on-failure' },
   { name: 'kube-apiserver', role: 'master', binary: `${BIN_DIR}/kube-apiserver`, tcpPorts: [6443], budgetMiB: 300, restart: 'on-failure' },
-  { name: 'kube-controller-manager', role: 'master', binary: `${BIN_DIR}/kube-controller-manager`, tcpPorts: [10257], budgetMiB: 100, restart: 'on-failure' },
+  {
+    name: 'kube-controller-manager',
+    role: 'master',
+    binary: `${BIN_DIR}/kube-controller-manager`,
+    tcpPorts: [10257],
+    budgetMiB: 100,
+    restart: 'on-failure',
+  },
   { name: 'kube-scheduler', role: 'master', binary: `${BIN_DIR}/kube-scheduler`, tcpPorts: [10259], budgetMiB: 50, restart: 'on-failure' },
   { name: 'containerd', role: 'worker', binary: '/usr/bin/containerd', tcpPorts: [], budgetMiB: 100, restart: 'always' },
   { name: 'flanneld', role: 'worker', binary: `${BIN_DIR}/flanneld`, tcpPorts: [], udpPorts: [], budgetMiB: 20, restart: 'on-failure' },

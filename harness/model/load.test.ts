@@ -9,7 +9,7 @@ import { ModelError, loadCluster, parseCluster } from './load.ts';
 const FILE = 'models/broken.yaml';
 
 /** A minimal valid model; line numbers below refer to this text. */
-const BASE = [
+const BASE = `${[
   'name: t', //                      1
   'masters:', //                     2
   '  - host: master', //             3
@@ -19,7 +19,7 @@ const BASE = [
   '    address: 10.240.0.21', //     7
   '  - host: node-2', //             8
   '    address: 10.240.0.22', //     9
-].join('\n') + '\n';
+].join('\n')}\n`;
 
 /** Parses `text` expecting a ModelError; returns its problems. */
 function problemsOf(text: string, file = FILE): string[] {
@@ -99,13 +99,19 @@ describe('defaults of a minimal model', () => {
   });
 
   it('keeps overrides: nodeName, internalAddress, init, a different serviceCIDR', () => {
-    const text = BASE
-      .replace('name: t\n', 'name: t\nserviceCIDR: 10.96.0.0/12\n')
-      .replace('  - host: node-1\n', '  - host: node-1\n    nodeName: w40k.net\n    internalAddress: 192.168.164.230\n    init: openrc\n');
+    const text = BASE.replace('name: t\n', 'name: t\nserviceCIDR: 10.96.0.0/12\n').replace(
+      '  - host: node-1\n',
+      '  - host: node-1\n    nodeName: w40k.net\n    internalAddress: 192.168.164.230\n    init: openrc\n',
+    );
     const v = parseCluster(text, FILE);
     expect(v.kubernetesServiceIP).toBe('10.96.0.1');
     expect(v.workers[0]).toEqual({
-      host: 'node-1', role: 'worker', nodeName: 'w40k.net', address: '10.240.0.21', internalAddress: '192.168.164.230', init: 'openrc',
+      host: 'node-1',
+      role: 'worker',
+      nodeName: 'w40k.net',
+      address: '10.240.0.21',
+      internalAddress: '192.168.164.230',
+      init: 'openrc',
     });
     expect(v.workers[1]!.nodeName).toBe('node-2');
   });
@@ -113,7 +119,7 @@ describe('defaults of a minimal model', () => {
 
 describe('precise errors: file:line:col, field path, what was expected', () => {
   it('unknown top-level key', () => {
-    const p = oneProblem(BASE + 'colour: blue\n');
+    const p = oneProblem(`${BASE}colour: blue\n`);
     expect(p).toMatch(/^models\/broken\.yaml:10:1: colour: unknown key "colour" \(known keys: name, clusterDomain, .*masters, workers\)$/);
   });
 
@@ -126,16 +132,16 @@ describe('precise errors: file:line:col, field path, what was expected', () => {
   });
 
   it('unknown key in a section (flannel.vnid)', () => {
-    const p = oneProblem('flannel:\n  vnid: 1\n' + BASE);
+    const p = oneProblem(`flannel:\n  vnid: 1\n${BASE}`);
     expect(p).toBe('models/broken.yaml:2:3: flannel.vnid: unknown key "vnid" (known keys: backend, vni, port, etcdPrefix)');
   });
 
   it('serviceCIDR overlapping podCIDR', () => {
-    const p = oneProblem('serviceCIDR: 10.200.5.0/24\n' + BASE);
+    const p = oneProblem(`serviceCIDR: 10.200.5.0/24\n${BASE}`);
     expect(p).toBe('models/broken.yaml:1:14: serviceCIDR: 10.200.5.0/24 overlaps podCIDR 10.200.0.0/16; pick disjoint ranges');
   });
 
-  it('duplicate node name: a nodeName override colliding with another worker\'s default', () => {
+  it("duplicate node name: a nodeName override colliding with another worker's default", () => {
     // node-1 registers as "node-2"; node-2 sets no nodeName, so it registers as "node-2" too.
     const p = oneProblem(BASE.replace('  - host: node-1\n', '  - host: node-1\n    nodeName: node-2\n'));
     expect(p).toContain(`${FILE}:9:5: `);
@@ -144,9 +150,11 @@ describe('precise errors: file:line:col, field path, what was expected', () => {
     expect(p).toContain('duplicate node name "node-2" (also at workers[0].nodeName)');
   });
 
-  it('duplicate node name: an override equal to another host\'s name points at the override', () => {
+  it("duplicate node name: an override equal to another host's name points at the override", () => {
     const p = oneProblem(BASE.replace('    address: 10.240.0.22\n', '    address: 10.240.0.22\n    nodeName: node-1\n'));
-    expect(p).toBe(`${FILE}:10:15: workers[1].nodeName: duplicate node name "node-1" (also at workers[0].nodeName (not set, defaults to host))`);
+    expect(p).toBe(
+      `${FILE}:10:15: workers[1].nodeName: duplicate node name "node-1" (also at workers[0].nodeName (not set, defaults to host))`,
+    );
   });
 
   it('duplicate address', () => {
@@ -169,16 +177,20 @@ describe('precise errors: file:line:col, field path, what was expected', () => {
 
   it('a host address inside the pod CIDR is reported once, at the address', () => {
     const p = oneProblem(BASE.replace('10.240.0.22', '10.200.3.4'));
-    expect(p).toBe(`${FILE}:9:14: workers[1].address: 10.200.3.4 lies inside podCIDR 10.200.0.0/16; host addresses must be outside cluster ranges`);
+    expect(p).toBe(
+      `${FILE}:9:14: workers[1].address: 10.200.3.4 lies inside podCIDR 10.200.0.0/16; host addresses must be outside cluster ranges`,
+    );
   });
 
   it('an internal address inside the service CIDR', () => {
     const p = oneProblem(BASE.replace('    address: 10.240.0.10\n', '    address: 10.240.0.10\n    internalAddress: 10.32.0.10\n'));
-    expect(p).toBe(`${FILE}:5:22: masters[0].internalAddress: 10.32.0.10 lies inside serviceCIDR 10.32.0.0/24; host addresses must be outside cluster ranges`);
+    expect(p).toBe(
+      `${FILE}:5:22: masters[0].internalAddress: 10.32.0.10 lies inside serviceCIDR 10.32.0.0/24; host addresses must be outside cluster ranges`,
+    );
   });
 
   it('a wrong flannel backend', () => {
-    const p = oneProblem('flannel:\n  backend: udp\n' + BASE);
+    const p = oneProblem(`flannel:\n  backend: udp\n${BASE}`);
     expect(p).toBe(`${FILE}:2:12: flannel.backend: expected "vxlan" or "host-gw", got "udp"`);
   });
 
@@ -193,27 +205,27 @@ describe('precise errors: file:line:col, field path, what was expected', () => {
     ['0', '0'],
     ['70000', '70000'],
   ])('a non-integer or out-of-range port (%s)', (yamlValue, shown) => {
-    const p = oneProblem(`apiserver:\n  port: ${yamlValue}\n` + BASE);
+    const p = oneProblem(`apiserver:\n  port: ${yamlValue}\n${BASE}`);
     expect(p).toBe(`${FILE}:2:9: apiserver.port: expected an integer from 1 to 65535, got ${shown}`);
   });
 
   it('an empty upstream list (CoreDNS would not start with `forward .` alone)', () => {
-    const p = oneProblem('dns:\n  upstreams: []\n' + BASE);
+    const p = oneProblem(`dns:\n  upstreams: []\n${BASE}`);
     expect(p).toBe(`${FILE}:2:14: dns.upstreams: expected at least one upstream (leave the key out for /etc/resolv.conf)`);
   });
 
   it('an upstream that is neither a path nor an address', () => {
-    const p = oneProblem('dns:\n  upstreams: [/etc/resolv.conf, dns.google]\n' + BASE);
+    const p = oneProblem(`dns:\n  upstreams: [/etc/resolv.conf, dns.google]\n${BASE}`);
     expect(p).toBe(`${FILE}:2:33: dns.upstreams[1]: expected a resolv.conf path or an address, got "dns.google"`);
   });
 
   it('podCIDR too small for one subnet per worker', () => {
-    const p = oneProblem('podCIDR: 10.200.0.0/24\npodSubnetLength: 24\n' + BASE);
+    const p = oneProblem(`podCIDR: 10.200.0.0/24\npodSubnetLength: 24\n${BASE}`);
     expect(p).toBe(`${FILE}:2:18: podSubnetLength: podCIDR 10.200.0.0/24 has room for fewer than 2 /24 worker subnets`);
   });
 
   it('a non-boolean staticToken', () => {
-    const p = oneProblem('apiserver:\n  staticToken: "yes"\n' + BASE);
+    const p = oneProblem(`apiserver:\n  staticToken: "yes"\n${BASE}`);
     expect(p).toBe(`${FILE}:2:16: apiserver.staticToken: expected true or false, got "yes"`);
   });
 
@@ -224,7 +236,7 @@ describe('precise errors: file:line:col, field path, what was expected', () => {
   });
 
   it('a repeated key is invalid YAML', () => {
-    const p = oneProblem(BASE + 'name: u\n');
+    const p = oneProblem(`${BASE}name: u\n`);
     expect(p).toBe(`${FILE}:10:1: not valid YAML: Map keys must be unique`);
   });
 
@@ -244,11 +256,11 @@ describe('precise errors: file:line:col, field path, what was expected', () => {
   });
 
   it('reports every problem of a file, each on its own line', () => {
-    const text = BASE
-      .replace('name: t', 'name: Lab_1')
-      .replace('10.240.0.22', '10.0.0.300')
-      .replace('    address: 10.240.0.10', '    adress: 10.240.0.10')
-      + 'flannel:\n  backend: udp\n  port: x\ncolour: blue\nserviceCIDR: 10.200.0.0/24\n';
+    const text =
+      BASE.replace('name: t', 'name: Lab_1')
+        .replace('10.240.0.22', '10.0.0.300')
+        .replace('    address: 10.240.0.10', '    adress: 10.240.0.10') +
+      'flannel:\n  backend: udp\n  port: x\ncolour: blue\nserviceCIDR: 10.200.0.0/24\n';
     const problems = problemsOf(text);
     const want = [
       [`${FILE}:13:1: colour:`, 'unknown key "colour"'],
@@ -261,7 +273,10 @@ describe('precise errors: file:line:col, field path, what was expected', () => {
       [`${FILE}:14:14: serviceCIDR:`, 'overlaps podCIDR 10.200.0.0/16'],
     ];
     for (const [prefix, what] of want) {
-      expect(problems.filter((p) => p.startsWith(prefix!) && p.includes(what!)), `${prefix} ${what}`).toHaveLength(1);
+      expect(
+        problems.filter((p) => p.startsWith(prefix!) && p.includes(what!)),
+        `${prefix} ${what}`,
+      ).toHaveLength(1);
     }
     expect(problems).toHaveLength(want.length);
   });
@@ -309,10 +324,36 @@ describe('docs/cluster-model.md', () => {
   const yamlBlocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
 
   it('documents every key the loader accepts', () => {
-    const keys = ['name', 'clusterDomain', 'podCIDR', 'podSubnetLength', 'serviceCIDR', 'cniBinDir', 'masters', 'workers',
-      'apiserver.port', 'apiserver.staticToken', 'flannel.backend', 'flannel.vni', 'flannel.port', 'flannel.etcdPrefix',
-      'dns.upstreams', 'dns.probeName', 'kubelet.systemReserved.cpu', 'kubelet.systemReserved.memory', 'kubeProxy.conntrackMaxPerCore',
-      'ingress.hosts', 'ingress.plainHosts', 'ingress.acmeServer', 'ingress.acmeEmail', 'host', 'nodeName', 'address', 'internalAddress', 'init'];
+    const keys = [
+      'name',
+      'clusterDomain',
+      'podCIDR',
+      'podSubnetLength',
+      'serviceCIDR',
+      'cniBinDir',
+      'masters',
+      'workers',
+      'apiserver.port',
+      'apiserver.staticToken',
+      'flannel.backend',
+      'flannel.vni',
+      'flannel.port',
+      'flannel.etcdPrefix',
+      'dns.upstreams',
+      'dns.probeName',
+      'kubelet.systemReserved.cpu',
+      'kubelet.systemReserved.memory',
+      'kubeProxy.conntrackMaxPerCore',
+      'ingress.hosts',
+      'ingress.plainHosts',
+      'ingress.acmeServer',
+      'ingress.acmeEmail',
+      'host',
+      'nodeName',
+      'address',
+      'internalAddress',
+      'init',
+    ];
     for (const k of keys) expect(doc, k).toContain(`| \`${k}\` |`);
   });
 
@@ -323,7 +364,10 @@ describe('docs/cluster-model.md', () => {
 
   it('the VPS example loads, with the nodeName override and the OpenRC worker', () => {
     const c = parseCluster(yamlBlocks[1]!, 'docs VPS example');
-    expect(c.workers.map((w) => [w.host, w.nodeName, w.init])).toEqual([['node-1', 'w40k.net', 'systemd'], ['node-2', 'node-2', 'openrc']]);
+    expect(c.workers.map((w) => [w.host, w.nodeName, w.init])).toEqual([
+      ['node-1', 'w40k.net', 'systemd'],
+      ['node-2', 'node-2', 'openrc'],
+    ]);
     expect(c.kubernetesServiceIP).toBe('10.32.0.1');
     expect(c.masters[0]!.internalAddress).toBe('192.168.153.60');
   });

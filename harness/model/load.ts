@@ -3,7 +3,17 @@
 import { readFileSync } from 'node:fs';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { type Cluster, type Host, type LayoutName, type Role, LAYOUTS, kubernetesServiceIP } from './cluster.ts';
-import { cidrContains, cidrWithHostBits, cidrsOverlap, hostBits, isIpAddress, nthAddress, parseCidr, subnetCount, upstreamProblem } from './net.ts';
+import {
+  cidrContains,
+  cidrWithHostBits,
+  cidrsOverlap,
+  hostBits,
+  isIpAddress,
+  nthAddress,
+  parseCidr,
+  subnetCount,
+  upstreamProblem,
+} from './net.ts';
 
 export class ModelError extends Error {
   readonly problems: string[];
@@ -19,8 +29,24 @@ const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?
 
 /** Field specs: what keys a section accepts, so unknown keys are reported instead of ignored. */
 const KEYS: Record<string, string[]> = {
-  '': ['name', 'clusterDomain', 'podCIDR', 'podSubnetLength', 'serviceCIDR', 'apiserver', 'flannel', 'dns',
-    'kubelet', 'kubeProxy', 'containerd', 'cniBinDir', 'layout', 'ingress', 'masters', 'workers'],
+  '': [
+    'name',
+    'clusterDomain',
+    'podCIDR',
+    'podSubnetLength',
+    'serviceCIDR',
+    'apiserver',
+    'flannel',
+    'dns',
+    'kubelet',
+    'kubeProxy',
+    'containerd',
+    'cniBinDir',
+    'layout',
+    'ingress',
+    'masters',
+    'workers',
+  ],
   apiserver: ['port', 'staticToken'],
   flannel: ['backend', 'vni', 'port', 'etcdPrefix'],
   dns: ['upstreams', 'probeName'],
@@ -80,9 +106,14 @@ class Section {
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
       if (!allowed.includes(key)) {
-        problem(ctx, pair.key as Node, this.sub(key), key === '<<'
-          ? 'YAML merge keys (<<: *anchor) are not read; fix: write the keys out (aliases of single values and lists are fine)'
-          : `unknown key "${key}" (known keys: ${allowed.join(', ')})`);
+        problem(
+          ctx,
+          pair.key as Node,
+          this.sub(key),
+          key === '<<'
+            ? 'YAML merge keys (<<: *anchor) are not read; fix: write the keys out (aliases of single values and lists are fine)'
+            : `unknown key "${key}" (known keys: ${allowed.join(', ')})`,
+        );
       }
     }
   }
@@ -163,9 +194,12 @@ class Section {
   }
 }
 
-const ipTest = (s: string) => (isIpAddress(s) ? undefined
-  : /^\[.*\]$/.test(s) && isIpAddress(s.slice(1, -1)) ? `expected an address without brackets, got "${s}"; fix: write ${s.slice(1, -1)} (hardway brackets IPv6 where URLs need it)`
-    : `expected an IPv4 or IPv6 address, got "${s}"`);
+const ipTest = (s: string) =>
+  isIpAddress(s)
+    ? undefined
+    : /^\[.*\]$/.test(s) && isIpAddress(s.slice(1, -1))
+      ? `expected an address without brackets, got "${s}"; fix: write ${s.slice(1, -1)} (hardway brackets IPv6 where URLs need it)`
+      : `expected an IPv4 or IPv6 address, got "${s}"`;
 const cidrTest = (s: string) => {
   if (!parseCidr(s)) return `expected a CIDR such as 10.200.0.0/16, got "${s}"`;
   const net = cidrWithHostBits(s);
@@ -173,11 +207,14 @@ const cidrTest = (s: string) => {
 };
 /** CoreDNS's forward plugin: "The number of upstreams is limited to 15" (plugin/forward README). */
 const MAX_UPSTREAMS = 15;
-const dnsNameTest = (s: string) => (DNS_NAME.test(s) ? undefined : `expected a DNS name (lower case letters, digits, '-' and '.'), got "${s}"`);
+const dnsNameTest = (s: string) =>
+  DNS_NAME.test(s) ? undefined : `expected a DNS name (lower case letters, digits, '-' and '.'), got "${s}"`;
 const labelTest = (s: string) => (DNS_LABEL.test(s) ? undefined : `expected a host name (lower case letters, digits and '-'), got "${s}"`);
 const upstreamTest = (s: string) => {
   const why = upstreamProblem(s);
-  return why ? `${why === 'expected a resolv.conf path or an address' ? why : `expected a resolv.conf path or an address: ${why}`}, got "${s}"` : undefined;
+  return why
+    ? `${why === 'expected a resolv.conf path or an address' ? why : `expected a resolv.conf path or an address: ${why}`}, got "${s}"`
+    : undefined;
 };
 
 function readHosts(root: Section, key: 'masters' | 'workers', role: Role): Host[] {
@@ -209,7 +246,7 @@ function readHosts(root: Section, key: 'masters' | 'workers', role: Role): Host[
 /** The i-th subnet of prefix length `len` inside `cidr` (10.200.0.0/16, 24, 1 -> 10.200.1.0/24). */
 function nthSubnet(cidr: string, len: number, i: number): string | undefined {
   const c = parseCidr(cidr);
-  if (!c || c.family !== 4 || len < c.prefix || BigInt(i) >= subnetCount(c, len)) return undefined;
+  if (c?.family !== 4 || len < c.prefix || BigInt(i) >= subnetCount(c, len)) return undefined;
   return `${nthAddress(c, i * 2 ** (32 - len))}/${len}`;
 }
 
@@ -226,23 +263,56 @@ function layoutRules(ctx: Ctx, root: Section, c: Cluster): void {
   };
   if (c.layout !== 'kthw') {
     c.workers.forEach((w, i) => {
-      if (w.podSubnet) problem(ctx, workerNode(i, 'podSubnet'), `workers[${i}].podSubnet`, 'only the kthw layout takes a pod subnet per worker (the seed layout\'s flannel leases them); fix: remove it, or set layout: kthw');
+      if (w.podSubnet)
+        problem(
+          ctx,
+          workerNode(i, 'podSubnet'),
+          `workers[${i}].podSubnet`,
+          "only the kthw layout takes a pod subnet per worker (the seed layout's flannel leases them); fix: remove it, or set layout: kthw",
+        );
     });
     return;
   }
-  if (c.masters.length !== 1) problem(ctx, root.get('masters'), 'masters', `the kthw layout has exactly one server (KTHW's etcd runs one member on 127.0.0.1), got ${c.masters.length}`);
-  [...c.masters.map((h, i) => [h, `masters[${i}]`, root.list('masters')?.[i]] as const), ...c.workers.map((h, i) => [h, `workers[${i}]`, root.list('workers')?.[i]] as const)]
-    .forEach(([h, p, n]) => {
-      if (h.init !== 'systemd') problem(ctx, isMap(n) ? (n.get('init', true) as Node) : n, `${p}.init`, 'the kthw layout runs systemd units only');
-    });
-  if (c.ingress) problem(ctx, root.get('ingress'), 'ingress', 'the kthw layout has no HTTPS edge (KTHW installs none); fix: remove the ingress section');
+  if (c.masters.length !== 1)
+    problem(
+      ctx,
+      root.get('masters'),
+      'masters',
+      `the kthw layout has exactly one server (KTHW's etcd runs one member on 127.0.0.1), got ${c.masters.length}`,
+    );
+  [
+    ...c.masters.map((h, i) => [h, `masters[${i}]`, root.list('masters')?.[i]] as const),
+    ...c.workers.map((h, i) => [h, `workers[${i}]`, root.list('workers')?.[i]] as const),
+  ].forEach(([h, p, n]) => {
+    if (h.init !== 'systemd')
+      problem(ctx, isMap(n) ? (n.get('init', true) as Node) : n, `${p}.init`, 'the kthw layout runs systemd units only');
+  });
+  if (c.ingress)
+    problem(ctx, root.get('ingress'), 'ingress', 'the kthw layout has no HTTPS edge (KTHW installs none); fix: remove the ingress section');
   const apiserver = root.get('apiserver');
   if (c.apiserver.staticToken && isMap(apiserver) && apiserver.has('staticToken')) {
-    problem(ctx, apiserver.get('staticToken', true) as Node, 'apiserver.staticToken', 'KTHW\'s apiserver has no token file; fix: remove it (the kthw layout defaults to false)');
+    problem(
+      ctx,
+      apiserver.get('staticToken', true) as Node,
+      'apiserver.staticToken',
+      "KTHW's apiserver has no token file; fix: remove it (the kthw layout defaults to false)",
+    );
   }
-  if (c.apiserver.port !== 6443) problem(ctx, isMap(apiserver) ? (apiserver.get('port', true) as Node) : apiserver, 'apiserver.port', 'KTHW\'s apiserver listens on 6443 (its unit sets no --secure-port)');
+  if (c.apiserver.port !== 6443)
+    problem(
+      ctx,
+      isMap(apiserver) ? (apiserver.get('port', true) as Node) : apiserver,
+      'apiserver.port',
+      "KTHW's apiserver listens on 6443 (its unit sets no --secure-port)",
+    );
   c.workers.forEach((w, i) => {
-    if (w.nodeName !== w.host) problem(ctx, workerNode(i, 'nodeName'), `workers[${i}].nodeName`, 'KTHW\'s kubelets register under their host name (no --hostname-override); fix: remove nodeName');
+    if (w.nodeName !== w.host)
+      problem(
+        ctx,
+        workerNode(i, 'nodeName'),
+        `workers[${i}].nodeName`,
+        "KTHW's kubelets register under their host name (no --hostname-override); fix: remove nodeName",
+      );
   });
   const pod = parseCidr(c.podCIDR);
   const seen: { cidr: NonNullable<ReturnType<typeof parseCidr>>; at: string }[] = [];
@@ -275,11 +345,20 @@ function crossCheck(ctx: Ctx, root: Section, c: Cluster): void {
   // The kubernetes service takes the first address after the network's; Kubernetes keeps the
   // network (and IPv4 broadcast) address back, so /31 and /32 (/127, /128) hold no service at all.
   if (svc && hostBits(svc) < 2) {
-    problem(ctx, root.get('serviceCIDR'), 'serviceCIDR', `${c.serviceCIDR} is too small to hold the kubernetes service address (${c.kubernetesServiceIP || 'the first address'}) and any other service; fix: use at least a /${svc.family === 4 ? 30 : 126}, e.g. the seed's 10.32.0.0/24`);
+    problem(
+      ctx,
+      root.get('serviceCIDR'),
+      'serviceCIDR',
+      `${c.serviceCIDR} is too small to hold the kubernetes service address (${c.kubernetesServiceIP || 'the first address'}) and any other service; fix: use at least a /${svc.family === 4 ? 30 : 126}, e.g. the seed's 10.32.0.0/24`,
+    );
   }
   if (pod && subnetCount(pod, c.podSubnetLength) < BigInt(c.workers.length)) {
-    problem(ctx, root.get('podSubnetLength'), 'podSubnetLength',
-      `podCIDR ${c.podCIDR} has room for fewer than ${c.workers.length} /${c.podSubnetLength} worker subnets`);
+    problem(
+      ctx,
+      root.get('podSubnetLength'),
+      'podSubnetLength',
+      `podCIDR ${c.podCIDR} has room for fewer than ${c.workers.length} /${c.podSubnetLength} worker subnets`,
+    );
   }
   const seen = new Map<string, string>();
   const hostNodes = (key: 'masters' | 'workers') => root.list(key) ?? [];
@@ -300,8 +379,12 @@ function crossCheck(ctx: Ctx, root: Section, c: Cluster): void {
       const nodeNamePath = isMap(node) && !node.has('nodeName') ? `${p}.nodeName (not set, defaults to host)` : `${p}.nodeName`;
       if (h.nodeName) dup('node name', h.nodeName, nodeNamePath, field('nodeName'));
       if (h.address) dup('address', h.address, `${p}.address`, field('address'));
-      for (const [f, cidr, name] of [['address', pod, 'podCIDR'], ['address', svc, 'serviceCIDR'],
-        ['internalAddress', pod, 'podCIDR'], ['internalAddress', svc, 'serviceCIDR']] as const) {
+      for (const [f, cidr, name] of [
+        ['address', pod, 'podCIDR'],
+        ['address', svc, 'serviceCIDR'],
+        ['internalAddress', pod, 'podCIDR'],
+        ['internalAddress', svc, 'serviceCIDR'],
+      ] as const) {
         const ip = h[f];
         // internalAddress defaulted to (or equal to) address: already reported for address.
         if (f === 'internalAddress' && ip === h.address) continue;
@@ -331,10 +414,12 @@ export function parseCluster(text: string, file = 'cluster.yaml', opts: ParseOpt
   if (!isMap(doc.contents)) throw new ModelError(ctx.problems.length ? ctx.problems : [`${file}: expected a mapping at the top level`]);
 
   const serviceCIDR = root.string('serviceCIDR', { def: '10.32.0.0/24', test: cidrTest });
-  const layout = opts.layout ?? root.string('layout', {
-    def: 'seed',
-    test: (v) => ((LAYOUTS as string[]).includes(v) ? undefined : `expected ${LAYOUTS.map((l) => `"${l}"`).join(' or ')}, got "${v}"`),
-  }) as LayoutName;
+  const layout =
+    opts.layout ??
+    (root.string('layout', {
+      def: 'seed',
+      test: (v) => ((LAYOUTS as string[]).includes(v) ? undefined : `expected ${LAYOUTS.map((l) => `"${l}"`).join(' or ')}, got "${v}"`),
+    }) as LayoutName);
   const apiserver = root.section('apiserver', 'apiserver');
   const flannel = root.section('flannel', 'flannel');
   const dns = root.section('dns', 'dns');
@@ -352,7 +437,12 @@ export function parseCluster(text: string, file = 'cluster.yaml', opts: ParseOpt
     // CoreDNS refuses `forward .` without a destination: the whole DNS service would not start.
     problem(ctx, upstreamsNode, 'dns.upstreams', 'expected at least one upstream (leave the key out for /etc/resolv.conf)');
   } else if (isSeq(upstreamsNode) && upstreamsNode.items.length > MAX_UPSTREAMS) {
-    problem(ctx, upstreamsNode, 'dns.upstreams', `${upstreamsNode.items.length} upstreams, but CoreDNS's forward plugin takes at most ${MAX_UPSTREAMS} (it would not start); fix: keep ${MAX_UPSTREAMS} or fewer`);
+    problem(
+      ctx,
+      upstreamsNode,
+      'dns.upstreams',
+      `${upstreamsNode.items.length} upstreams, but CoreDNS's forward plugin takes at most ${MAX_UPSTREAMS} (it would not start); fix: keep ${MAX_UPSTREAMS} or fewer`,
+    );
   }
   const maxPerCore = kubeProxy.get('conntrackMaxPerCore') !== undefined ? kubeProxy.int('conntrackMaxPerCore', 0, 0, 1 << 24) : undefined;
 
@@ -375,10 +465,15 @@ export function parseCluster(text: string, file = 'cluster.yaml', opts: ParseOpt
       upstreams: dns.strings('upstreams', ['/etc/resolv.conf'], upstreamTest),
       ...(dns.get('probeName') ? { probeName: dns.string('probeName', { test: dnsNameTest }) } : {}),
     },
-    kubelet: reserved ? { systemReserved: { cpu: reserved.string('cpu', { def: '200m' }), memory: reserved.string('memory', { def: '600Mi' }) } } : {},
+    kubelet: reserved
+      ? { systemReserved: { cpu: reserved.string('cpu', { def: '200m' }), memory: reserved.string('memory', { def: '600Mi' }) } }
+      : {},
     kubeProxy: maxPerCore !== undefined ? { conntrackMaxPerCore: maxPerCore } : {},
     containerd: { restrictOomScoreAdj: containerd.bool('restrictOomScoreAdj', false) },
-    cniBinDir: root.string('cniBinDir', { def: '/opt/cni/bin', test: (s) => (s.startsWith('/') ? undefined : 'expected an absolute path') }),
+    cniBinDir: root.string('cniBinDir', {
+      def: '/opt/cni/bin',
+      test: (s) => (s.startsWith('/') ? undefined : 'expected an absolute path'),
+    }),
     ...(ingress
       ? {
           ingress: {

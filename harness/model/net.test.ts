@@ -136,7 +136,11 @@ describe('nthAddress', () => {
   });
 
   it('round-trips: the address it returns parses back to the same number', () => {
-    for (const [text, n] of [['fd00:10:96::/112', 1], ['2001:0:0:1::/64', 5], ['10.200.0.0/16', 513]] as const) {
+    for (const [text, n] of [
+      ['fd00:10:96::/112', 1],
+      ['2001:0:0:1::/64', 5],
+      ['10.200.0.0/16', 513],
+    ] as const) {
       const c = cidr(text);
       const ip = nthAddress(c, n);
       expect(cidr(`${ip}/${c.family === 4 ? 32 : 128}`).base).toBe(c.base + BigInt(n));

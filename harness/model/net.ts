@@ -123,7 +123,8 @@ export function hostBits(c: Cidr): number {
  */
 export function upstreamProblem(s: string): string | undefined {
   if (s.startsWith('/')) return undefined;
-  const port = (p: string) => (/^\d{1,5}$/.test(p) && Number(p) >= 1 && Number(p) <= 65535 ? undefined : `port ${p} is not a port number (1-65535)`);
+  const port = (p: string) =>
+    /^\d{1,5}$/.test(p) && Number(p) >= 1 && Number(p) <= 65535 ? undefined : `port ${p} is not a port number (1-65535)`;
   if (isIP(s)) return undefined;
   const v6 = /^\[([^\]]+)\]:(.*)$/.exec(s);
   if (v6) return isIP(v6[1]!) === 6 ? port(v6[2]!) : `"${v6[1]}" in brackets is not an IPv6 address`;

@@ -5,7 +5,12 @@ import type { Cluster, Host, Role } from './cluster.ts';
 
 export function provisionalCluster(name: string, hosts: { host: string; address: string; role?: Role }[]): Cluster {
   const host = (h: { host: string; address: string; role?: Role }): Host => ({
-    host: h.host, role: h.role ?? 'worker', nodeName: h.host, address: h.address, internalAddress: h.address, init: 'systemd',
+    host: h.host,
+    role: h.role ?? 'worker',
+    nodeName: h.host,
+    address: h.address,
+    internalAddress: h.address,
+    init: 'systemd',
   });
   return {
     name,

@@ -39,16 +39,22 @@ export interface ExistingPki {
   hadCa?: boolean;
 }
 
-const ROTATE = 'or pass --rotate-ca to issue a new CA and keys (then copy every host\'s files again)';
+const ROTATE = "or pass --rotate-ca to issue a new CA and keys (then copy every host's files again)";
 
 /** The CA to reuse, checked: both halves present, readable, a CA, and belonging together. */
 async function reusedCa(plan: CertPlan, e: ExistingPki): Promise<IssuedCert | undefined> {
   const f = e.files ?? { caCert: 'ca.pem', caKey: 'ca-key.pem', key: (id: string) => `${id}-key.pem` };
   if (!e.caCert && !e.caKey) {
-    if (e.hadCa) throw new PkiError(`${f.caCert} and ${f.caKey}: missing, but this folder was rendered with a CA: a new CA would invalidate every certificate on every host; fix: restore both from your backup, ${ROTATE}`);
+    if (e.hadCa)
+      throw new PkiError(
+        `${f.caCert} and ${f.caKey}: missing, but this folder was rendered with a CA: a new CA would invalidate every certificate on every host; fix: restore both from your backup, ${ROTATE}`,
+      );
     return undefined;
   }
-  if (!e.caKey) throw new PkiError(`${f.caKey}: missing, but ${f.caCert} is there: a new CA would invalidate every certificate issued with it; fix: restore ca-key.pem from your backup, ${ROTATE}`);
+  if (!e.caKey)
+    throw new PkiError(
+      `${f.caKey}: missing, but ${f.caCert} is there: a new CA would invalidate every certificate issued with it; fix: restore ca-key.pem from your backup, ${ROTATE}`,
+    );
   if (!e.caCert) throw new PkiError(`${f.caCert}: missing, but ${f.caKey} is there; fix: restore ca.pem from your backup, ${ROTATE}`);
   let key: KeyMaterial;
   try {
@@ -60,11 +66,16 @@ async function reusedCa(plan: CertPlan, e: ExistingPki): Promise<IssuedCert | un
   try {
     cert = new x509.X509Certificate(e.caCert);
   } catch (err) {
-    throw new PkiError(`${f.caCert}: not a readable PEM certificate (${(err as Error).message.split('\n')[0]}); fix: restore it from your backup, ${ROTATE}`);
+    throw new PkiError(
+      `${f.caCert}: not a readable PEM certificate (${(err as Error).message.split('\n')[0]}); fix: restore it from your backup, ${ROTATE}`,
+    );
   }
-  if (!cert.getExtension(x509.BasicConstraintsExtension)?.ca) throw new PkiError(`${f.caCert}: not a CA certificate (basicConstraints CA:TRUE missing); fix: restore the cluster CA, ${ROTATE}`);
+  if (!cert.getExtension(x509.BasicConstraintsExtension)?.ca)
+    throw new PkiError(`${f.caCert}: not a CA certificate (basicConstraints CA:TRUE missing); fix: restore the cluster CA, ${ROTATE}`);
   if (!Buffer.from(cert.publicKey.rawData).equals(publicKeyDerOf(e.caKey))) {
-    throw new PkiError(`${f.caCert} does not belong to ${f.caKey} (another public key): certificates signed with the key would not verify against ca.pem; fix: restore the matching pair, ${ROTATE}`);
+    throw new PkiError(
+      `${f.caCert} does not belong to ${f.caKey} (another public key): certificates signed with the key would not verify against ca.pem; fix: restore the matching pair, ${ROTATE}`,
+    );
   }
   return { spec: plan.ca, certPem: e.caCert, key };
 }
@@ -147,9 +158,13 @@ export async function issuePki(plan: CertPlan, existing: ExistingPki = { keys: n
       const old = existing.keys.get(spec.id);
       const key = old
         ? await readPrivateKey(old).catch((err: Error) => {
-          throw new PkiError(`${keyFile(spec.id)}: ${err.message}; fix: restore it from your backup, or delete it to issue a new key for the ${spec.id} certificate (then copy that host's files again)`);
-        })
-        : spec.profile ? await generateProfileKey(spec.profile) : await generateRsaKey();
+            throw new PkiError(
+              `${keyFile(spec.id)}: ${err.message}; fix: restore it from your backup, or delete it to issue a new key for the ${spec.id} certificate (then copy that host's files again)`,
+            );
+          })
+        : spec.profile
+          ? await generateProfileKey(spec.profile)
+          : await generateRsaKey();
       return [spec.id, await issueLeaf(ca, spec, key)] as const;
     }),
   );

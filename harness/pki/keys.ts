@@ -68,7 +68,9 @@ export function publicKeyDerOf(privatePem: string): Buffer {
 }
 
 export function publicKeyPemOf(privatePem: string): string {
-  return createPublicKey(createPrivateKey({ key: privatePem, format: 'pem' })).export({ format: 'pem', type: 'spki' }).toString();
+  return createPublicKey(createPrivateKey({ key: privatePem, format: 'pem' }))
+    .export({ format: 'pem', type: 'spki' })
+    .toString();
 }
 
 /** Parses every certificate in a PEM bundle. */

@@ -106,10 +106,21 @@ export function certPlan(c: Cluster): CertPlan {
 export function seedCertPlan(c: Cluster): CertPlan {
   const ca: CertSpec = { id: 'ca', title: 'cluster CA', cn: 'Kubernetes', o: 'Kubernetes', usages: [], dnsNames: [], ipAddresses: [] };
   const client = (id: string, title: string, cn: string, o?: string): CertSpec => ({
-    id, title, cn, ...(o ? { o } : {}), usages: ['client'], dnsNames: [], ipAddresses: [],
+    id,
+    title,
+    cn,
+    ...(o ? { o } : {}),
+    usages: ['client'],
+    dnsNames: [],
+    ipAddresses: [],
   });
   const admin = client('admin', 'admin client', 'admin', 'system:masters');
-  const kcm = client('kube-controller-manager', 'kube-controller-manager client', 'system:kube-controller-manager', 'system:kube-controller-manager');
+  const kcm = client(
+    'kube-controller-manager',
+    'kube-controller-manager client',
+    'system:kube-controller-manager',
+    'system:kube-controller-manager',
+  );
   const scheduler = client('kube-scheduler', 'kube-scheduler client', 'system:kube-scheduler', 'system:kube-scheduler');
   const proxy = client('kube-proxy', 'kube-proxy client', 'system:kube-proxy', 'system:node-proxier');
   const masterNames = c.masters.flatMap((m) => [m.host, m.nodeName]);
@@ -121,7 +132,15 @@ export function seedCertPlan(c: Cluster): CertPlan {
     // Serves the apiserver and etcd, and is the client cert the apiserver, flannel and CoreDNS
     // present to etcd and to kubelets: both usages.
     usages: ['server', 'client'],
-    dnsNames: [...new Set([...masterNames, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${c.clusterDomain}`])],
+    dnsNames: [
+      ...new Set([
+        ...masterNames,
+        'kubernetes',
+        'kubernetes.default',
+        'kubernetes.default.svc',
+        `kubernetes.default.svc.${c.clusterDomain}`,
+      ]),
+    ],
     ipAddresses: [...new Set([c.kubernetesServiceIP, ...c.masters.flatMap((m) => [m.address, m.internalAddress]), '127.0.0.1'])],
   };
   const kubelets = c.workers.map((w): CertSpec => {
@@ -145,7 +164,12 @@ export function seedCertPlan(c: Cluster): CertPlan {
     files.push({ host: m.host, cert: CA_CERT, key: CA_KEY, spec: ca });
     files.push({ host: m.host, cert: `${K8S_DIR}/kubernetes.pem`, key: `${K8S_DIR}/kubernetes-key.pem`, spec: kubernetes });
     files.push({ host: m.host, cert: SA_CERT, key: SA_KEY, spec: sa });
-    files.push({ host: m.host, cert: `${K8S_DIR}/kube-controller-manager.pem`, key: `${K8S_DIR}/kube-controller-manager-key.pem`, spec: kcm });
+    files.push({
+      host: m.host,
+      cert: `${K8S_DIR}/kube-controller-manager.pem`,
+      key: `${K8S_DIR}/kube-controller-manager-key.pem`,
+      spec: kcm,
+    });
     kubeconfigs.push({ host: m.host, path: KCM_KUBECONFIG, spec: kcm, component: 'kube-controller-manager' });
     kubeconfigs.push({ host: m.host, path: SCHEDULER_KUBECONFIG, spec: scheduler, component: 'kube-scheduler' });
     kubeconfigs.push({ host: m.host, path: ADMIN_KUBECONFIG, spec: admin, component: 'admin (kubectl)' });

@@ -61,8 +61,20 @@ function ia5Der(text: string): Buffer {
 
 async function extensions(p: CertProfile, subjectKey: CryptoKey, issuerKeyId?: string): Promise<x509.Extension[]> {
   const out: x509.Extension[] = [new x509.BasicConstraintsExtension(p.basicConstraints.ca, undefined, false)];
-  if (p.extendedKeyUsage?.length) out.push(new x509.ExtendedKeyUsageExtension(p.extendedKeyUsage.map((u) => EKU[u]), false));
-  if (p.keyUsage) out.push(new x509.KeyUsagesExtension(p.keyUsage.usages.reduce((f, u) => f | KEY_USAGE[u], 0), p.keyUsage.critical));
+  if (p.extendedKeyUsage?.length)
+    out.push(
+      new x509.ExtendedKeyUsageExtension(
+        p.extendedKeyUsage.map((u) => EKU[u]),
+        false,
+      ),
+    );
+  if (p.keyUsage)
+    out.push(
+      new x509.KeyUsagesExtension(
+        p.keyUsage.usages.reduce((f, u) => f | KEY_USAGE[u], 0),
+        p.keyUsage.critical,
+      ),
+    );
   if (p.nsCertType?.length) out.push(new x509.Extension(NS_CERT_TYPE, false, new Uint8Array(nsCertTypeDer(p.nsCertType))));
   if (p.nsComment) out.push(new x509.Extension(NS_COMMENT, false, new Uint8Array(ia5Der(p.nsComment))));
   if (p.altNames?.length) out.push(new x509.SubjectAlternativeNameExtension(p.altNames.map((a) => ({ type: a.type, value: a.value }))));
@@ -98,11 +110,16 @@ export async function issueProfiledCa(spec: CertSpec, key: KeyMaterial | undefin
     signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: p.hash },
     extensions: await extensions(p, k.publicKey),
   });
-  return { spec, certPem: cert.toString('pem') + '\n', key: k };
+  return { spec, certPem: `${cert.toString('pem')}\n`, key: k };
 }
 
 /** A leaf of a profile signed by `ca` (openssl x509 -req -copy_extensions copyall -CA ca.crt). */
-export async function issueProfiledLeaf(ca: IssuedCert, spec: CertSpec, key: KeyMaterial, opts: ProfileIssueOptions = {}): Promise<IssuedCert> {
+export async function issueProfiledLeaf(
+  ca: IssuedCert,
+  spec: CertSpec,
+  key: KeyMaterial,
+  opts: ProfileIssueOptions = {},
+): Promise<IssuedCert> {
   const p = spec.profile!;
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKeyId = caCert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
@@ -117,5 +134,5 @@ export async function issueProfiledLeaf(ca: IssuedCert, spec: CertSpec, key: Key
     signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: p.hash },
     extensions: await extensions(p, key.publicKey, caKeyId),
   });
-  return { spec, certPem: cert.toString('pem') + '\n', key };
+  return { spec, certPem: `${cert.toString('pem')}\n`, key };
 }

@@ -15,6 +15,7 @@ export function providerKind(value: string | undefined, cluster: Cluster): Provi
 }
 
 export function makeProvider(kind: ProviderKind, cluster: Cluster, configPath: string, opts: { modelYaml?: string } = {}): Provider {
-  if (kind === 'vagrant' && opts.modelYaml !== undefined) throw new UsageError('--workers is for the containers provider (the Vagrant provider reads the model file as it is)');
+  if (kind === 'vagrant' && opts.modelYaml !== undefined)
+    throw new UsageError('--workers is for the containers provider (the Vagrant provider reads the model file as it is)');
   return kind === 'vagrant' ? new VagrantProvider(cluster, configPath) : new LabProvider(cluster, configPath, opts);
 }

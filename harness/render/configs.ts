@@ -4,10 +4,7 @@ import { stringify } from 'yaml';
 import { type Cluster, type Host, clusterDnsAddresses } from '../model/cluster.ts';
 import { HEALTH } from '../model/components.ts';
 import { PAUSE_IMAGE } from '../images/pod-images.ts';
-import {
-  CA_CERT, COREDNS_KUBECONFIG, K8S_DIR, KUBE_PROXY_KUBECONFIG, SCHEDULER_KUBECONFIG, kubeletCert, kubeletKey,
-} from '../pki/plan.ts';
-
+import { CA_CERT, COREDNS_KUBECONFIG, K8S_DIR, KUBE_PROXY_KUBECONFIG, SCHEDULER_KUBECONFIG, kubeletCert, kubeletKey } from '../pki/plan.ts';
 
 /** kubelet and containerd must agree on the cgroup driver, and only systemd hosts have systemd. */
 export function cgroupDriverOf(h: Host): 'systemd' | 'cgroupfs' {
@@ -88,9 +85,7 @@ export function corefile(c: Cluster): string {
 
 /** flannel's network config, stored in etcd under <prefix>/config. */
 export function flannelNetworkConfig(c: Cluster): string {
-  const backend = c.flannel.backend === 'vxlan'
-    ? { Type: 'vxlan', VNI: c.flannel.vni, Port: c.flannel.port }
-    : { Type: 'host-gw' };
+  const backend = c.flannel.backend === 'vxlan' ? { Type: 'vxlan', VNI: c.flannel.vni, Port: c.flannel.port } : { Type: 'host-gw' };
   return JSON.stringify({ Network: c.podCIDR, SubnetLen: c.podSubnetLength, Backend: backend });
 }
 
@@ -120,18 +115,22 @@ export function containerdConfig(c: Cluster, w?: Host): string {
 }
 
 export function flannelConflist(): string {
-  return JSON.stringify({
-    cniVersion: '0.3.1',
-    name: 'cbr0',
-    plugins: [
-      { type: 'flannel', name: 'kubenet', delegate: { hairpinMode: true, isDefaultGateway: true } },
-      { type: 'portmap', capabilities: { portMappings: true }, externalSetMarkChain: 'KUBE-MARK-MASQ' },
-    ],
-  }, null, 2) + '\n';
+  return `${JSON.stringify(
+    {
+      cniVersion: '0.3.1',
+      name: 'cbr0',
+      plugins: [
+        { type: 'flannel', name: 'kubenet', delegate: { hairpinMode: true, isDefaultGateway: true } },
+        { type: 'portmap', capabilities: { portMappings: true }, externalSetMarkChain: 'KUBE-MARK-MASQ' },
+      ],
+    },
+    null,
+    2,
+  )}\n`;
 }
 
 export function loopbackConf(): string {
-  return JSON.stringify({ cniVersion: '0.3.1', name: 'lo', type: 'loopback' }, null, 2) + '\n';
+  return `${JSON.stringify({ cniVersion: '0.3.1', name: 'lo', type: 'loopback' }, null, 2)}\n`;
 }
 
 export function crictlConfig(): string {
@@ -155,18 +154,25 @@ export function tokenCsv(token: string): string {
 export function clusterRbac(): string {
   const docs = [
     {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole',
-      metadata: { name: 'system:kube-apiserver-to-kubelet', annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' }, labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: {
+        name: 'system:kube-apiserver-to-kubelet',
+        annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' },
+        labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' },
+      },
       rules: [{ apiGroups: [''], resources: ['nodes/proxy', 'nodes/stats', 'nodes/log', 'nodes/spec', 'nodes/metrics'], verbs: ['*'] }],
     },
     {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding',
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
       metadata: { name: 'system:kube-apiserver' },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:kube-apiserver-to-kubelet' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'kubernetes' }],
     },
     {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole',
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
       metadata: { name: 'hardway:coredns' },
       rules: [
         { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
@@ -174,7 +180,8 @@ export function clusterRbac(): string {
       ],
     },
     {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding',
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
       metadata: { name: 'hardway:coredns' },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'hardway:coredns' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'kubernetes' }],

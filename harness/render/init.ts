@@ -53,7 +53,10 @@ export function openrcScript(s: ServiceDef): string {
     `error_log="/var/log/${s.name}.log"`,
     '',
     'depend() {',
-    `    need net${needs.length ? ' ' + needs.join(' ') : ''}`,
+    // "use", not "need": Gentoo's netifrc provides net, Debian's OpenRC (and a container) has no
+    // such service, and a needed one that does not exist stops the component from starting.
+    '    use net',
+    ...(needs.length ? [`    need ${needs.join(' ')}`] : []),
     ...(after.length ? [`    after ${after.join(' ')}`] : []),
     '}',
     '',

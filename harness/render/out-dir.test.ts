@@ -28,7 +28,11 @@ const copy = (tag: string) => {
   cpSync(base, d, { recursive: true });
   return d;
 };
-const errorOf = async (p: Promise<unknown>) => p.then(() => 'no error', (e: Error) => `${e.name}: ${e.message}`);
+const errorOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'no error',
+    (e: Error) => `${e.name}: ${e.message}`,
+  );
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   return run(HARDWAY, args, { env: { ...process.env, HARDWAY_DEBUG: '' } }).then(
     (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
@@ -59,10 +63,13 @@ describe('render folder rules', () => {
     expect(readFileSync(join(d, 'README'), 'utf8')).toBe('mine too');
   });
 
-  it('removes only its own files of a host no longer in the model; the user\'s stay', async () => {
+  it("removes only its own files of a host no longer in the model; the user's stay", async () => {
     const d = copy('shrink');
     writeFileSync(join(d, 'node-2', 'notes.txt'), 'mine');
-    const one = parseCluster(readFileSync(CONFIG, 'utf8').replace(/\n  - host: node-2\n    nodeName: node-2\n    address: 10.240.0.22/, ''), 'one-worker.yaml');
+    const one = parseCluster(
+      readFileSync(CONFIG, 'utf8').replace(/\n {2}- host: node-2\n {4}nodeName: node-2\n {4}address: 10.240.0.22/, ''),
+      'one-worker.yaml',
+    );
     expect(one.workers.map((w) => w.host)).toEqual(['node-1']);
     await renderToDir(one, d);
     expect(renderedFiles(join(d, 'node-2'))).toEqual(['notes.txt']);
@@ -73,10 +80,49 @@ describe('render folder rules', () => {
 
   // Each row: what is in the way, and the one line render answers with.
   const refusals: [what: string, setup: (d: string) => void, message: RegExp, intact: string][] = [
-    ['a foreign non-empty folder', (d) => { mkdirSync(d); writeFileSync(join(d, 'thesis.tex'), 'x'); }, /is not empty \(thesis\.tex\) and holds no hardway rendering \(no \.hardway-render\.json\).*; fix: render into a new or empty folder$/, 'thesis.tex'],
-    ['a plain file named like a host folder', (d) => { cpSync(base, d, { recursive: true }); rmSync(join(d, 'node-1'), { recursive: true }); writeFileSync(join(d, 'node-1'), 'x'); }, /node-1: is a file hardway did not write, where it renders a folder; fix: move it away/, 'node-1'],
-    ['a user file where a rendered file goes', (d) => { cpSync(base, d, { recursive: true }); rmSync(join(d, 'master/var/lib/kubernetes/ca.pem')); const m = JSON.parse(readFileSync(join(d, MANIFEST), 'utf8')) as { files: string[] }; writeFileSync(join(d, MANIFEST), JSON.stringify({ ...m, files: m.files.filter((f: string) => f !== 'master/var/lib/kubernetes/ca.pem') })); writeFileSync(join(d, 'master/var/lib/kubernetes/ca.pem'), 'x'); }, /ca\.pem: exists and hardway did not write it/, 'master/var/lib/kubernetes/ca.pem'],
-    ['a manifest that is not one', (d) => { cpSync(base, d, { recursive: true }); writeFileSync(join(d, MANIFEST), '{"files": 3}'); }, /\.hardway-render\.json: not a hardway render manifest/, MANIFEST],
+    [
+      'a foreign non-empty folder',
+      (d) => {
+        mkdirSync(d);
+        writeFileSync(join(d, 'thesis.tex'), 'x');
+      },
+      /is not empty \(thesis\.tex\) and holds no hardway rendering \(no \.hardway-render\.json\).*; fix: render into a new or empty folder$/,
+      'thesis.tex',
+    ],
+    [
+      'a plain file named like a host folder',
+      (d) => {
+        cpSync(base, d, { recursive: true });
+        rmSync(join(d, 'node-1'), { recursive: true });
+        writeFileSync(join(d, 'node-1'), 'x');
+      },
+      /node-1: is a file hardway did not write, where it renders a folder; fix: move it away/,
+      'node-1',
+    ],
+    [
+      'a user file where a rendered file goes',
+      (d) => {
+        cpSync(base, d, { recursive: true });
+        rmSync(join(d, 'master/var/lib/kubernetes/ca.pem'));
+        const m = JSON.parse(readFileSync(join(d, MANIFEST), 'utf8')) as { files: string[] };
+        writeFileSync(
+          join(d, MANIFEST),
+          JSON.stringify({ ...m, files: m.files.filter((f: string) => f !== 'master/var/lib/kubernetes/ca.pem') }),
+        );
+        writeFileSync(join(d, 'master/var/lib/kubernetes/ca.pem'), 'x');
+      },
+      /ca\.pem: exists and hardway did not write it/,
+      'master/var/lib/kubernetes/ca.pem',
+    ],
+    [
+      'a manifest that is not one',
+      (d) => {
+        cpSync(base, d, { recursive: true });
+        writeFileSync(join(d, MANIFEST), '{"files": 3}');
+      },
+      /\.hardway-render\.json: not a hardway render manifest/,
+      MANIFEST,
+    ],
   ];
   for (const [what, setup, message, intact] of refusals) {
     it(`refuses ${what}, touching nothing`, async () => {
@@ -105,7 +151,10 @@ describe('render folder rules', () => {
 
   it('takes over the lock of a render that died', async () => {
     const d = copy('stale');
-    writeFileSync(join(d, LOCK), JSON.stringify({ pid: 2 ** 22 + 7, host: (await import('node:os')).hostname(), startedAt: '2020-01-01T00:00:00Z' }));
+    writeFileSync(
+      join(d, LOCK),
+      JSON.stringify({ pid: 2 ** 22 + 7, host: (await import('node:os')).hostname(), startedAt: '2020-01-01T00:00:00Z' }),
+    );
     await renderToDir(lab, d);
     expect(existsSync(join(d, LOCK))).toBe(false);
   });
@@ -131,16 +180,36 @@ describe('unusable --out places: one line, exit code 2', () => {
   });
 
   const table: [what: string, out: () => Promise<string> | string, message: RegExp][] = [
-    ['a file', () => { const f = fresh('file'); writeFileSync(f, 'x'); return f; }, /: is a file, not a folder; fix: /],
-    ['a folder below a file', () => { const f = fresh('file'); writeFileSync(f, 'x'); return join(f, 'out'); }, /is a file, so the folder cannot be created below it; fix: /],
+    [
+      'a file',
+      () => {
+        const f = fresh('file');
+        writeFileSync(f, 'x');
+        return f;
+      },
+      /: is a file, not a folder; fix: /,
+    ],
+    [
+      'a folder below a file',
+      () => {
+        const f = fresh('file');
+        writeFileSync(f, 'x');
+        return join(f, 'out');
+      },
+      /is a file, so the folder cannot be created below it; fix: /,
+    ],
     ['under /proc', () => '/proc/self/hardway', /is under \/proc, a kernel file system, not a folder on disk; fix: /],
     ['under /sys', () => '/sys/kernel/hardway', /is under \/sys, a kernel file system/],
-    ['a read-only mount', async () => {
-      ro = fresh('ro');
-      mkdirSync(ro);
-      await run('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro]);
-      return join(ro, 'out');
-    }, /is on a read-only file system; fix: /],
+    [
+      'a read-only mount',
+      async () => {
+        ro = fresh('ro');
+        mkdirSync(ro);
+        await run('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro]);
+        return join(ro, 'out');
+      },
+      /is on a read-only file system; fix: /,
+    ],
   ];
   for (const [what, out, message] of table) {
     it(what, async () => {
@@ -157,8 +226,14 @@ describe('unusable --out places: one line, exit code 2', () => {
     const d = fresh('root-only');
     mkdirSync(d, { mode: 0o755 });
     chmodSync(tmp, 0o755);
-    const r = await run(HARDWAY, ['render', '--config', CONFIG, '--out', join(d, 'out')], { uid: 65534, gid: 65534, env: { PATH: process.env.PATH!, HOME: '/tmp' } })
-      .then(() => ({ code: 0, err: '' }), (e: { code: number; stderr: string }) => ({ code: e.code, err: e.stderr }));
+    const r = await run(HARDWAY, ['render', '--config', CONFIG, '--out', join(d, 'out')], {
+      uid: 65534,
+      gid: 65534,
+      env: { PATH: process.env.PATH!, HOME: '/tmp' },
+    }).then(
+      () => ({ code: 0, err: '' }),
+      (e: { code: number; stderr: string }) => ({ code: e.code, err: e.stderr }),
+    );
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^hardway render: --out .*: .* is not writable by this user \(uid 65534\); fix: /);
     expect(r.err.trim().split('\n')).toHaveLength(1);
@@ -172,12 +247,35 @@ describe('unusable --out places: one line, exit code 2', () => {
 describe('the CA reuse rule', () => {
   const ROTATE = /or pass --rotate-ca to issue a new CA and keys \(then copy every host's files again\)$/;
   const table: [what: string, breakIt: (d: string) => void, message: RegExp][] = [
-    ['ca-key.pem missing', (d) => rmSync(join(d, '_pki/ca-key.pem')), /_pki\/ca-key\.pem: missing, but .*_pki\/ca\.pem is there: a new CA would invalidate every certificate issued with it; fix: restore ca-key\.pem/],
+    [
+      'ca-key.pem missing',
+      (d) => rmSync(join(d, '_pki/ca-key.pem')),
+      /_pki\/ca-key\.pem: missing, but .*_pki\/ca\.pem is there: a new CA would invalidate every certificate issued with it; fix: restore ca-key\.pem/,
+    ],
     ['ca.pem missing', (d) => rmSync(join(d, '_pki/ca.pem')), /_pki\/ca\.pem: missing, but .*ca-key\.pem is there; fix: restore ca\.pem/],
-    ['both missing in a rendering', (d) => { rmSync(join(d, '_pki/ca.pem')); rmSync(join(d, '_pki/ca-key.pem')); }, /ca\.pem and .*ca-key\.pem: missing, but this folder was rendered with a CA/],
-    ['a leaf certificate as ca.pem', (d) => writeFileSync(join(d, '_pki/ca.pem'), readFileSync(join(d, '_pki/kubernetes.pem'))), /_pki\/ca\.pem: not a CA certificate/],
-    ['a ca.pem not matching ca-key.pem', (d) => writeFileSync(join(d, '_pki/ca-key.pem'), readFileSync(join(d, '_pki/kubernetes-key.pem'))), /_pki\/ca\.pem does not belong to .*_pki\/ca-key\.pem \(another public key\): certificates signed with the key would not verify against ca\.pem; fix: restore the matching pair/],
-    ['a garbage CA key', (d) => writeFileSync(join(d, '_pki/ca-key.pem'), 'garbage\n'), /_pki\/ca-key\.pem: not a readable PEM private key \(.*\); fix: restore the CA key/],
+    [
+      'both missing in a rendering',
+      (d) => {
+        rmSync(join(d, '_pki/ca.pem'));
+        rmSync(join(d, '_pki/ca-key.pem'));
+      },
+      /ca\.pem and .*ca-key\.pem: missing, but this folder was rendered with a CA/,
+    ],
+    [
+      'a leaf certificate as ca.pem',
+      (d) => writeFileSync(join(d, '_pki/ca.pem'), readFileSync(join(d, '_pki/kubernetes.pem'))),
+      /_pki\/ca\.pem: not a CA certificate/,
+    ],
+    [
+      'a ca.pem not matching ca-key.pem',
+      (d) => writeFileSync(join(d, '_pki/ca-key.pem'), readFileSync(join(d, '_pki/kubernetes-key.pem'))),
+      /_pki\/ca\.pem does not belong to .*_pki\/ca-key\.pem \(another public key\): certificates signed with the key would not verify against ca\.pem; fix: restore the matching pair/,
+    ],
+    [
+      'a garbage CA key',
+      (d) => writeFileSync(join(d, '_pki/ca-key.pem'), 'garbage\n'),
+      /_pki\/ca-key\.pem: not a readable PEM private key \(.*\); fix: restore the CA key/,
+    ],
     ['a garbage ca.pem', (d) => writeFileSync(join(d, '_pki/ca.pem'), 'garbage\n'), /_pki\/ca\.pem: not a readable PEM certificate/],
   ];
   for (const [what, breakIt, message] of table) {
@@ -198,7 +296,9 @@ describe('the CA reuse rule', () => {
     const d = copy('leaf');
     writeFileSync(join(d, '_pki/kubernetes-key.pem'), 'garbage\n');
     const err = await errorOf(renderToDir(lab, d));
-    expect(err).toMatch(/^PkiError: .*_pki\/kubernetes-key\.pem: not a readable PEM private key .*; fix: restore it from your backup, or delete it to issue a new key for the kubernetes certificate/);
+    expect(err).toMatch(
+      /^PkiError: .*_pki\/kubernetes-key\.pem: not a readable PEM private key .*; fix: restore it from your backup, or delete it to issue a new key for the kubernetes certificate/,
+    );
   });
 
   it('the command says where the CA came from, and exits 2 on a refusal', async () => {

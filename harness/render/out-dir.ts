@@ -2,7 +2,22 @@
 // file it wrote in OUT/.hardway-render.json; it never deletes or overwrites a file it did not
 // write, refuses a non-empty folder that is not a rendering, and holds OUT/.hardway-render.lock
 // while it works so that two renders into one folder cannot mix two CAs.
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, rmdirSync, statSync, unlinkSync, writeSync, accessSync, constants } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  accessSync,
+  constants,
+} from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -59,7 +74,10 @@ export function checkOutDir(dir: string, flag = '--out'): string {
   }
   const under = (root: string, p: string) => p === root || p.startsWith(root + sep);
   const kfs = KERNEL_FS.find((k) => under(k, abs) || under(k, real));
-  if (kfs) throw new OutDirError(`${flag} ${dir}: is under ${kfs}, a kernel file system, not a folder on disk; fix: choose a folder on disk (e.g. ./rendered)`);
+  if (kfs)
+    throw new OutDirError(
+      `${flag} ${dir}: is under ${kfs}, a kernel file system, not a folder on disk; fix: choose a folder on disk (e.g. ./rendered)`,
+    );
   let st;
   try {
     st = statSync(anc);
@@ -67,9 +85,11 @@ export function checkOutDir(dir: string, flag = '--out'): string {
     throw new OutDirError(`${flag} ${dir}: ${anc} cannot be read (${errno(e)}); fix: choose another folder`);
   }
   if (!st.isDirectory()) {
-    throw new OutDirError(anc === abs
-      ? `${flag} ${dir}: is a file, not a folder; fix: choose a folder (a new or empty one, or an earlier rendering)`
-      : `${flag} ${dir}: ${anc} is a file, so the folder cannot be created below it; fix: choose another folder`);
+    throw new OutDirError(
+      anc === abs
+        ? `${flag} ${dir}: is a file, not a folder; fix: choose a folder (a new or empty one, or an earlier rendering)`
+        : `${flag} ${dir}: ${anc} is a file, so the folder cannot be created below it; fix: choose another folder`,
+    );
   }
   try {
     accessSync(anc, constants.W_OK | constants.X_OK);
@@ -119,7 +139,7 @@ export async function withOutDirLock<T>(dir: string, fn: () => Promise<T>, opts:
   for (;;) {
     try {
       const fd = openSync(file, 'wx', 0o644);
-      writeSync(fd, JSON.stringify(me) + '\n');
+      writeSync(fd, `${JSON.stringify(me)}\n`);
       closeSync(fd);
       break;
     } catch (e) {
@@ -137,7 +157,9 @@ export async function withOutDirLock<T>(dir: string, fn: () => Promise<T>, opts:
     }
     if (Date.now() > deadline) {
       const who = holder ? `pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}` : 'another process';
-      throw new OutDirError(`${dir}: another hardway render (${who}) is writing this folder; fix: wait for it to finish, or remove ${file} if no render runs`);
+      throw new OutDirError(
+        `${dir}: another hardway render (${who}) is writing this folder; fix: wait for it to finish, or remove ${file} if no render runs`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -168,7 +190,12 @@ export function readManifest(dir: string): Set<string> | undefined {
   if (!existsSync(file)) return undefined;
   try {
     const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-    if (m.hardway !== 'render' || !Array.isArray(m.files) || !m.files.every((f) => typeof f === 'string' && !f.startsWith('/') && !f.split('/').includes('..'))) throw new Error('wrong shape');
+    if (
+      m.hardway !== 'render' ||
+      !Array.isArray(m.files) ||
+      !m.files.every((f) => typeof f === 'string' && !f.startsWith('/') && !f.split('/').includes('..'))
+    )
+      throw new Error('wrong shape');
     return new Set(m.files);
   } catch (e) {
     throw new OutDirError(`${file}: not a hardway render manifest (${(e as Error).message}); fix: restore it, or render into a new folder`);
@@ -177,7 +204,7 @@ export function readManifest(dir: string): Set<string> | undefined {
 
 async function writeManifest(dir: string, files: Iterable<string>): Promise<void> {
   const m: Manifest = { hardway: 'render', files: [...new Set(files)].sort() };
-  await writeFile(join(dir, MANIFEST), JSON.stringify(m, null, 1) + '\n');
+  await writeFile(join(dir, MANIFEST), `${JSON.stringify(m, null, 1)}\n`);
 }
 
 function listFiles(dir: string, rel = ''): string[] {
@@ -212,7 +239,9 @@ export function planOut(dir: string, wanted: string[]): { previous: Set<string>;
       previous = new Set(wanted.filter((p) => existsSync(join(dir, p))));
     } else if (top.length) {
       const shown = top.slice(0, 3).join(', ') + (top.length > 3 ? `, ... (${top.length} entries)` : '');
-      throw new OutDirError(`${dir}: is not empty (${shown}) and holds no hardway rendering (no ${MANIFEST}); render never mixes its files with others; fix: render into a new or empty folder`);
+      throw new OutDirError(
+        `${dir}: is not empty (${shown}) and holds no hardway rendering (no ${MANIFEST}); render never mixes its files with others; fix: render into a new or empty folder`,
+      );
     } else previous = new Set();
   }
   for (const p of wanted) {
@@ -228,10 +257,14 @@ export function planOut(dir: string, wanted: string[]): { previous: Set<string>;
       }
       const last = i === parts.length;
       if (!last && !st.isDirectory() && !previous.has(sub)) {
-        throw new OutDirError(`${abs}: is a ${st.isSymbolicLink() ? 'symbolic link' : 'file'} hardway did not write, where it renders a folder; fix: move it away (render never deletes files it did not write)`);
+        throw new OutDirError(
+          `${abs}: is a ${st.isSymbolicLink() ? 'symbolic link' : 'file'} hardway did not write, where it renders a folder; fix: move it away (render never deletes files it did not write)`,
+        );
       }
       if (last && (st.isDirectory() || st.isSymbolicLink() || !previous.has(sub))) {
-        throw new OutDirError(`${abs}: exists and hardway did not write it (it would be overwritten); fix: move it away, or render into a new folder`);
+        throw new OutDirError(
+          `${abs}: exists and hardway did not write it (it would be overwritten); fix: move it away, or render into a new folder`,
+        );
       }
     }
   }
@@ -286,5 +319,7 @@ export async function writeOutDir(dir: string, files: OutFile[]): Promise<{ remo
 
 /** Files of a rendering folder other than the manifest and lock (for tests and messages). */
 export function renderedFiles(dir: string): string[] {
-  return listFiles(dir).filter((p) => p !== MANIFEST && p !== LOCK).sort();
+  return listFiles(dir)
+    .filter((p) => p !== MANIFEST && p !== LOCK)
+    .sort();
 }

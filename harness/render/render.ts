@@ -47,7 +47,10 @@ async function readIfExists(path: string): Promise<string | undefined> {
 }
 
 /** Reads a previous rendering's CA, keys and token from OUT/_pki. */
-export async function readExistingPki(outDir: string, plan: CertPlan): Promise<{ existing: ExistingPki; token?: string; encryptionKey?: string }> {
+export async function readExistingPki(
+  outDir: string,
+  plan: CertPlan,
+): Promise<{ existing: ExistingPki; token?: string; encryptionKey?: string }> {
   const dir = join(outDir, PKI_DIR);
   const keys = new Map<string, string>();
   for (const spec of plan.certs) {
@@ -60,7 +63,11 @@ export async function readExistingPki(outDir: string, plan: CertPlan): Promise<{
   const encryptionKey = (await readIfExists(join(dir, 'encryption-key')))?.trim();
   const files = { caCert: join(dir, 'ca.pem'), caKey: join(dir, 'ca-key.pem'), key: (id: string) => join(dir, `${id}-key.pem`) };
   const hadCa = !!readManifest(outDir)?.has(`${PKI_DIR}/ca.pem`) || existsSync(files.caCert) || existsSync(files.caKey);
-  return { existing: { ...(caCert ? { caCert } : {}), ...(caKey ? { caKey } : {}), keys, files, hadCa }, ...(token ? { token } : {}), ...(encryptionKey ? { encryptionKey } : {}) };
+  return {
+    existing: { ...(caCert ? { caCert } : {}), ...(caKey ? { caKey } : {}), keys, files, hadCa },
+    ...(token ? { token } : {}),
+    ...(encryptionKey ? { encryptionKey } : {}),
+  };
 }
 
 export interface RenderInput {
@@ -77,7 +84,10 @@ export async function render(c: Cluster, opts: RenderInput = {}): Promise<Render
   const layout = layoutFor(c);
   const plan = layout.certPlan(c);
   const pki = opts.pki ?? (await issuePki(plan, opts.existing));
-  const secrets = layout.secrets(c, { ...(opts.token ? { token: opts.token } : {}), ...(opts.encryptionKey ? { encryptionKey: opts.encryptionKey } : {}) });
+  const secrets = layout.secrets(c, {
+    ...(opts.token ? { token: opts.token } : {}),
+    ...(opts.encryptionKey ? { encryptionKey: opts.encryptionKey } : {}),
+  });
   const options = opts.options ?? {};
   const hosts = new Map(allHosts(c).map((h) => [h.host, layout.hostFiles({ cluster: c, host: h, plan, pki, secrets, options })]));
   return { cluster: c, plan, pki, ...secrets, hosts };
@@ -94,19 +104,26 @@ export async function writeRendering(r: Rendering, outDir: string): Promise<void
     pki(`${id}.pem`, cert.certPem, PUBLIC);
     pki(`${id}-key.pem`, cert.key.pem, SECRET);
   }
-  if (r.token) pki('token', r.token + '\n', SECRET);
-  if (r.encryptionKey) pki('encryption-key', r.encryptionKey + '\n', SECRET);
+  if (r.token) pki('token', `${r.token}\n`, SECRET);
+  if (r.encryptionKey) pki('encryption-key', `${r.encryptionKey}\n`, SECRET);
   await writeOutDir(outDir, files);
 }
 
 /** `hardway render`: keeps the CA, keys and token of an earlier rendering unless rotateCa. */
-export async function renderToDir(c: Cluster, outDir: string, rotateCa = false, extra: Pick<RenderInput, 'pki' | 'options'> = {}): Promise<Rendering> {
+export async function renderToDir(
+  c: Cluster,
+  outDir: string,
+  rotateCa = false,
+  extra: Pick<RenderInput, 'pki' | 'options'> = {},
+): Promise<Rendering> {
   const dir = checkOutDir(outDir);
   return withOutDirLock(dir, async () => {
     planOut(dir, []); // a foreign folder is refused before any key is generated
     const plan = certPlan(c);
     const prev = rotateCa ? { existing: { keys: new Map<string, string>() } } : await readExistingPki(dir, plan);
-    const kept = rotateCa ? {} : { ...(prev.token ? { token: prev.token } : {}), ...(prev.encryptionKey ? { encryptionKey: prev.encryptionKey } : {}) };
+    const kept = rotateCa
+      ? {}
+      : { ...(prev.token ? { token: prev.token } : {}), ...(prev.encryptionKey ? { encryptionKey: prev.encryptionKey } : {}) };
     const r = await render(c, { existing: prev.existing, ...kept, ...extra });
     await writeRendering(r, dir);
     return { ...r, caSource: extra.pki ? 'given' : rotateCa ? 'rotated' : prev.existing.caCert ? 'reused' : 'new' };

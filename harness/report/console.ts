@@ -20,9 +20,13 @@ export function checkLine(r: CheckResult): string {
 export function summaryLine(doc: ReportDocument, runDir?: string): string {
   const s = summarize(doc);
   const verdict = doc.ok ? paint(32, 'OK') : paint(31, 'FAILED');
-  const kinds = Object.entries(s.skip).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
-  return `${verdict}: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped${kinds.length ? ` (${kinds.join(', ')})` : ''}, ${s.warnings} warnings` +
+  const kinds = Object.entries(s.skip)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`);
+  return (
+    `${verdict}: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped${kinds.length ? ` (${kinds.join(', ')})` : ''}, ${s.warnings} warnings` +
     (doc.durationMs !== undefined ? ` in ${(doc.durationMs / 1000).toFixed(1)} s` : '') +
     (doc.strict && !doc.ok && s.failed === 0 ? ' (--strict: inconclusive or blocked checks fail the run)' : '') +
-    (runDir ? `\nreports: ${runDir}/report.html (also report.json, junit.xml)` : '');
+    (runDir ? `\nreports: ${runDir}/report.html (also report.json, junit.xml)` : '')
+  );
 }

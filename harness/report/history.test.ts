@@ -10,14 +10,29 @@ import { diffReports, formatDiff, historyHtml, previousRun, readRuns, writeHisto
 const tmp = mkdtempSync(join(tmpdir(), 'hardway-history-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const c = (id: string, status: CheckResult['status'], host?: string, diagnosis?: string, durationMs = 100): CheckResult =>
-  ({ id, title: id, status, ...(host ? { host } : {}), ...(diagnosis ? { diagnosis } : {}), examined: 1, durationMs });
+const c = (id: string, status: CheckResult['status'], host?: string, diagnosis?: string, durationMs = 100): CheckResult => ({
+  id,
+  title: id,
+  status,
+  ...(host ? { host } : {}),
+  ...(diagnosis ? { diagnosis } : {}),
+  examined: 1,
+  durationMs,
+});
 
 function doc(target: string, startedAt: string, durationMs: number, suites: Record<string, CheckResult[]>): ReportDocument {
   const all = Object.values(suites).flat();
   return {
-    target, ok: !all.some((x) => x.status === 'failed'), run: '', startedAt, durationMs,
-    suites: Object.entries(suites).map(([name, checks]) => ({ name, durationMs: checks.reduce((n, x) => n + (x.durationMs ?? 0), 0), checks })),
+    target,
+    ok: !all.some((x) => x.status === 'failed'),
+    run: '',
+    startedAt,
+    durationMs,
+    suites: Object.entries(suites).map(([name, checks]) => ({
+      name,
+      durationMs: checks.reduce((n, x) => n + (x.durationMs ?? 0), 0),
+      checks,
+    })),
   };
 }
 
@@ -26,18 +41,27 @@ function store(run: string, d: ReportDocument): void {
   writeFileSync(join(tmp, run, 'report.json'), JSON.stringify({ ...d, run }));
 }
 
-store('20260101-000000-prod-1', doc('prod', '2026-01-01T00:00:00Z', 60_000, {
-  certs: [c('certs.chain', 'passed', 'master'), c('certs.validity', 'failed', 'node-1', 'node-1:/x.pem: expired')],
-  etcd: [c('etcd.health', 'passed', 'master'), c('etcd.members', 'failed', 'master', 'member gone'), c('etcd.old', 'passed', 'master')],
-  kubelet: [c('kubelet.ready', 'failed', 'node-2', 'not Ready'), c('kubelet.pods-run', 'passed', 'node-1')],
-}));
+store(
+  '20260101-000000-prod-1',
+  doc('prod', '2026-01-01T00:00:00Z', 60_000, {
+    certs: [c('certs.chain', 'passed', 'master'), c('certs.validity', 'failed', 'node-1', 'node-1:/x.pem: expired')],
+    etcd: [c('etcd.health', 'passed', 'master'), c('etcd.members', 'failed', 'master', 'member gone'), c('etcd.old', 'passed', 'master')],
+    kubelet: [c('kubelet.ready', 'failed', 'node-2', 'not Ready'), c('kubelet.pods-run', 'passed', 'node-1')],
+  }),
+);
 store('20260101-010000-lab-2', doc('lab', '2026-01-01T01:00:00Z', 30_000, { certs: [c('certs.chain', 'passed', 'master')] }));
-store('20260102-000000-prod-3', doc('prod', '2026-01-02T00:00:00Z', 90_000, {
-  certs: [c('certs.chain', 'failed', 'master', 'not signed by ca.pem\nsecond line'), c('certs.validity', 'passed', 'node-1')],
-  etcd: [c('etcd.health', 'passed', 'master'), c('etcd.members', 'failed', 'master', 'member unhealthy')],
-  kubelet: [c('kubelet.ready', 'failed', 'node-2', 'not Ready'), c('kubelet.pods-run', 'skipped', 'node-1', 'starts a pod: needs --active')],
-  security: [c('security.kubelet-auth', 'failed', 'node-1', 'kubelet answers anonymously')],
-}));
+store(
+  '20260102-000000-prod-3',
+  doc('prod', '2026-01-02T00:00:00Z', 90_000, {
+    certs: [c('certs.chain', 'failed', 'master', 'not signed by ca.pem\nsecond line'), c('certs.validity', 'passed', 'node-1')],
+    etcd: [c('etcd.health', 'passed', 'master'), c('etcd.members', 'failed', 'master', 'member unhealthy')],
+    kubelet: [
+      c('kubelet.ready', 'failed', 'node-2', 'not Ready'),
+      c('kubelet.pods-run', 'skipped', 'node-1', 'starts a pod: needs --active'),
+    ],
+    security: [c('security.kubelet-auth', 'failed', 'node-1', 'kubelet answers anonymously')],
+  }),
+);
 mkdirSync(join(tmp, '20260103-000000-prod-4')); // a run that died before writing its report
 
 describe('report history', () => {
@@ -54,7 +78,10 @@ describe('report history', () => {
     expect(d.newlyFailing.map((x) => x.key)).toEqual(['certs.chain@master']);
     expect(d.newlyFailing[0]!.diagnosis).toBe('not signed by ca.pem');
     expect(d.fixed.map((x) => x.key)).toEqual(['certs.validity@node-1']);
-    expect(d.stillFailing.map((x) => [x.key, !!x.diagnosisChanged])).toEqual([['etcd.members@master', true], ['kubelet.ready@node-2', false]]);
+    expect(d.stillFailing.map((x) => [x.key, !!x.diagnosisChanged])).toEqual([
+      ['etcd.members@master', true],
+      ['kubelet.ready@node-2', false],
+    ]);
     expect(d.changed.map((x) => `${x.key} ${x.before}->${x.after}`)).toEqual(['kubelet.pods-run@node-1 passed->skipped']);
     expect(d.added.map((x) => `${x.key} ${x.after}`)).toEqual(['security.kubelet-auth@node-1 failed']);
     expect(d.removed.map((x) => x.key)).toEqual(['etcd.old@master']);
@@ -97,7 +124,9 @@ duration: 60.0 s -> 90.0 s (+50%)
     expect(html).toContain('<h2 id="t0">prod — last run <span class="failed">FAILED</span> (2 runs)</h2>');
     expect(html).toContain('href="20260102-000000-prod-3/report.html"');
     // failures per suite: certs went 1 -> 1, security appeared with 1; kubelet 1 -> 1
-    expect(html).toMatch(/<tr><td>security<\/td><td class="cell cn" title="not run"><\/td><td class="cell cf" title="20260102-000000-prod-3: 1 failed, 0\.1 s">1<\/td><\/tr>/);
+    expect(html).toMatch(
+      /<tr><td>security<\/td><td class="cell cn" title="not run"><\/td><td class="cell cf" title="20260102-000000-prod-3: 1 failed, 0\.1 s">1<\/td><\/tr>/,
+    );
     expect((html.match(/<rect /g) ?? []).length).toBe(3);
     // targets most recently run first, in an overview with links to their sections
     expect(html).toMatch(/<tr><td><a href="#t0">prod<\/a><\/td><td>2<\/td>.*FAILED.*\n<tr><td><a href="#t1">lab<\/a><\/td><td>1<\/td>/);

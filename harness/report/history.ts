@@ -37,8 +37,10 @@ export function reportShapeProblem(doc: unknown): string | undefined {
     for (const [j, c] of s.checks.entries()) {
       const at = `suites[${i}].checks[${j}]`;
       if (!isObj(c) || typeof c.id !== 'string') return `${at} has no id`;
-      if (typeof c.status !== 'string' || !STATUSES.has(c.status)) return `${at}.status is ${JSON.stringify(c.status)}, not passed, failed or skipped`;
-      for (const k of ['host', 'diagnosis'] as const) if (c[k] !== undefined && typeof c[k] !== 'string') return `${at}.${k} is not a string`;
+      if (typeof c.status !== 'string' || !STATUSES.has(c.status))
+        return `${at}.status is ${JSON.stringify(c.status)}, not passed, failed or skipped`;
+      for (const k of ['host', 'diagnosis'] as const)
+        if (c[k] !== undefined && typeof c[k] !== 'string') return `${at}.${k} is not a string`;
       if (c.warnings !== undefined && !Array.isArray(c.warnings)) return `${at}.warnings is not a list`;
     }
   }
@@ -49,7 +51,9 @@ export function reportShapeProblem(doc: unknown): string | undefined {
 export function readRunsChecked(reportsDir: string): { runs: RunEntry[]; skipped: SkippedRun[] } {
   let names: string[];
   try {
-    names = readdirSync(reportsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    names = readdirSync(reportsDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
   } catch {
     return { runs: [], skipped: [] };
   }
@@ -146,16 +150,40 @@ export function diffReports(a: RunEntry, b: RunEntry): RunDiff {
   const after = states(b.doc);
   const d: RunDiff = {
     target: b.doc.target,
-    from: { run: a.run, ...(a.doc.startedAt ? { startedAt: a.doc.startedAt } : {}), ...(a.doc.durationMs !== undefined ? { durationMs: a.doc.durationMs } : {}), ok: a.doc.ok },
-    to: { run: b.run, ...(b.doc.startedAt ? { startedAt: b.doc.startedAt } : {}), ...(b.doc.durationMs !== undefined ? { durationMs: b.doc.durationMs } : {}), ok: b.doc.ok },
-    newlyFailing: [], fixed: [], stillFailing: [], changed: [], added: [], removed: [], suitesNotRun: [], suites: [],
+    from: {
+      run: a.run,
+      ...(a.doc.startedAt ? { startedAt: a.doc.startedAt } : {}),
+      ...(a.doc.durationMs !== undefined ? { durationMs: a.doc.durationMs } : {}),
+      ok: a.doc.ok,
+    },
+    to: {
+      run: b.run,
+      ...(b.doc.startedAt ? { startedAt: b.doc.startedAt } : {}),
+      ...(b.doc.durationMs !== undefined ? { durationMs: b.doc.durationMs } : {}),
+      ok: b.doc.ok,
+    },
+    newlyFailing: [],
+    fixed: [],
+    stillFailing: [],
+    changed: [],
+    added: [],
+    removed: [],
+    suitesNotRun: [],
+    suites: [],
   };
   for (const [key, x] of after) {
     const y = before.get(key);
     const diag = firstLine(x.diagnosis);
-    const change: CheckChange = { key, suite: x.suite, ...(y?.status ? { before: y.status } : {}), ...(x.status ? { after: x.status } : {}), ...(diag ? { diagnosis: diag } : {}) };
+    const change: CheckChange = {
+      key,
+      suite: x.suite,
+      ...(y?.status ? { before: y.status } : {}),
+      ...(x.status ? { after: x.status } : {}),
+      ...(diag ? { diagnosis: diag } : {}),
+    };
     if (!y) d.added.push(change);
-    else if (x.status === 'failed' && y.status === 'failed') d.stillFailing.push(firstLine(y.diagnosis) !== diag ? { ...change, diagnosisChanged: true } : change);
+    else if (x.status === 'failed' && y.status === 'failed')
+      d.stillFailing.push(firstLine(y.diagnosis) !== diag ? { ...change, diagnosisChanged: true } : change);
     else if (x.status === 'failed') d.newlyFailing.push(change);
     else if (y.status === 'failed' && x.status === 'passed') d.fixed.push(change);
     else if (x.status !== y.status) d.changed.push(change);
@@ -200,8 +228,16 @@ export function formatDiff(d: RunDiff): string {
   };
   section('newly failing', d.newlyFailing, (c) => `${c.key} (was ${c.before})${c.diagnosis ? `: ${c.diagnosis}` : ''}`);
   section('fixed', d.fixed, (c) => c.key);
-  section('still failing', d.stillFailing, (c) => `${c.key}${c.diagnosisChanged ? ' (another reason now)' : ''}${c.diagnosis ? `: ${c.diagnosis}` : ''}`);
-  section('other status changes', d.changed, (c) => `${c.key}: ${c.before} -> ${c.after}${c.after === 'skipped' && c.diagnosis ? ` (${c.diagnosis})` : ''}`);
+  section(
+    'still failing',
+    d.stillFailing,
+    (c) => `${c.key}${c.diagnosisChanged ? ' (another reason now)' : ''}${c.diagnosis ? `: ${c.diagnosis}` : ''}`,
+  );
+  section(
+    'other status changes',
+    d.changed,
+    (c) => `${c.key}: ${c.before} -> ${c.after}${c.after === 'skipped' && c.diagnosis ? ` (${c.diagnosis})` : ''}`,
+  );
   section('new checks', d.added, (c) => `${c.key}: ${c.after}${c.after === 'failed' && c.diagnosis ? `: ${c.diagnosis}` : ''}`);
   section('removed checks', d.removed, (c) => `${c.key} (was ${c.before})`);
   if (d.suitesNotRun.length) out.push(`not compared (not run this time): ${d.suitesNotRun.join(', ')}`);
@@ -211,7 +247,7 @@ export function formatDiff(d: RunDiff): string {
   out.push(`duration: ${durationChange(d.from.durationMs, d.to.durationMs)}`);
   const slower = d.suites.filter((s) => s.beforeMs !== undefined && s.afterMs !== undefined && Math.abs(s.afterMs - s.beforeMs) >= 5000);
   for (const s of slower) out.push(`  ${s.name}: ${durationChange(s.beforeMs, s.afterMs)}`);
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,10 +307,13 @@ export function historyHtml(all: RunEntry[], generatedAt = new Date()): string {
     const runs = all.filter((r) => r.doc.target === t);
     const recent = runs.slice(-RECENT);
     const last = runs[runs.length - 1]!;
-    const table = [...runs].reverse().slice(0, 50).map((r) => {
-      const s = summarize(r.doc);
-      return `<tr><td>${esc(r.doc.startedAt ?? '')}</td><td><a href="${esc(encodeURIComponent(r.run))}/report.html">${esc(r.run)}</a></td><td class="${r.doc.ok ? 'ok' : 'failed'}">${r.doc.ok ? 'OK' : 'FAILED'}</td><td>${s.passed}</td><td>${s.failed}</td><td>${s.skipped}</td><td>${s.warnings}</td><td>${esc(secs(r.doc.durationMs))}</td></tr>`;
-    });
+    const table = [...runs]
+      .reverse()
+      .slice(0, 50)
+      .map((r) => {
+        const s = summarize(r.doc);
+        return `<tr><td>${esc(r.doc.startedAt ?? '')}</td><td><a href="${esc(encodeURIComponent(r.run))}/report.html">${esc(r.run)}</a></td><td class="${r.doc.ok ? 'ok' : 'failed'}">${r.doc.ok ? 'OK' : 'FAILED'}</td><td>${s.passed}</td><td>${s.failed}</td><td>${s.skipped}</td><td>${s.warnings}</td><td>${esc(secs(r.doc.durationMs))}</td></tr>`;
+      });
     return `<h2 id="t${i}">${esc(t)} — last run <span class="${last.doc.ok ? 'ok' : 'failed'}">${last.doc.ok ? 'OK' : 'FAILED'}</span> (${runs.length} run${runs.length === 1 ? '' : 's'})</h2>
 <h3>Duration of the last ${recent.length} runs (red: a check failed)</h3>
 ${durationChart(recent)}
@@ -299,7 +338,10 @@ ${sections.join('\n') || '<p>No runs yet.</p>'}
  * Regenerates reportsDir/index.html from every run's report.json; returns its path. A malformed
  * report.json is named through `warn` (stderr by default) and left out.
  */
-export function writeHistoryIndex(reportsDir: string, warn: (line: string) => void = (l) => process.stderr.write(`hardway: ${l}\n`)): string {
+export function writeHistoryIndex(
+  reportsDir: string,
+  warn: (line: string) => void = (l) => process.stderr.write(`hardway: ${l}\n`),
+): string {
   const file = join(reportsDir, 'index.html');
   const { runs, skipped } = readRunsChecked(reportsDir);
   for (const l of skippedLines(skipped)) warn(l);

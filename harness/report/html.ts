@@ -29,7 +29,8 @@ export function reportHtml(doc: ReportDocument): string {
       .join('');
   const suites = doc.suites.map((s) => {
     const rows = s.checks.map((c) => {
-      const warn = (c.warnings ?? []).map((w) => `<div class="warn">warning: ${esc(w)}</div>`).join('') +
+      const warn =
+        (c.warnings ?? []).map((w) => `<div class="warn">warning: ${esc(w)}</div>`).join('') +
         (c.notes ?? []).map((n) => `<div class="skipped">${esc(n)}</div>`).join('');
       return `<tr><td class="${c.status}">${c.status}</td><td>${esc(c.id)}</td><td>${esc(c.host ?? '')}</td><td>${esc(c.title)}</td><td><pre>${esc(c.diagnosis ?? '')}</pre>${warn}${imgs(c.id, c.host)}</td></tr>`;
     });

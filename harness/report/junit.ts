@@ -2,7 +2,12 @@
 import type { ReportDocument } from './document.ts';
 
 const esc = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
 export function junitXml(doc: ReportDocument): string {
   const suites = doc.suites.map((s) => {
@@ -10,7 +15,8 @@ export function junitXml(doc: ReportDocument): string {
       const name = c.host ? `${c.id} @${c.host}` : c.id;
       const time = ((c.durationMs ?? 0) / 1000).toFixed(3);
       const head = `    <testcase classname="${esc(s.name)}" name="${esc(name)}" time="${time}">`;
-      if (c.status === 'failed') return `${head}\n      <failure message="${esc(c.diagnosis?.split('\n')[0] ?? 'failed')}">${esc(c.diagnosis ?? '')}</failure>\n    </testcase>`;
+      if (c.status === 'failed')
+        return `${head}\n      <failure message="${esc(c.diagnosis?.split('\n')[0] ?? 'failed')}">${esc(c.diagnosis ?? '')}</failure>\n    </testcase>`;
       if (c.status === 'skipped') return `${head}\n      <skipped message="${esc(c.diagnosis ?? '')}"/>\n    </testcase>`;
       return `${head}</testcase>`;
     });

@@ -10,7 +10,9 @@ describe('redact', () => {
   });
 
   it('masks private key blocks, also unterminated, and key/token fields by pattern', () => {
-    expect(redact('a -----BEGIN RSA PRIVATE\u0020KEY-----\nMIIEow\n-----END RSA PRIVATE\u0020KEY----- b')).toBe('a [redacted private key] b');
+    expect(redact('a -----BEGIN RSA PRIVATE\u0020KEY-----\nMIIEow\n-----END RSA PRIVATE\u0020KEY----- b')).toBe(
+      'a [redacted private key] b',
+    );
     expect(redact('x -----BEGIN PRIVATE\u0020KEY-----\nMIIEvQ truncated')).toBe('x [redacted private key]');
     expect(redact('    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo=')).toBe('    client-key-data: [redacted]');
     expect(redact('token=abcdefgh12345678 and "password": "hunter2hunter2"')).toBe('token=[redacted] and "password": "[redacted]"');

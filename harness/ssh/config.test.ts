@@ -33,7 +33,12 @@ describe('ssh config', () => {
 
   it('resolves an alias: first value wins, IdentityFile accumulates, tokens and ~ expand', () => {
     const r = resolveSshHost(entries, 'prod-master');
-    expect(r).toMatchObject({ hostName: '10.0.0.10', user: 'deploy', proxyJump: ['bastion'], userKnownHostsFile: `${homedir()}/.ssh/known_hosts_prod` });
+    expect(r).toMatchObject({
+      hostName: '10.0.0.10',
+      user: 'deploy',
+      proxyJump: ['bastion'],
+      userKnownHostsFile: `${homedir()}/.ssh/known_hosts_prod`,
+    });
     expect(r.identityFiles).toEqual([`${homedir()}/.ssh/prod_deploy`, `${homedir()}/.ssh/second`]);
     expect(r.port).toBeUndefined();
   });
@@ -46,12 +51,19 @@ describe('ssh config', () => {
   });
 
   it('Include pulls other files in place', () => {
-    const e = parseSshConfig('Include extra/*.conf\nHost a\n  User first\n', (p) => (p === 'extra/*.conf' ? ['Host a\n  User included\n  Port 2022\n'] : []));
+    const e = parseSshConfig('Include extra/*.conf\nHost a\n  User first\n', (p) =>
+      p === 'extra/*.conf' ? ['Host a\n  User included\n  Port 2022\n'] : [],
+    );
     expect(resolveSshHost(e, 'a')).toMatchObject({ user: 'included', port: 2022 });
   });
 
   it('ProxyJump none, host patterns and jump specs', () => {
-    expect(resolveSshHost(parseSshConfig('Host x\n ProxyJump none\n', () => []), 'x').proxyJump).toEqual([]);
+    expect(
+      resolveSshHost(
+        parseSshConfig('Host x\n ProxyJump none\n', () => []),
+        'x',
+      ).proxyJump,
+    ).toEqual([]);
     expect(hostMatches(['*.example.org', '!bad.example.org'], 'ok.example.org')).toBe(true);
     expect(hostMatches(['*.example.org', '!bad.example.org'], 'bad.example.org')).toBe(false);
     expect(hostMatches(['node-?'], 'node-1')).toBe(true);

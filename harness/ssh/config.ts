@@ -88,14 +88,22 @@ function includeFiles(pattern: string): string[] {
   const dir = dirname(p);
   const re = globRegExp(basename(p));
   try {
-    return readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => join(dir, f));
+    return readdirSync(dir)
+      .filter((f) => re.test(f))
+      .sort()
+      .map((f) => join(dir, f));
   } catch {
     return [];
   }
 }
 
 function globRegExp(glob: string): RegExp {
-  return new RegExp('^' + glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 }
 
 /** OpenSSH pattern-list matching: any positive pattern matches and no negated one does. */
@@ -147,7 +155,14 @@ export function resolveSshHost(entries: SshConfigEntry[], alias: string): SshHos
   const agent = first.get('identityagent');
   if (agent) out.identityAgent = agent === 'SSH_AUTH_SOCK' ? (process.env.SSH_AUTH_SOCK ?? '') : expandHome(expandTokens(agent, tctx));
   const jump = first.get('proxyjump');
-  if (jump) out.proxyJump = jump.toLowerCase() === 'none' ? [] : jump.split(',').map((s) => s.trim()).filter(Boolean);
+  if (jump)
+    out.proxyJump =
+      jump.toLowerCase() === 'none'
+        ? []
+        : jump
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
   const kh = first.get('userknownhostsfile');
   if (kh) out.userKnownHostsFile = expandHome(expandTokens(splitArgs(kh)[0]!, tctx));
   return out;

@@ -19,16 +19,28 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** A small deterministic PRNG, so a failing case can be reproduced. */
 function prng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const keys = Array.from({ length: 3 }, () => ssh2.utils.generateKeyPairSync('ed25519').public.split(' ').slice(0, 2).join(' '));
 const HOSTS = ['a.example', 'b.example', 'node-1', 'node-10', '10.0.0.5', '10.0.0.15', '2001:db8::7', 'Mixed.Example'];
 const PORTS = [22, 2222, 8022];
-const PATTERNS = ['*.example', 'node-?', 'node-*', '10.0.0.?', '10.0.0.*', '[*.example]:2222', '[10.0.0.?]:*', '[node-1]:*', '*', '[2001:db8::7]:8022', 'MIXED.example'];
+const PATTERNS = [
+  '*.example',
+  'node-?',
+  'node-*',
+  '10.0.0.?',
+  '10.0.0.*',
+  '[*.example]:2222',
+  '[10.0.0.?]:*',
+  '[node-1]:*',
+  '*',
+  '[2001:db8::7]:8022',
+  'MIXED.example',
+];
 
 function entrySet(rand: () => number): string {
-  const pick = <T,>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
   const one = (): string => {
     const r = rand();
     if (r < 0.3) return pick(HOSTS);
@@ -39,14 +51,20 @@ function entrySet(rand: () => number): string {
   const lines: string[] = [];
   for (let i = 0; i < 9; i++) {
     const r = rand();
-    if (r < 0.05) { lines.push('# a comment'); continue; }
-    if (r < 0.08) { lines.push(''); continue; }
+    if (r < 0.05) {
+      lines.push('# a comment');
+      continue;
+    }
+    if (r < 0.08) {
+      lines.push('');
+      continue;
+    }
     const field = Array.from({ length: 1 + Math.floor(rand() * 3) }, one).join(',');
     const m = rand();
     const marker = m < 0.15 ? '@revoked ' : m < 0.3 ? '@cert-authority ' : m < 0.33 ? '@bogus ' : '';
     lines.push(`${marker}${field} ${pick(keys)}${rand() < 0.3 ? ' comment here' : ''}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Line numbers `ssh-keygen -F name -f file` reports. */
@@ -57,9 +75,11 @@ async function keygenFind(file: string, name: string): Promise<number[]> {
 
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
 }
 
 describe('known_hosts matching agrees with ssh-keygen -F (differential)', () => {
@@ -89,7 +109,8 @@ describe('known_hosts matching agrees with ssh-keygen -F (differential)', () => 
         if (text[n - 1]!.startsWith('@cert-authority')) found.ca++;
       }
       const got = matchingLines(readFileSync(file, 'utf8'), host, port).map((l) => l.line);
-      if (JSON.stringify(got) !== JSON.stringify(want)) disagreements.push(`${file} ${hostPattern(host, port)}: ssh-keygen ${want.join(',') || '-'}, ours ${got.join(',') || '-'}`);
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        disagreements.push(`${file} ${hostPattern(host, port)}: ssh-keygen ${want.join(',') || '-'}, ours ${got.join(',') || '-'}`);
     });
     expect(disagreements).toEqual([]);
     // The generated sets exercise every form: matches of hashed, revoked and CA lines included.
@@ -144,7 +165,12 @@ describe('the connection-time decision (hostfile.c)', () => {
   it('asks first for the key types on record (as OpenSSH orders HostKeyAlgorithms)', () => {
     const f = join(tmp, 'pref');
     writeFileSync(f, '[h]:2222 ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7\n');
-    expect(preferredHostKeyAlgorithms(f, 'h', 2222, ['ssh-ed25519', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'])).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa', 'ssh-ed25519']);
+    expect(preferredHostKeyAlgorithms(f, 'h', 2222, ['ssh-ed25519', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'])).toEqual([
+      'rsa-sha2-512',
+      'rsa-sha2-256',
+      'ssh-rsa',
+      'ssh-ed25519',
+    ]);
     expect(preferredHostKeyAlgorithms(f, 'other', 22, ['ssh-ed25519', 'ssh-rsa'])).toEqual(['ssh-ed25519', 'ssh-rsa']);
   });
 });

@@ -27,7 +27,7 @@ export interface KnownHostsLine extends KnownKey {
 
 export function fingerprint(blob: Buffer | string): string {
   const buf = typeof blob === 'string' ? Buffer.from(blob, 'base64') : blob;
-  return 'SHA256:' + createHash('sha256').update(buf).digest('base64').replace(/=+$/, '');
+  return `SHA256:${createHash('sha256').update(buf).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** The key type named inside an SSH wire-format key blob (e.g. "ssh-ed25519"). */
@@ -43,7 +43,12 @@ export function hostPattern(host: string, port: number): string {
 
 /** OpenSSH's match_pattern: '*' any run, '?' one character, everything else literal. */
 function globMatch(text: string, pattern: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\/]/g, '\\$&').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]') + '$');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\/]/g, '\\$&')
+      .replace(/\*/g, '[\\s\\S]*')
+      .replace(/\?/g, '[\\s\\S]')}$`,
+  );
   return re.test(text);
 }
 
@@ -108,7 +113,9 @@ export function matchingLines(text: string, host: string, port: number): KnownHo
 
 /** Plain host keys recorded for host:port in a known_hosts file (empty when none or no file). */
 export function knownKeys(file: string, host: string, port: number): KnownKey[] {
-  return matchingLines(readText(file), host, port).filter((l) => !l.marker).map(({ type, blob }) => ({ type, blob }));
+  return matchingLines(readText(file), host, port)
+    .filter((l) => !l.marker)
+    .map(({ type, blob }) => ({ type, blob }));
 }
 
 export function recordKey(file: string, host: string, port: number, blob: Buffer): void {
@@ -118,7 +125,14 @@ export function recordKey(file: string, host: string, port: number, blob: Buffer
 
 export type HostKeyVerdict =
   | { ok: true }
-  | { ok: false; reason: 'unknown' | 'changed' | 'revoked'; fingerprint: string; known?: string[]; lines?: number[]; onlyCertAuthority?: boolean };
+  | {
+      ok: false;
+      reason: 'unknown' | 'changed' | 'revoked';
+      fingerprint: string;
+      known?: string[];
+      lines?: number[];
+      onlyCertAuthority?: boolean;
+    };
 
 const sameKey = (blob: string, presented: Buffer) => Buffer.from(blob, 'base64').equals(presented);
 
@@ -128,8 +142,20 @@ function judgeName(lines: KnownHostsLine[], presented: Buffer): HostKeyVerdict {
   if (revoked.length) return { ok: false, reason: 'revoked', fingerprint: fp, lines: revoked.map((l) => l.line) };
   const plain = lines.filter((l) => !l.marker);
   if (plain.some((l) => sameKey(l.blob, presented))) return { ok: true };
-  if (plain.length) return { ok: false, reason: 'changed', fingerprint: fp, known: plain.map((l) => `${l.type} ${fingerprint(l.blob)}`), lines: plain.map((l) => l.line) };
-  return { ok: false, reason: 'unknown', fingerprint: fp, ...(lines.some((l) => l.marker === 'cert-authority') ? { onlyCertAuthority: true } : {}) };
+  if (plain.length)
+    return {
+      ok: false,
+      reason: 'changed',
+      fingerprint: fp,
+      known: plain.map((l) => `${l.type} ${fingerprint(l.blob)}`),
+      lines: plain.map((l) => l.line),
+    };
+  return {
+    ok: false,
+    reason: 'unknown',
+    fingerprint: fp,
+    ...(lines.some((l) => l.marker === 'cert-authority') ? { onlyCertAuthority: true } : {}),
+  };
 }
 
 /**

@@ -20,7 +20,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('SSH errors', () => {
   it('redact key material and tokens that reach a message', () => {
-    const e = new SshError('node-1: odd: -----BEGIN OPENSSH PRIVATE\u0020KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE\u0020KEY----- token=abcdefghijklmnop');
+    const e = new SshError(
+      'node-1: odd: -----BEGIN OPENSSH PRIVATE\u0020KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE\u0020KEY----- token=abcdefghijklmnop',
+    );
     expect(e.message).toBe('node-1: odd: [redacted private key] token=[redacted]');
   });
 
@@ -33,26 +35,41 @@ describe('SSH errors', () => {
     const { utils } = (await import('ssh2')).default;
     writeFileSync(key, utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
     const t0 = Date.now();
-    const err = await SshSession.connect({ name: 'node-9', host: '127.0.0.1', port, user: 'root', privateKeyPath: key, knownHostsPath: join(tmp, 'kh') }).catch((e: Error) => e);
-    expect(String((err as Error).message)).toBe(`node-9 (root@127.0.0.1:${port}): cannot connect (ECONNREFUSED); fix: check the address and port in the inventory, that the host is up and sshd listens there`);
+    const err = await SshSession.connect({
+      name: 'node-9',
+      host: '127.0.0.1',
+      port,
+      user: 'root',
+      privateKeyPath: key,
+      knownHostsPath: join(tmp, 'kh'),
+    }).catch((e: Error) => e);
+    expect(String((err as Error).message)).toBe(
+      `node-9 (root@127.0.0.1:${port}): cannot connect (ECONNREFUSED); fix: check the address and port in the inventory, that the host is up and sshd listens there`,
+    );
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1400); // the one retry
   });
 
   it('a passphrase-protected key and a public key given as the key file', async () => {
     const { utils } = (await import('ssh2')).default;
     const enc = join(tmp, 'enc');
-    writeFileSync(enc, utils.generateKeyPairSync('ed25519', { passphrase: 'secret-pass', cipher: 'aes256-ctr', rounds: 2 } as never).private);
+    writeFileSync(
+      enc,
+      utils.generateKeyPairSync('ed25519', { passphrase: 'secret-pass', cipher: 'aes256-ctr', rounds: 2 } as never).private,
+    );
     const pub = join(tmp, 'pub');
     writeFileSync(pub, utils.generateKeyPairSync('ed25519').public);
     const ep = { name: 'm', host: '127.0.0.1', port: 1, user: 'root', knownHostsPath: join(tmp, 'kh') };
-    await expect(SshSession.connect({ ...ep, privateKeyPath: enc })).rejects.toThrow(/^m \(root@127\.0\.0\.1:1\): private key file .*enc is protected by a passphrase; fix: load it into ssh-agent/);
-    await expect(SshSession.connect({ ...ep, privateKeyPath: pub })).rejects.toThrow(/^m \(root@127\.0\.0\.1:1\): private key file .*pub is not a usable private key .*; fix: point the inventory at the private key/);
+    await expect(SshSession.connect({ ...ep, privateKeyPath: enc })).rejects.toThrow(
+      /^m \(root@127\.0\.0\.1:1\): private key file .*enc is protected by a passphrase; fix: load it into ssh-agent/,
+    );
+    await expect(SshSession.connect({ ...ep, privateKeyPath: pub })).rejects.toThrow(
+      /^m \(root@127\.0\.0\.1:1\): private key file .*pub is not a usable private key .*; fix: point the inventory at the private key/,
+    );
   });
 });
 
 // ---------------------------------------------------------------------------------------------
 // Against listeners that are not sshd, and a real sshd on loopback.
-
 
 const execFileP = promisify(execFile);
 
@@ -84,14 +101,25 @@ describe('ports that are not SSH: one line per host with the fix, no crash', () 
   });
 
   const table: [kind: string, message: RegExp][] = [
-    ['silent', /: the port accepts connections but sends nothing within 1 s \(no SSH greeting\): not sshd, or a firewall swallows the traffic; fix: check the port in the inventory/],
+    [
+      'silent',
+      /: the port accepts connections but sends nothing within 1 s \(no SSH greeting\): not sshd, or a firewall swallows the traffic; fix: check the port in the inventory/,
+    ],
     ['http', /: the port speaks HTTP \("HTTP\/1\.1 400 Bad Request"\), not SSH; fix: check the port in the inventory/],
     ['closes', /: the port closed the connection at once, before any SSH greeting: not sshd, .*; fix: check the port in the inventory/],
     ['banner', /: the port answers "220 mail\.example ESMTP ready", not an SSH greeting; fix: check the port/],
   ];
   for (const [kind, message] of table) {
     it(kind, async () => {
-      const err = await SshSession.connect({ name: kind, host: '127.0.0.1', port: ports[kind]!, user: 'root', privateKeyPath: key, knownHostsPath: join(tmp, 'kh'), connectTimeoutMs: 1000 }).catch((e: Error) => e);
+      const err = await SshSession.connect({
+        name: kind,
+        host: '127.0.0.1',
+        port: ports[kind]!,
+        user: 'root',
+        privateKeyPath: key,
+        knownHostsPath: join(tmp, 'kh'),
+        connectTimeoutMs: 1000,
+      }).catch((e: Error) => e);
       expect(err).toBeInstanceOf(SshError);
       const msg = (err as Error).message;
       expect(msg.split('\n')).toHaveLength(1);
@@ -111,7 +139,15 @@ describe('a real sshd on loopback', () => {
   afterAll(async () => {
     await sshd?.stop();
   });
-  const ep = (kh: string) => ({ name: 'real', host: '127.0.0.1', port: sshd.port, user: sshd.user, privateKeyPath: sshd.clientKey, knownHostsPath: kh, connectTimeoutMs: 5000 });
+  const ep = (kh: string) => ({
+    name: 'real',
+    host: '127.0.0.1',
+    port: sshd.port,
+    user: sshd.user,
+    privateKeyPath: sshd.clientKey,
+    knownHostsPath: kh,
+    connectTimeoutMs: 5000,
+  });
   const kh = (name: string, text: string) => {
     const f = join(tmp, `kh-${name}`);
     writeFileSync(f, text);
@@ -139,7 +175,15 @@ workers: [{ host: node-1, address: 10.9.0.21 }, { host: node-2, address: 10.9.0.
 `);
       const good = kh('preflight', `${hostPattern('127.0.0.1', sshd.port)} ${sshd.hostKeys['ssh-ed25519']}\n`);
       const e = (name: string, port: number) => ({ ...ep(good), name, port, connectTimeoutMs: 1000 });
-      const target = sshTarget('t', cluster, true, [e('master', p1), e('node-1', sshd.port), e('node-2', p2), e('node-3', p3)], false, {}, { preflight: true });
+      const target = sshTarget(
+        't',
+        cluster,
+        true,
+        [e('master', p1), e('node-1', sshd.port), e('node-2', p2), e('node-3', p3)],
+        false,
+        {},
+        { preflight: true },
+      );
       const err = await target.preflight!().catch((x: Error) => x);
       await target.close();
       const lines = String((err as Error).message).split('\n');
@@ -157,7 +201,9 @@ workers: [{ host: node-1, address: 10.9.0.21 }, { host: node-2, address: 10.9.0.
     writeFileSync(loose, readFileSync(sshd.clientKey));
     chmodSync(loose, 0o644);
     const err = await SshSession.connect({ ...ep(kh('loose', '')), privateKeyPath: loose }).catch((e: Error) => e);
-    expect((err as Error).message).toBe(`real (${sshd.user}@127.0.0.1:${sshd.port}): private key file ${loose} is readable by others (mode 0644), and OpenSSH refuses such a key (UNPROTECTED PRIVATE KEY FILE); fix: chmod 600 ${loose}`);
+    expect((err as Error).message).toBe(
+      `real (${sshd.user}@127.0.0.1:${sshd.port}): private key file ${loose} is readable by others (mode 0644), and OpenSSH refuses such a key (UNPROTECTED PRIVATE KEY FILE); fix: chmod 600 ${loose}`,
+    );
   });
 
   // The connection-time decision, held to OpenSSH's client against the same sshd: where
@@ -190,10 +236,37 @@ workers: [{ host: node-1, address: 10.9.0.21 }, { host: node-2, address: 10.9.0.
     const problems: string[] = [];
     for (const [label, text, want] of table) {
       const f = kh(label.replace(/\W+/g, '-'), text);
-      const ours = await SshSession.connect(ep(f)).then((s) => (s.close(), 'ok'), (e: Error) => e.message);
-      const ssh = await execFileP('ssh', ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${f}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-        '-o', 'UpdateHostKeys=no', '-o', 'CheckHostIP=no', '-o', 'IdentitiesOnly=yes', '-i', sshd.clientKey, '-p', String(sshd.port), `${sshd.user}@127.0.0.1`, 'true'])
-        .then(() => 'ok', (e: { stderr?: string }) => `refused: ${(e.stderr ?? '').trim().split('\n').pop()}`);
+      const ours = await SshSession.connect(ep(f)).then(
+        (s) => (s.close(), 'ok'),
+        (e: Error) => e.message,
+      );
+      const ssh = await execFileP('ssh', [
+        '-F',
+        '/dev/null',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        `UserKnownHostsFile=${f}`,
+        '-o',
+        'GlobalKnownHostsFile=/dev/null',
+        '-o',
+        'UpdateHostKeys=no',
+        '-o',
+        'CheckHostIP=no',
+        '-o',
+        'IdentitiesOnly=yes',
+        '-i',
+        sshd.clientKey,
+        '-p',
+        String(sshd.port),
+        `${sshd.user}@127.0.0.1`,
+        'true',
+      ]).then(
+        () => 'ok',
+        (e: { stderr?: string }) => `refused: ${(e.stderr ?? '').trim().split('\n').pop()}`,
+      );
       if ((ours === 'ok') !== (ssh === 'ok')) problems.push(`${label}: ours ${ours}; ssh ${ssh}`);
       if (want === 'ok' ? ours !== 'ok' : !want.test(ours)) problems.push(`${label}: ours ${ours}`);
     }

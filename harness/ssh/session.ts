@@ -43,7 +43,15 @@ export class SshError extends Error {
 }
 
 /** ssh2's default host key algorithms (lib/protocol/constants.js), to reorder by what is known. */
-const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+const HOST_KEY_ALGORITHMS = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -77,38 +85,53 @@ interface Wire {
   timeoutS: number;
 }
 
-const FIX_PORT = 'fix: check the port in the inventory (or ~/.ssh/config) is sshd\'s, and that sshd listens there';
+const FIX_PORT = "fix: check the port in the inventory (or ~/.ssh/config) is sshd's, and that sshd listens there";
 
 function explain(ep: SshEndpoint, err: Error & { code?: string; level?: string }, wire: Wire): SshError {
   const w = where(ep);
   const code = err.code ?? '';
   if (err instanceof SshError) return err;
   if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE'].includes(code)) {
-    return new SshError(`${w}: cannot connect (${code}); fix: check the address and port in the inventory, that the host is up and sshd listens there`, code !== 'ENOTFOUND');
+    return new SshError(
+      `${w}: cannot connect (${code}); fix: check the address and port in the inventory, that the host is up and sshd listens there`,
+      code !== 'ENOTFOUND',
+    );
   }
   const sent = wire.first?.toString('latin1') ?? '';
-  const greeting = sent.split(/\r?\n/)[0]!.replace(/[^\x20-\x7e]/g, '?').slice(0, 60);
+  const greeting = sent
+    .split(/\r?\n/)[0]!
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 60);
   if (sent && !sent.startsWith('SSH-')) {
     if (/^HTTP\/\d/.test(sent)) return new SshError(`${w}: the port speaks HTTP ("${greeting}"), not SSH; ${FIX_PORT}`);
     // RFC 4253 allows lines before the version line; anything without one is another protocol.
     if (!/(^|\n)SSH-/.test(sent)) return new SshError(`${w}: the port answers "${greeting}", not an SSH greeting; ${FIX_PORT}`);
   }
   if (err.level === 'client-timeout' || /Timed out while waiting for handshake/.test(err.message)) {
-    return new SshError(sent
-      ? `${w}: no SSH handshake within ${wire.timeoutS} s after the greeting "${greeting}"; fix: check that sshd on ${ep.host} is healthy (its journal), or raise connectTimeout in the inventory`
-      : `${w}: the port accepts connections but sends nothing within ${wire.timeoutS} s (no SSH greeting): not sshd, or a firewall swallows the traffic; ${FIX_PORT}`);
+    return new SshError(
+      sent
+        ? `${w}: no SSH handshake within ${wire.timeoutS} s after the greeting "${greeting}"; fix: check that sshd on ${ep.host} is healthy (its journal), or raise connectTimeout in the inventory`
+        : `${w}: the port accepts connections but sends nothing within ${wire.timeoutS} s (no SSH greeting): not sshd, or a firewall swallows the traffic; ${FIX_PORT}`,
+    );
   }
   if (/Connection lost before handshake/.test(err.message)) {
-    return new SshError(sent
-      ? `${w}: the connection was closed during the SSH handshake; fix: check sshd's journal on ${ep.host} (journalctl -u ssh) for why it dropped the client`
-      : `${w}: the port closed the connection at once, before any SSH greeting: not sshd, or sshd refusing this client (MaxStartups, tcp wrappers, a firewall); ${FIX_PORT}, and sshd's journal on ${ep.host}`, !sent);
+    return new SshError(
+      sent
+        ? `${w}: the connection was closed during the SSH handshake; fix: check sshd's journal on ${ep.host} (journalctl -u ssh) for why it dropped the client`
+        : `${w}: the port closed the connection at once, before any SSH greeting: not sshd, or sshd refusing this client (MaxStartups, tcp wrappers, a firewall); ${FIX_PORT}, and sshd's journal on ${ep.host}`,
+      !sent,
+    );
   }
   if (err.level === 'client-authentication' || /authentication methods failed/.test(err.message)) {
     const how = ep.privateKeyPath ? `the key ${ep.privateKeyPath}` : 'the keys of the ssh-agent';
-    return new SshError(`${w}: authentication refused for user "${ep.user}" with ${how}; fix: check the user name and that the public key is in ~${ep.user}/.ssh/authorized_keys on ${ep.host}`);
+    return new SshError(
+      `${w}: authentication refused for user "${ep.user}" with ${how}; fix: check the user name and that the public key is in ~${ep.user}/.ssh/authorized_keys on ${ep.host}`,
+    );
   }
   if (err.level === 'agent' || /agent/i.test(err.message)) {
-    return new SshError(`${w}: the ssh-agent at ${ep.agent ?? '$SSH_AUTH_SOCK'} cannot be used (${err.message}); fix: start ssh-agent and ssh-add your key, or set a key file for the host in the inventory`);
+    return new SshError(
+      `${w}: the ssh-agent at ${ep.agent ?? '$SSH_AUTH_SOCK'} cannot be used (${err.message}); fix: start ssh-agent and ssh-add your key, or set a key file for the host in the inventory`,
+    );
   }
   return new SshError(`${w}: SSH failed: ${err.message.split('\n')[0]}`);
 }
@@ -140,7 +163,11 @@ function connectConfig(ep: SshEndpoint, state: { hostKeyError?: string }): Conne
     readyTimeout: ep.connectTimeoutMs ?? 15_000,
     keepaliveInterval: 10_000,
     // As OpenSSH does: ask first for the key types on record, so a second host key is not a "change".
-    algorithms: { serverHostKey: preferredHostKeyAlgorithms(ep.knownHostsPath, ep.host.toLowerCase(), ep.port, HOST_KEY_ALGORITHMS) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
+    algorithms: {
+      serverHostKey: preferredHostKeyAlgorithms(ep.knownHostsPath, ep.host.toLowerCase(), ep.port, HOST_KEY_ALGORITHMS) as NonNullable<
+        ConnectConfig['algorithms']
+      >['serverHostKey'],
+    },
     hostVerifier: (key: Buffer) => {
       const problem = hostKeyProblem(ep, key);
       if (problem) state.hostKeyError = problem;
@@ -149,7 +176,9 @@ function connectConfig(ep: SshEndpoint, state: { hostKeyError?: string }): Conne
   };
   if (ep.privateKeyPath) {
     if (!existsSync(ep.privateKeyPath)) {
-      throw new SshError(`${where(ep)}: private key file ${ep.privateKeyPath} not found; fix: correct the key path in the inventory or create the key (ssh-keygen -t ed25519 -f ${ep.privateKeyPath})`);
+      throw new SshError(
+        `${where(ep)}: private key file ${ep.privateKeyPath} not found; fix: correct the key path in the inventory or create the key (ssh-keygen -t ed25519 -f ${ep.privateKeyPath})`,
+      );
     }
     const key = readFileSync(ep.privateKeyPath);
     const parsed = ssh2.utils.parseKey(key);
@@ -157,20 +186,27 @@ function connectConfig(ep: SshEndpoint, state: { hostKeyError?: string }): Conne
     if (first instanceof Error || !first?.isPrivateKey()) {
       const why = first instanceof Error ? first.message : 'it holds a public key';
       const encrypted = /encrypted|passphrase/i.test(why);
-      throw new SshError(encrypted
-        ? `${where(ep)}: private key file ${ep.privateKeyPath} is protected by a passphrase; fix: load it into ssh-agent (ssh-add ${ep.privateKeyPath}) and use the agent for this host (agent: true in the inventory)`
-        : `${where(ep)}: private key file ${ep.privateKeyPath} is not a usable private key (${why}); fix: point the inventory at the private key (not the .pub file)`);
+      throw new SshError(
+        encrypted
+          ? `${where(ep)}: private key file ${ep.privateKeyPath} is protected by a passphrase; fix: load it into ssh-agent (ssh-add ${ep.privateKeyPath}) and use the agent for this host (agent: true in the inventory)`
+          : `${where(ep)}: private key file ${ep.privateKeyPath} is not a usable private key (${why}); fix: point the inventory at the private key (not the .pub file)`,
+      );
     }
     // OpenSSH refuses a private key others may read (sshkey_perm_ok): so does hardway.
     const st = statSync(ep.privateKeyPath);
     if (st.uid === process.getuid?.() && (st.mode & 0o077) !== 0) {
-      throw new SshError(`${where(ep)}: private key file ${ep.privateKeyPath} is readable by others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}), and OpenSSH refuses such a key (UNPROTECTED PRIVATE KEY FILE); fix: chmod 600 ${ep.privateKeyPath}`);
+      throw new SshError(
+        `${where(ep)}: private key file ${ep.privateKeyPath} is readable by others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}), and OpenSSH refuses such a key (UNPROTECTED PRIVATE KEY FILE); fix: chmod 600 ${ep.privateKeyPath}`,
+      );
     }
     cfg.privateKey = key;
     if (ep.agent) cfg.agent = ep.agent;
   } else {
     const agent = ep.agent ?? process.env.SSH_AUTH_SOCK;
-    if (!agent) throw new SshError(`${where(ep)}: no private key and no ssh-agent; fix: set a key file for the host in the inventory, or start ssh-agent and ssh-add your key`);
+    if (!agent)
+      throw new SshError(
+        `${where(ep)}: no private key and no ssh-agent; fix: set a key file for the host in the inventory, or start ssh-agent and ssh-add your key`,
+      );
     cfg.agent = agent;
   }
   return cfg;
@@ -216,14 +252,25 @@ function connectOnce(ep: SshEndpoint, via?: ClientChannel): Promise<Client> {
 
 function forward(via: Client, viaEp: SshEndpoint, ep: SshEndpoint): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
-    via.forwardOut('127.0.0.1', 0, ep.host, ep.port, (err, ch) => (err ? reject(new SshError(`${where(ep)}: cannot connect through the jump host ${viaEp.name} (${err.message}); fix: check the address and port in the inventory as seen from ${viaEp.host}, and that ${viaEp.name} allows TCP forwarding`)) : resolve(ch)));
+    via.forwardOut('127.0.0.1', 0, ep.host, ep.port, (err, ch) =>
+      err
+        ? reject(
+            new SshError(
+              `${where(ep)}: cannot connect through the jump host ${viaEp.name} (${err.message}); fix: check the address and port in the inventory as seen from ${viaEp.host}, and that ${viaEp.name} allows TCP forwarding`,
+            ),
+          )
+        : resolve(ch),
+    );
   });
 }
 
 /** Connects to `ep` through its chain of jump hosts; returns the client and the jump clients. */
 async function connectChain(ep: SshEndpoint, depth = 0): Promise<{ client: Client; jumps: Client[] }> {
   if (!ep.jump) return { client: await connectOnce(ep), jumps: [] };
-  if (depth > 5) throw new SshError(`${where(ep)}: more than 5 jump hosts (a ProxyJump loop?); fix: check the jump settings in the inventory and ~/.ssh/config`);
+  if (depth > 5)
+    throw new SshError(
+      `${where(ep)}: more than 5 jump hosts (a ProxyJump loop?); fix: check the jump settings in the inventory and ~/.ssh/config`,
+    );
   const via = await connectChain(ep.jump, depth + 1);
   try {
     return { client: await connectOnce(ep, await forward(via.client, ep.jump, ep)), jumps: [via.client, ...via.jumps] };
@@ -269,30 +316,50 @@ export class SshSession {
             try {
               f();
             } catch (e) {
-              reject(new SshError(`${where(this.endpoint)}: the SSH connection is gone (${(e as Error).message}); fix: check that ${this.endpoint.host} is up, then run again`));
+              reject(
+                new SshError(
+                  `${where(this.endpoint)}: the SSH connection is gone (${(e as Error).message}); fix: check that ${this.endpoint.host} is up, then run again`,
+                ),
+              );
             }
           };
-          run(() => this.client.exec(cmd, (err, ch) => {
-            if (err) return reject(new SshError(`${where(this.endpoint)}: cannot run a command (${err.message})`));
-            const out: Buffer[] = [];
-            const errOut: Buffer[] = [];
-            let timer: NodeJS.Timeout | undefined;
-            if (opts.timeoutMs) {
-              timer = setTimeout(() => {
-                ch.close();
-                reject(new SshError(`${where(this.endpoint)}: command timed out after ${opts.timeoutMs! / 1000} s: ${command.slice(0, 120)}`));
-              }, opts.timeoutMs);
-            }
-            ch.on('data', (d: Buffer) => out.push(d));
-            ch.stderr.on('data', (d: Buffer) => errOut.push(d));
-            ch.on('close', (code: number | null, signal?: string) => {
-              if (timer) clearTimeout(timer);
-              resolve({ code: code ?? (signal ? 128 : 255), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
-            });
-            if (opts.stdin === undefined) ch.end();
-            else if (typeof opts.stdin === 'string' || Buffer.isBuffer(opts.stdin)) ch.end(opts.stdin);
-            else opts.stdin.pipe(ch);
-          }));
+          let attempts = 0;
+          const open = () =>
+            run(() =>
+              this.client.exec(cmd, (err, ch) => {
+                // sshd refuses a channel now and then under load (MaxSessions counts channels that are
+                // still closing): a refused open is retried a few times before it is an error.
+                if (err && /Channel open failure/i.test(err.message) && ++attempts < 6) return void setTimeout(open, 250 * attempts);
+                if (err) return reject(new SshError(`${where(this.endpoint)}: cannot run a command (${err.message})`));
+                const out: Buffer[] = [];
+                const errOut: Buffer[] = [];
+                let timer: NodeJS.Timeout | undefined;
+                if (opts.timeoutMs) {
+                  timer = setTimeout(() => {
+                    ch.close();
+                    reject(
+                      new SshError(
+                        `${where(this.endpoint)}: command timed out after ${opts.timeoutMs! / 1000} s: ${command.slice(0, 120)}`,
+                      ),
+                    );
+                  }, opts.timeoutMs);
+                }
+                ch.on('data', (d: Buffer) => out.push(d));
+                ch.stderr.on('data', (d: Buffer) => errOut.push(d));
+                ch.on('close', (code: number | null, signal?: string) => {
+                  if (timer) clearTimeout(timer);
+                  resolve({
+                    code: code ?? (signal ? 128 : 255),
+                    stdout: Buffer.concat(out).toString('utf8'),
+                    stderr: Buffer.concat(errOut).toString('utf8'),
+                  });
+                });
+                if (opts.stdin === undefined) ch.end();
+                else if (typeof opts.stdin === 'string' || Buffer.isBuffer(opts.stdin)) ch.end(opts.stdin);
+                else opts.stdin.pipe(ch);
+              }),
+            );
+          open();
         }),
     );
   }
@@ -301,7 +368,10 @@ export class SshSession {
   async writeFile(path: string, content: string | Buffer | Readable, mode = 0o644): Promise<void> {
     const dir = path.replace(/\/[^/]*$/, '') || '/';
     const tmp = `${path}.hardway-tmp`;
-    const r = await this.exec(`mkdir -p ${shq(dir)} && cat > ${shq(tmp)} && chmod ${mode.toString(8)} ${shq(tmp)} && mv -f ${shq(tmp)} ${shq(path)}`, { stdin: content });
+    const r = await this.exec(
+      `mkdir -p ${shq(dir)} && cat > ${shq(tmp)} && chmod ${mode.toString(8)} ${shq(tmp)} && mv -f ${shq(tmp)} ${shq(path)}`,
+      { stdin: content },
+    );
     if (r.code !== 0) throw new SshError(`${where(this.endpoint)}: cannot write ${path}: ${r.stderr.trim()}`);
   }
 

@@ -45,15 +45,25 @@ export async function startSshd(types: ('ed25519' | 'rsa')[] = ['ed25519']): Pro
     for (const t of types) hostKeys[t === 'rsa' ? 'ssh-rsa' : 'ssh-ed25519'] = keygen(join(dir, `host_${t}`), t);
     const clientKey = join(dir, 'client');
     const pub = keygen(clientKey, 'ed25519');
-    writeFileSync(join(dir, 'authorized_keys'), pub + '\n', { mode: 0o600 });
+    writeFileSync(join(dir, 'authorized_keys'), `${pub}\n`, { mode: 0o600 });
     const port = await freePort();
-    writeFileSync(join(dir, 'sshd_config'), [
-      `Port ${port}`, 'ListenAddress 127.0.0.1',
-      ...types.map((t) => `HostKey ${join(dir, `host_${t}`)}`),
-      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no',
-      'PermitRootLogin prohibit-password', `PidFile ${join(dir, 'sshd.pid')}`, 'LogLevel ERROR', 'MaxStartups 50',
-    ].join('\n') + '\n');
+    writeFileSync(
+      join(dir, 'sshd_config'),
+      `${[
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        ...types.map((t) => `HostKey ${join(dir, `host_${t}`)}`),
+        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'UsePAM no',
+        'StrictModes no',
+        'PermitRootLogin prohibit-password',
+        `PidFile ${join(dir, 'sshd.pid')}`,
+        'LogLevel ERROR',
+        'MaxStartups 50',
+      ].join('\n')}\n`,
+    );
     child = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()));

@@ -22,6 +22,9 @@ export interface InitSystem {
   restart(unit: string): string;
   /** Enable at boot and start now. */
   enableStart(unit: string): string;
+  /** Start at boot (without starting now), and the opposite. */
+  enable(unit: string): string;
+  disable(unit: string): string;
   /** Re-read unit definitions after a change (no-op for OpenRC). */
   reload(): string;
   /** Shell that prints the last `lines` log lines of the service. */
@@ -46,6 +49,8 @@ const systemd: InitSystem = {
   stop: (u) => `systemctl stop ${u}`,
   restart: (u) => `systemctl daemon-reload && systemctl restart ${u}`,
   enableStart: (u) => `systemctl enable --now ${u}.service`,
+  enable: (u) => `systemctl enable ${u} 2>&1`,
+  disable: (u) => `systemctl disable ${u} 2>&1`,
   reload: () => 'systemctl daemon-reload',
   logs: (u, n) => `journalctl -u ${u} -n ${n} --no-pager -o cat 2>/dev/null`,
   logsHint: (u) => `journalctl -u ${u} -e`,
@@ -67,6 +72,8 @@ echo "$u|$a|$e|$r"; done`,
   stop: (u) => `rc-service ${u} stop`,
   restart: (u) => `rc-service ${u} restart`,
   enableStart: (u) => `rc-update add ${u} default && rc-service ${u} start`,
+  enable: (u) => `rc-update add ${u} default`,
+  disable: (u) => `rc-update del ${u} default`,
   reload: () => 'true',
   logs: (u, n) => `tail -n ${n} /var/log/${u}.log 2>/dev/null`,
   logsHint: (u) => `tail /var/log/${u}.log`,

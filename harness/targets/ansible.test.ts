@@ -36,12 +36,48 @@ describe('inventories that never end: one line, at once', () => {
   // ansible-inventory rows use ranges just past the cap instead.
   const viaAnsible = (text: string) => text.replace('[1:20000]', '[1:1200]').replace('n[1:100]-[1:100]', 'n[1:40]-[1:40]');
   const table: [what: string, text: string, name: string, fallback: RegExp, ansible: RegExp][] = [
-    ['a range with step 0', '[kube_node]\nnode-[1:2:0]\n', 'hosts.ini', /hosts\.ini:2: host range "node-\[1:2:0\]" has step 0, which never ends; fix: use a step of 1 or more/, /ansible-inventory refuses it: .*; fix: correct the inventory/],
-    ['a group that is its own child', '[kube_node]\nnode-1\n[a:children]\na\nkube_node\n', 'hosts.ini', /group "a" is its own child \(a -> a\); fix: remove the loop/, /ansible-inventory refuses it: .*(recursive|loop|itself).*; fix: /i],
-    ['two groups that contain each other', '[kube_node]\nnode-1\n[a:children]\nb\n[b:children]\na\nkube_node\n', 'hosts.ini', /group "a" is its own descendant \(a -> b -> a\)/, /ansible-inventory refuses it: .*(recursive|loop).*; fix: /i],
-    ['a range of 20,000 hosts', '[kube_node]\nnode-[1:20000]\n', 'hosts.ini', /host range "node-\[1:20000\]" expands to 20000 hosts, more than the 1000 hardway reads; fix: /, /more than 1000 hosts in the inventory .*; fix: /],
-    ['nested ranges that multiply', '[kube_node]\nn[1:100]-[1:100]\n', 'hosts.ini', /expands to .* hosts, more than the .* hardway reads/, /more than 1000 hosts in the inventory/],
-    ['a YAML group that is its own child', 'all:\n  children:\n    kube_node:\n      hosts: { node-1: }\n      children:\n        kube_node: { hosts: { node-2: } }\n', 'hosts.yaml', /group "kube_node" is its own child/, /ansible-inventory refuses it|kube_node/],
+    [
+      'a range with step 0',
+      '[kube_node]\nnode-[1:2:0]\n',
+      'hosts.ini',
+      /hosts\.ini:2: host range "node-\[1:2:0\]" has step 0, which never ends; fix: use a step of 1 or more/,
+      /ansible-inventory refuses it: .*; fix: correct the inventory/,
+    ],
+    [
+      'a group that is its own child',
+      '[kube_node]\nnode-1\n[a:children]\na\nkube_node\n',
+      'hosts.ini',
+      /group "a" is its own child \(a -> a\); fix: remove the loop/,
+      /ansible-inventory refuses it: .*(recursive|loop|itself).*; fix: /i,
+    ],
+    [
+      'two groups that contain each other',
+      '[kube_node]\nnode-1\n[a:children]\nb\n[b:children]\na\nkube_node\n',
+      'hosts.ini',
+      /group "a" is its own descendant \(a -> b -> a\)/,
+      /ansible-inventory refuses it: .*(recursive|loop).*; fix: /i,
+    ],
+    [
+      'a range of 20,000 hosts',
+      '[kube_node]\nnode-[1:20000]\n',
+      'hosts.ini',
+      /host range "node-\[1:20000\]" expands to 20000 hosts, more than the 1000 hardway reads; fix: /,
+      /more than 1000 hosts in the inventory .*; fix: /,
+    ],
+    [
+      'nested ranges that multiply',
+      '[kube_node]\nn[1:100]-[1:100]\n',
+      'hosts.ini',
+      /expands to .* hosts, more than the .* hardway reads/,
+      /more than 1000 hosts in the inventory/,
+    ],
+    [
+      'a YAML group that is its own child',
+      'all:\n  children:\n    kube_node:\n      hosts: { node-1: }\n      children:\n        kube_node: { hosts: { node-2: } }\n',
+      'hosts.yaml',
+      /group "kube_node" is its own child/,
+      /ansible-inventory refuses it|kube_node/,
+    ],
   ];
   for (const [what, text, name, fallback, ansible] of table) {
     it(`${what}: the defensive parser`, () => {
@@ -84,7 +120,7 @@ describe('host_vars/ and group_vars/ next to the inventory', () => {
     expect(by['node-1']).toMatchObject({ address: 'node-1', user: 'nodes', sudo: true });
     expect(by['node-2']).toMatchObject({ address: '10.0.0.22', port: 2222, user: 'nodes', sudo: true });
   };
-  it('the defensive parser reads them, files over the inventory\'s own vars', () => {
+  it("the defensive parser reads them, files over the inventory's own vars", () => {
     const f = inventory(text, files);
     const inv = parseInventory(text, f, true);
     check(inv.hosts);
@@ -98,7 +134,9 @@ describe('host_vars/ and group_vars/ next to the inventory', () => {
   }, 60_000);
   it('an ansible-vault file is named', () => {
     const f = inventory(text, { 'host_vars/node-1.yml': '$ANSIBLE_VAULT;1.1;AES256\n6162\n' });
-    expect(errorOf(() => parseInventory(text, f, true))).toMatch(/host_vars\/node-1\.yml: encrypted with ansible-vault, which hardway does not read/);
+    expect(errorOf(() => parseInventory(text, f, true))).toMatch(
+      /host_vars\/node-1\.yml: encrypted with ansible-vault, which hardway does not read/,
+    );
   });
 });
 
@@ -107,7 +145,7 @@ describe('host_vars/ and group_vars/ next to the inventory', () => {
 
 function prng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const GROUPS = ['kube_control_plane', 'kube_node', 'masters', 'workers', 'etcd', 'k8s_cluster', 'extra'];
@@ -121,8 +159,11 @@ interface Gen {
 }
 
 function generate(rand: () => number): Gen {
-  const pick = <T,>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
-  const vars = (k: number) => Object.fromEntries(Array.from({ length: k }, () => [pick(['ansible_host', 'ansible_user', 'ansible_port', 'x', 'y', 'ansible_become']), pick(VALUES)]));
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const vars = (k: number) =>
+    Object.fromEntries(
+      Array.from({ length: k }, () => [pick(['ansible_host', 'ansible_user', 'ansible_port', 'x', 'y', 'ansible_become']), pick(VALUES)]),
+    );
   const g: Gen = { groups: new Map(), groupFiles: {}, hostFiles: {} };
   const used = GROUPS.filter(() => rand() < 0.7);
   used.forEach((name, i) => {
@@ -141,15 +182,19 @@ function generate(rand: () => number): Gen {
 function asIni(g: Gen): string {
   const out: string[] = [];
   for (const [name, b] of g.groups) {
-    out.push(`[${name}]`, ...[...b.hosts].map(([h, v]) => [h, ...Object.entries(v).map(([k, x]) => `${k}=${/\s/.test(x) ? `"${x}"` : x}`)].join(' ')));
+    out.push(
+      `[${name}]`,
+      ...[...b.hosts].map(([h, v]) => [h, ...Object.entries(v).map(([k, x]) => `${k}=${/\s/.test(x) ? `"${x}"` : x}`)].join(' ')),
+    );
     if (b.children.length) out.push(`[${name}:children]`, ...b.children);
     if (Object.keys(b.vars).length) out.push(`[${name}:vars]`, ...Object.entries(b.vars).map(([k, x]) => `${k}=${x}`));
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 function asYaml(g: Gen): string {
-  const typed = (v: Record<string, string>) => Object.fromEntries(Object.entries(v).map(([k, x]) => [k, /^\d+$/.test(x) ? Number(x) : x === 'True' ? true : x]));
+  const typed = (v: Record<string, string>) =>
+    Object.fromEntries(Object.entries(v).map(([k, x]) => [k, /^\d+$/.test(x) ? Number(x) : x === 'True' ? true : x]));
   const body = (name: string): Record<string, unknown> => {
     const b = g.groups.get(name)!;
     return {
@@ -164,7 +209,10 @@ function asYaml(g: Gen): string {
 /** Values as both sides can agree on: Ansible keeps "yes" a string, 2222 an int, True a bool. */
 const norm = (v: unknown) => String(v).toLowerCase().replace(/^yes$/, 'true');
 
-function view(p: Parsed): { groups: Record<string, { hosts: string[]; children: string[] }>; vars: Record<string, Record<string, string>> } {
+function view(p: Parsed): {
+  groups: Record<string, { hosts: string[]; children: string[] }>;
+  vars: Record<string, Record<string, string>>;
+} {
   const d = depths(p);
   const groups: Record<string, { hosts: string[]; children: string[] }> = {};
   for (const [name, g] of [...p.groups].sort(([a], [b]) => a.localeCompare(b))) {
@@ -172,7 +220,12 @@ function view(p: Parsed): { groups: Record<string, { hosts: string[]; children: 
     groups[name] = { hosts: [...g.hosts].sort(), children: [...g.children].sort() };
   }
   const vars: Record<string, Record<string, string>> = {};
-  for (const h of [...p.hostVars.keys()].sort()) vars[h] = Object.fromEntries(Object.entries(hostVars(p, h, d)).map(([k, v]) => [k, norm(v)]).sort());
+  for (const h of [...p.hostVars.keys()].sort())
+    vars[h] = Object.fromEntries(
+      Object.entries(hostVars(p, h, d))
+        .map(([k, v]) => [k, norm(v)])
+        .sort(),
+    );
   return { groups, vars };
 }
 
@@ -196,12 +249,16 @@ describe('the defensive parser agrees with ansible-inventory --list (differentia
       const text = yaml ? asYaml(g) : asIni(g);
       const f = inventory(text, files, yaml ? 'hosts.yaml' : 'hosts.ini');
       const ours = view(parseAnsibleFallback(yaml ? { kind: 'yaml', value: parseYaml(text) as unknown } : { kind: 'ini', text }, f));
-      const list = JSON.parse(execFileSync('ansible-inventory', ['-i', f, '--list'], { encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1' } }));
+      const list = JSON.parse(
+        execFileSync('ansible-inventory', ['-i', f, '--list'], { encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1' } }),
+      );
       const theirs = view(fromAnsibleList(list, f));
       // --list merges every variable into the host: the views compare merged variables.
       const [ourVars, theirVars] = [ours.vars, theirs.vars];
-      if (JSON.stringify(ours.groups) !== JSON.stringify(theirs.groups)) disagreements.push(`${f}: groups: ours ${JSON.stringify(ours.groups)} ansible ${JSON.stringify(theirs.groups)}`);
-      if (JSON.stringify(ourVars) !== JSON.stringify(theirVars)) disagreements.push(`${f}: vars: ours ${JSON.stringify(ourVars)} ansible ${JSON.stringify(theirVars)}`);
+      if (JSON.stringify(ours.groups) !== JSON.stringify(theirs.groups))
+        disagreements.push(`${f}: groups: ours ${JSON.stringify(ours.groups)} ansible ${JSON.stringify(theirs.groups)}`);
+      if (JSON.stringify(ourVars) !== JSON.stringify(theirVars))
+        disagreements.push(`${f}: vars: ours ${JSON.stringify(ourVars)} ansible ${JSON.stringify(theirVars)}`);
       hosts += Object.keys(theirVars).length;
     }
     expect(disagreements).toEqual([]);

@@ -41,7 +41,16 @@ export interface Parsed {
 /** More hosts than any hand-built cluster has: an inventory past this is refused in one line. */
 export const MAX_HOSTS = 1000;
 
-export const MASTER_GROUPS = ['masters', 'master', 'kube_control_plane', 'kube-master', 'kube_master', 'control_plane', 'control-plane', 'controlplane'];
+export const MASTER_GROUPS = [
+  'masters',
+  'master',
+  'kube_control_plane',
+  'kube-master',
+  'kube_master',
+  'control_plane',
+  'control-plane',
+  'controlplane',
+];
 export const WORKER_GROUPS = ['workers', 'worker', 'kube_node', 'kube-node', 'kube_nodes', 'nodes', 'node'];
 
 function group(p: Parsed, name: string): Group {
@@ -55,7 +64,9 @@ function group(p: Parsed, name: string): Group {
 
 function addHost(p: Parsed, groupName: string, host: string, vars: Vars, where: string): void {
   if (!p.hostVars.has(host) && p.hostVars.size >= MAX_HOSTS) {
-    throw new TargetError(`${where}: more than ${MAX_HOSTS} hosts in the inventory (at ${host}); hardway verifies hand-built clusters of a few hosts; fix: point it at an inventory of this cluster only`);
+    throw new TargetError(
+      `${where}: more than ${MAX_HOSTS} hosts in the inventory (at ${host}); hardway verifies hand-built clusters of a few hosts; fix: point it at an inventory of this cluster only`,
+    );
   }
   group(p, groupName).hosts.add(host);
   p.hostVars.set(host, { ...(p.hostVars.get(host) ?? {}), ...vars });
@@ -68,13 +79,22 @@ export function expandHostRange(pattern: string, where = pattern, max = MAX_HOST
   if (!m) return [pattern];
   const [, pre, from, to, step, post] = m as unknown as [string, string, string, string, string | undefined, string];
   const inc = step ? Number(step) : 1;
-  if (inc < 1) throw new TargetError(`${where}: host range "${pattern}" has step ${step}, which never ends; fix: use a step of 1 or more (node-[1:9:2])`);
+  if (inc < 1)
+    throw new TargetError(
+      `${where}: host range "${pattern}" has step ${step}, which never ends; fix: use a step of 1 or more (node-[1:9:2])`,
+    );
   const numeric = /^\d+$/.test(from) && /^\d+$/.test(to);
-  if (!numeric && (from.length !== 1 || to.length !== 1)) throw new TargetError(`${where}: host range "${pattern}" mixes letters and digits or has more than one letter; fix: write [1:9] or [a:f]`);
+  if (!numeric && (from.length !== 1 || to.length !== 1))
+    throw new TargetError(
+      `${where}: host range "${pattern}" mixes letters and digits or has more than one letter; fix: write [1:9] or [a:f]`,
+    );
   const [a, b] = numeric ? [Number(from), Number(to)] : [from.charCodeAt(0), to.charCodeAt(0)];
   if (b < a) throw new TargetError(`${where}: host range "${pattern}" runs backwards; fix: write the smaller end first`);
   const count = Math.floor((b - a) / inc) + 1;
-  if (count > max) throw new TargetError(`${where}: host range "${pattern}" expands to ${count} hosts, more than the ${max} hardway reads; fix: point it at an inventory of this cluster only`);
+  if (count > max)
+    throw new TargetError(
+      `${where}: host range "${pattern}" expands to ${count} hosts, more than the ${max} hardway reads; fix: point it at an inventory of this cluster only`,
+    );
   const out: string[] = [];
   const width = numeric && from.startsWith('0') ? from.length : 0;
   for (let i = a; i <= b; i += inc) {
@@ -134,7 +154,10 @@ function parseIni(text: string, file: string): Parsed {
       group(p, section);
       return;
     }
-    if (line.startsWith('[')) throw new TargetError(`${at}: "${line}" is not a group header ([name], [name:vars] or [name:children]); fix: correct the Ansible inventory`);
+    if (line.startsWith('['))
+      throw new TargetError(
+        `${at}: "${line}" is not a group header ([name], [name:vars] or [name:children]); fix: correct the Ansible inventory`,
+      );
     const t = tokens(line);
     if (kind === 'vars') {
       const m = /^([^=\s]+)\s*=\s*(.*)$/.exec(line);
@@ -170,16 +193,31 @@ function parseYamlGroups(value: unknown, file: string): Parsed {
   const visit = (name: string, body: unknown, path: string, stack: string[] = []) => {
     const g = group(p, name);
     if (body === null || body === undefined) return;
-    if (stack.includes(name)) throw new TargetError(`${file}: group "${name}" is its own child (${[...stack, name].join(' -> ')}); fix: remove the loop from children:`);
+    if (stack.includes(name))
+      throw new TargetError(
+        `${file}: group "${name}" is its own child (${[...stack, name].join(' -> ')}); fix: remove the loop from children:`,
+      );
     if (stack.length > 50) throw new TargetError(`${file}: ${path}: groups nested more than 50 deep; fix: flatten the children: tree`);
-    if (!isObj(body)) throw new TargetError(`${file}: ${path}: expected a group (hosts:, children:, vars:), got ${JSON.stringify(body).slice(0, 60)}; fix: correct the Ansible inventory`);
+    if (!isObj(body))
+      throw new TargetError(
+        `${file}: ${path}: expected a group (hosts:, children:, vars:), got ${JSON.stringify(body).slice(0, 60)}; fix: correct the Ansible inventory`,
+      );
     for (const k of Object.keys(body)) {
-      if (!['hosts', 'children', 'vars'].includes(k)) throw new TargetError(`${file}: ${path}.${k}: unknown key (a group has hosts:, children: and vars:); fix: correct the Ansible inventory`);
+      if (!['hosts', 'children', 'vars'].includes(k))
+        throw new TargetError(
+          `${file}: ${path}.${k}: unknown key (a group has hosts:, children: and vars:); fix: correct the Ansible inventory`,
+        );
     }
     if (body.hosts !== undefined && body.hosts !== null) {
-      if (!isObj(body.hosts)) throw new TargetError(`${file}: ${path}.hosts: expected a mapping of host names to their variables; fix: correct the Ansible inventory`);
+      if (!isObj(body.hosts))
+        throw new TargetError(
+          `${file}: ${path}.hosts: expected a mapping of host names to their variables; fix: correct the Ansible inventory`,
+        );
       for (const [h, vars] of Object.entries(body.hosts)) {
-        if (vars !== null && !isObj(vars)) throw new TargetError(`${file}: ${path}.hosts.${h}: expected the host's variables as a mapping; fix: correct the Ansible inventory`);
+        if (vars !== null && !isObj(vars))
+          throw new TargetError(
+            `${file}: ${path}.hosts.${h}: expected the host's variables as a mapping; fix: correct the Ansible inventory`,
+          );
         for (const x of expandHostRange(h, `${file}: ${path}.hosts`)) addHost(p, name, x, (vars ?? {}) as Vars, `${file} (host ${x})`);
       }
     }
@@ -188,7 +226,8 @@ function parseYamlGroups(value: unknown, file: string): Parsed {
       Object.assign(g.vars, body.vars);
     }
     if (body.children !== undefined && body.children !== null) {
-      if (!isObj(body.children)) throw new TargetError(`${file}: ${path}.children: expected a mapping of group names; fix: correct the Ansible inventory`);
+      if (!isObj(body.children))
+        throw new TargetError(`${file}: ${path}.children: expected a mapping of group names; fix: correct the Ansible inventory`);
       for (const [child, cbody] of Object.entries(body.children)) {
         g.children.add(child);
         visit(child, cbody, `${path}.children.${child}`, [...stack, name]);
@@ -218,7 +257,9 @@ export function checkGroupCycles(p: Parsed, file: string): void {
     if (state.get(n) === 'done') return;
     if (state.get(n) === 'open') {
       const loop = [...path.slice(path.indexOf(n)), n];
-      throw new TargetError(`${file}: group "${n}" is its own ${loop.length === 2 ? 'child' : 'descendant'} (${loop.join(' -> ')}); fix: remove the loop from the [${loop[loop.length - 2]}:children] section (or children:)`);
+      throw new TargetError(
+        `${file}: group "${n}" is its own ${loop.length === 2 ? 'child' : 'descendant'} (${loop.join(' -> ')}); fix: remove the loop from the [${loop[loop.length - 2]}:children] section (or children:)`,
+      );
     }
     state.set(n, 'open');
     for (const c of p.groups.get(n)?.children ?? []) walk(c, [...path, n]);
@@ -248,9 +289,21 @@ export function depths(p: Parsed): Map<string, number> {
  * file's host vars, then host_vars/.
  */
 export function hostVars(p: Parsed, host: string, d: Map<string, number>): Vars {
-  const groups = ['all', ...[...p.groups.keys()].filter((g) => g !== 'all' && membersOf(p, g).has(host))
-    .sort((a, b) => (d.get(a) ?? 1) - (d.get(b) ?? 1) || a.localeCompare(b))].map((g) => p.groups.get(g)).filter((g) => !!g);
-  return Object.assign({}, ...groups.map((g) => g.vars), ...groups.map((g) => g.fileVars ?? {}), p.hostVars.get(host) ?? {}, p.hostFileVars?.get(host) ?? {});
+  const groups = [
+    'all',
+    ...[...p.groups.keys()]
+      .filter((g) => g !== 'all' && membersOf(p, g).has(host))
+      .sort((a, b) => (d.get(a) ?? 1) - (d.get(b) ?? 1) || a.localeCompare(b)),
+  ]
+    .map((g) => p.groups.get(g))
+    .filter((g) => !!g);
+  return Object.assign(
+    {},
+    ...groups.map((g) => g.vars),
+    ...groups.map((g) => g.fileVars ?? {}),
+    p.hostVars.get(host) ?? {},
+    p.hostFileVars?.get(host) ?? {},
+  );
 }
 
 const truthy = (v: unknown) => v === true || v === 1 || (typeof v === 'string' && /^(true|yes|on|1)$/i.test(v));
@@ -289,20 +342,26 @@ function varsFiles(dir: string, name: string): string[] {
     if (!existsSync(f)) continue;
     if (statSync(f).isDirectory()) {
       // A folder of files, merged in name order (Ansible reads it the same way).
-      const walk = (d: string): string[] => readdirSync(d).sort().flatMap((e) => {
-        const x = join(d, e);
-        if (statSync(x).isDirectory()) return walk(x);
-        return VAR_EXT.includes(extname(e)) && !e.startsWith('.') ? [x] : [];
-      });
+      const walk = (d: string): string[] =>
+        readdirSync(d)
+          .sort()
+          .flatMap((e) => {
+            const x = join(d, e);
+            if (statSync(x).isDirectory()) return walk(x);
+            return VAR_EXT.includes(extname(e)) && !e.startsWith('.') ? [x] : [];
+          });
       out.push(...walk(f));
-    } else if (ext || !existsSync(f + '.yml')) out.push(f);
+    } else if (ext || !existsSync(`${f}.yml`)) out.push(f);
   }
   return out;
 }
 
 function readVarsFile(f: string): Vars {
   const text = readFileSync(f, 'utf8');
-  if (text.startsWith('$ANSIBLE_VAULT')) throw new TargetError(`${f}: encrypted with ansible-vault, which hardway does not read; fix: keep connection variables (ansible_host, ansible_user, ...) in an unencrypted file`);
+  if (text.startsWith('$ANSIBLE_VAULT'))
+    throw new TargetError(
+      `${f}: encrypted with ansible-vault, which hardway does not read; fix: keep connection variables (ansible_host, ansible_user, ...) in an unencrypted file`,
+    );
   let v: unknown;
   try {
     v = parseYaml(text, { maxAliasCount: 100 });
@@ -317,10 +376,12 @@ function readVarsFile(f: string): Vars {
 /** Merges group_vars/<group> and host_vars/<host> over the inventory file's own variables. */
 export function readVarsDirs(p: Parsed, file: string): void {
   const base = dirname(file);
-  for (const [name, g] of p.groups) for (const f of varsFiles(join(base, 'group_vars'), name)) g.fileVars = Object.assign(g.fileVars ?? {}, readVarsFile(f));
+  for (const [name, g] of p.groups)
+    for (const f of varsFiles(join(base, 'group_vars'), name)) g.fileVars = Object.assign(g.fileVars ?? {}, readVarsFile(f));
   p.hostFileVars ??= new Map();
   for (const host of p.hostVars.keys()) {
-    for (const f of varsFiles(join(base, 'host_vars'), host)) p.hostFileVars.set(host, Object.assign(p.hostFileVars.get(host) ?? {}, readVarsFile(f)));
+    for (const f of varsFiles(join(base, 'host_vars'), host))
+      p.hostFileVars.set(host, Object.assign(p.hostFileVars.get(host) ?? {}, readVarsFile(f)));
   }
 }
 
@@ -381,15 +442,29 @@ export function runAnsibleInventory(file: string, env: NodeJS.ProcessEnv = proce
     timeout: 60_000,
     maxBuffer: 64 << 20,
     env: {
-      ...env, ANSIBLE_CONFIG: cfg, ANSIBLE_INVENTORY_ENABLED: 'ini,yaml', ANSIBLE_INVENTORY_UNPARSED_FAILED: 'True',
-      ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED: 'True', ANSIBLE_NOCOLOR: '1', ANSIBLE_DEPRECATION_WARNINGS: 'False', ANSIBLE_HOST_PATTERN_MISMATCH: 'ignore',
+      ...env,
+      ANSIBLE_CONFIG: cfg,
+      ANSIBLE_INVENTORY_ENABLED: 'ini,yaml',
+      ANSIBLE_INVENTORY_UNPARSED_FAILED: 'True',
+      ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED: 'True',
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_DEPRECATION_WARNINGS: 'False',
+      ANSIBLE_HOST_PATTERN_MISMATCH: 'ignore',
     },
   });
   if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
-  if (r.error || r.signal) throw new TargetError(`${file}: ansible-inventory did not finish (${r.signal ?? (r.error as NodeJS.ErrnoException).code}); fix: check the inventory, or set HARDWAY_ANSIBLE_INVENTORY=off to use hardway's own parser`);
+  if (r.error || r.signal)
+    throw new TargetError(
+      `${file}: ansible-inventory did not finish (${r.signal ?? (r.error as NodeJS.ErrnoException).code}); fix: check the inventory, or set HARDWAY_ANSIBLE_INVENTORY=off to use hardway's own parser`,
+    );
   if (r.status !== 0) {
-    const why = r.stderr.split('\n').map((l) => l.replace(/^\[(WARNING|ERROR)\]:\s*/, '').trim()).filter((l) => l && !/^to see the full traceback/i.test(l));
-    throw new TargetError(`${file}: ansible-inventory refuses it: ${why.slice(0, 2).join(' ').slice(0, 300) || `exit ${r.status}`}; fix: correct the inventory (ansible-inventory -i ${file} --list shows the same)`);
+    const why = r.stderr
+      .split('\n')
+      .map((l) => l.replace(/^\[(WARNING|ERROR)\]:\s*/, '').trim())
+      .filter((l) => l && !/^to see the full traceback/i.test(l));
+    throw new TargetError(
+      `${file}: ansible-inventory refuses it: ${why.slice(0, 2).join(' ').slice(0, 300) || `exit ${r.status}`}; fix: correct the inventory (ansible-inventory -i ${file} --list shows the same)`,
+    );
   }
   let list: AnsibleList;
   try {
@@ -405,7 +480,10 @@ export function runAnsibleInventory(file: string, env: NodeJS.ProcessEnv = proce
   return p;
 }
 
-export function parseAnsible(input: { kind: 'ini'; text: string } | { kind: 'yaml'; value: unknown } | { kind: 'parsed'; parsed: Parsed; format: 'ini' | 'yaml' }, file: string): Inventory {
+export function parseAnsible(
+  input: { kind: 'ini'; text: string } | { kind: 'yaml'; value: unknown } | { kind: 'parsed'; parsed: Parsed; format: 'ini' | 'yaml' },
+  file: string,
+): Inventory {
   const p = input.kind === 'parsed' ? input.parsed : parseAnsibleFallback(input, file);
   const format = input.kind === 'parsed' ? input.format : input.kind;
   const base = dirname(file);
@@ -418,28 +496,39 @@ export function parseAnsible(input: { kind: 'ini'; text: string } | { kind: 'yam
     const v = hostVars(p, name, d);
     const where = p.where.get(name) ?? file;
     const explicit = str(v.hardway_role);
-    if (explicit && explicit !== 'master' && explicit !== 'worker') throw new TargetError(`${where}: ${name}: hardway_role must be master or worker, got "${explicit}"`);
-    const role: Role | undefined = (explicit as Role | undefined) ?? (masters.has(name) ? 'master' : workers.has(name) ? 'worker' : undefined);
+    if (explicit && explicit !== 'master' && explicit !== 'worker')
+      throw new TargetError(`${where}: ${name}: hardway_role must be master or worker, got "${explicit}"`);
+    const role: Role | undefined =
+      (explicit as Role | undefined) ?? (masters.has(name) ? 'master' : workers.has(name) ? 'worker' : undefined);
     if (!role) continue; // etcd-only, bastion or other hosts: not cluster nodes
     for (const pw of ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password']) {
-      if (v[pw] !== undefined) throw new TargetError(`${where}: ${name}: ${pw} is set, but hardway authenticates with keys or the ssh-agent only; fix: install a key on ${name} and set ansible_ssh_private_key_file (or load it into ssh-agent)`);
+      if (v[pw] !== undefined)
+        throw new TargetError(
+          `${where}: ${name}: ${pw} is set, but hardway authenticates with keys or the ssh-agent only; fix: install a key on ${name} and set ansible_ssh_private_key_file (or load it into ssh-agent)`,
+        );
     }
     if (v.ansible_become_password !== undefined || v.ansible_become_pass !== undefined) {
-      throw new TargetError(`${where}: ${name}: a become password is set, but hardway runs sudo -n (no prompts); fix: allow the user passwordless sudo (NOPASSWD in /etc/sudoers.d) and remove the password`);
+      throw new TargetError(
+        `${where}: ${name}: a become password is set, but hardway runs sudo -n (no prompts); fix: allow the user passwordless sudo (NOPASSWD in /etc/sudoers.d) and remove the password`,
+      );
     }
     const conn = str(v.ansible_connection);
     if (conn && conn !== 'ssh' && conn !== 'paramiko' && conn !== 'smart') {
-      throw new TargetError(`${where}: ${name}: ansible_connection=${conn}; hardway reaches hosts over SSH only; fix: use ansible_connection=ssh for cluster hosts`);
+      throw new TargetError(
+        `${where}: ${name}: ansible_connection=${conn}; hardway reaches hosts over SSH only; fix: use ansible_connection=ssh for cluster hosts`,
+      );
     }
     const method = str(v.ansible_become_method);
-    if (truthy(v.ansible_become) && method && method !== 'sudo') throw new TargetError(`${where}: ${name}: ansible_become_method=${method}; hardway becomes root with sudo -n only; fix: use sudo`);
+    if (truthy(v.ansible_become) && method && method !== 'sudo')
+      throw new TargetError(`${where}: ${name}: ansible_become_method=${method}; hardway becomes root with sudo -n only; fix: use sudo`);
     const s: SshSettings = {};
     const user = str(v.ansible_user ?? v.ansible_ssh_user);
     if (user) s.user = user;
     const port = v.ansible_port ?? v.ansible_ssh_port;
     if (port !== undefined) {
       const n = Number(port);
-      if (!Number.isInteger(n) || n < 1 || n > 65535) throw new TargetError(`${where}: ${name}: ansible_port must be a port number, got "${String(port)}"`);
+      if (!Number.isInteger(n) || n < 1 || n > 65535)
+        throw new TargetError(`${where}: ${name}: ansible_port must be a port number, got "${String(port)}"`);
       s.port = n;
     }
     const key = str(v.ansible_ssh_private_key_file ?? v.ansible_private_key_file);
@@ -450,11 +539,21 @@ export function parseAnsible(input: { kind: 'ini'; text: string } | { kind: 'yam
     hosts.push({ name, role, address: str(v.ansible_host ?? v.ansible_ssh_host) ?? name, where, ...s });
   }
   if (hosts.length === 0) {
-    throw new TargetError(`${file}: no cluster hosts: the Ansible inventory has no ${MASTER_GROUPS.slice(0, 4).join('/')} or ${WORKER_GROUPS.slice(0, 3).join('/')} groups; fix: put masters and workers into such groups (or set hardway_role on each host)`);
+    throw new TargetError(
+      `${file}: no cluster hosts: the Ansible inventory has no ${MASTER_GROUPS.slice(0, 4).join('/')} or ${WORKER_GROUPS.slice(0, 3).join('/')} groups; fix: put masters and workers into such groups (or set hardway_role on each host)`,
+    );
   }
   const allGroup = p.groups.get('all');
   const allVars = p.settings ?? { ...(allGroup?.vars ?? {}), ...(allGroup?.fileVars ?? {}) };
-  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : []);
+  const list = (v: unknown) =>
+    Array.isArray(v)
+      ? v.map(String)
+      : typeof v === 'string'
+        ? v
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean)
+        : [];
   const path = (k: string) => (str(allVars[k]) ? expandPath(str(allVars[k])!, `${file}: all vars: ${k}`, base) : undefined);
   const clusterFile = path('hardway_cluster') ?? (existsSync(join(base, 'cluster.yaml')) ? join(base, 'cluster.yaml') : '');
   const inv: Inventory = {
@@ -473,7 +572,8 @@ export function parseAnsible(input: { kind: 'ini'; text: string } | { kind: 'yam
   const knownHosts = path('hardway_known_hosts');
   if (knownHosts) inv.knownHosts = knownHosts;
   const sshConfig = str(allVars.hardway_ssh_config);
-  if (sshConfig !== 'none') inv.sshConfig = sshConfig ? expandPath(sshConfig, `${file}: all vars: hardway_ssh_config`, base) : DEFAULT_SSH_CONFIG();
+  if (sshConfig !== 'none')
+    inv.sshConfig = sshConfig ? expandPath(sshConfig, `${file}: all vars: hardway_ssh_config`, base) : DEFAULT_SSH_CONFIG();
   const token = path('hardway_apiserver_token_file');
   if (token) inv.apiserverTokenFile = token;
   return inv;

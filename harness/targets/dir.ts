@@ -43,22 +43,27 @@ class DirHost implements HostAccess {
 /** The folder of a "dir:DIR" spec; "dir:" alone would silently mean the current folder. */
 export function dirSpecPath(spec: string, cwd: string): string {
   const path = spec.slice(4).trim();
-  if (!path) throw new TargetError(`${spec}: no folder after dir:; fix: name the rendered tree, e.g. --target dir:./rendered (dir:. for the current folder)`);
+  if (!path)
+    throw new TargetError(
+      `${spec}: no folder after dir:; fix: name the rendered tree, e.g. --target dir:./rendered (dir:. for the current folder)`,
+    );
   return resolve(cwd, path);
 }
 
-export function dirTarget(name: string, dir: string, cluster: Cluster, modelGiven = true): Target {
+export function dirTarget(name: string, dir: string, cluster: Cluster, modelGiven = true, renderedDir?: string): Target {
   let ok = false;
   try {
     ok = statSync(dir).isDirectory();
   } catch {
     ok = false;
   }
-  if (!ok) throw new TargetError(`${name}: ${dir} is not a directory; render one first with: hardway render --config <cluster.yaml> --out ${dir}`);
+  if (!ok)
+    throw new TargetError(`${name}: ${dir} is not a directory; render one first with: hardway render --config <cluster.yaml> --out ${dir}`);
   return {
     name,
     cluster,
     modelGiven,
+    ...(renderedDir ? { renderedDir } : {}),
     live: false,
     ownedByHardway: false,
     host(h: string) {

@@ -35,14 +35,22 @@ async function namespacesOfRun(runDir: string): Promise<string> {
 const token = readFileSync(join(lab.dir, 'rendered', PKI_DIR, 'token'), 'utf8').trim();
 const sshKey = readFileSync(join(lab.dir, 'id_ed25519'), 'utf8');
 const adminKubeconfig = join(lab.dir, 'rendered', 'master', ADMIN_KUBECONFIG);
-const clientKeyData = (parseYaml(readFileSync(adminKubeconfig, 'utf8')) as { users: { user: Record<string, string> }[] }).users[0]!.user['client-key-data']!;
-const pemBody = (pem: string) => pem.split('\n').filter((l) => l && !l.startsWith('-----')).filter((l) => l.length >= 16);
+const clientKeyData = (parseYaml(readFileSync(adminKubeconfig, 'utf8')) as { users: { user: Record<string, string> }[] }).users[0]!.user[
+  'client-key-data'
+]!;
+const pemBody = (pem: string) =>
+  pem
+    .split('\n')
+    .filter((l) => l && !l.startsWith('-----'))
+    .filter((l) => l.length >= 16);
 const SECRETS: [string, string][] = [
   ['the apiserver token', token],
   ['the SSH private key', pemBody(sshKey).join('')],
   ...pemBody(sshKey).map((l, i) => [`line ${i + 1} of the SSH private key`, l] as [string, string]),
   ['the kubeconfig client-key-data', clientKeyData],
-  ...pemBody(Buffer.from(clientKeyData, 'base64').toString()).map((l, i) => [`line ${i + 1} of the admin client key`, l] as [string, string]),
+  ...pemBody(Buffer.from(clientKeyData, 'base64').toString()).map(
+    (l, i) => [`line ${i + 1} of the admin client key`, l] as [string, string],
+  ),
 ];
 
 function filesUnder(dir: string): string[] {
@@ -103,17 +111,27 @@ describe('the lab through an inventory file, as if it were prod', () => {
     writeFileSync(tok, `${token}\n`, { mode: 0o600 });
     const inv = writeInventory(join(tmp, 'lab-secrets.yaml'), { ...inventoryDoc(lab), kubeconfig: kc, apiserverTokenFile: tok });
     const r = await hardway(['verify', '--target', inv, '--active'], { cwd: tmp });
-    expect(r.code, r.out.split('\n').filter((l) => /^✗|^ {4}/.test(l)).join('\n')).toBe(0);
+    expect(
+      r.code,
+      r.out
+        .split('\n')
+        .filter((l) => /^✗|^ {4}/.test(l))
+        .join('\n'),
+    ).toBe(0);
     const runDir = /reports: (\S+)\/report\.html/.exec(r.out)![1]!;
     const doc = JSON.parse(readFileSync(join(runDir, 'report.json'), 'utf8')) as ReportDocument;
     const checks = doc.suites.flatMap((s) => s.checks);
     expect(doc.suites.map((s) => s.name)).toEqual(SUITES.map((s) => s.name));
-    expect(checks.filter((c) => c.status !== 'passed' && !noEdge(c.diagnosis)).map((c) => `${c.id}@${c.host}: ${c.status}: ${c.diagnosis}`)).toEqual([]);
+    expect(
+      checks.filter((c) => c.status !== 'passed' && !noEdge(c.diagnosis)).map((c) => `${c.id}@${c.host}: ${c.status}: ${c.diagnosis}`),
+    ).toEqual([]);
     // The recorded token was used (the apiserver suite says where its token came from).
-    expect(checks.find((c) => c.id === 'apiserver.bearer-token')!.notes).toEqual(['authenticated with the static token recorded at install']);
+    expect(checks.find((c) => c.id === 'apiserver.bearer-token')!.notes).toEqual([
+      'authenticated with the static token recorded at install',
+    ]);
     // Workloads ran (in the run's namespace), and verify waited until the namespace was gone.
     expect(checks.find((c) => c.id === 'scheduler.job')!.status).toBe('passed');
-    expect(r.err).toContain('removing this run\'s test namespace');
+    expect(r.err).toContain("removing this run's test namespace");
     expect(await namespacesOfRun(runDir)).toBe('');
     expect(leaks({ stdout: r.out, stderr: r.err }, runDir)).toEqual([]);
     expect(readFileSync(join(REPORTS_DIR, 'index.html'), 'utf8')).toContain(`href="${encodeURIComponent(doc.run!)}/report.html"`);
@@ -139,15 +157,26 @@ describe('bad input: one line naming the host and the fix, exit code 2', () => {
 
   it('an unknown host key: the fingerprint and how to check and record it', async () => {
     const kh = join(tmp, 'kh-without-master');
-    writeFileSync(kh, knownHosts.filter((l) => !l.startsWith(`${master.address} `)).join('\n') + '\n');
-    expect(await bad('unknown-key', { ...base(), knownHosts: kh })).toMatch(new RegExp(`^hardway verify: master \\(root@${master.address}:22\\): unknown host key SHA256:\\S+; fix: check the fingerprint on the host .* add it to ${kh} \\(ssh-keyscan -p 22 ${master.address} >> ${kh}\\)$`));
+    writeFileSync(kh, `${knownHosts.filter((l) => !l.startsWith(`${master.address} `)).join('\n')}\n`);
+    expect(await bad('unknown-key', { ...base(), knownHosts: kh })).toMatch(
+      new RegExp(
+        `^hardway verify: master \\(root@${master.address}:22\\): unknown host key SHA256:\\S+; fix: check the fingerprint on the host .* add it to ${kh} \\(ssh-keyscan -p 22 ${master.address} >> ${kh}\\)$`,
+      ),
+    );
   });
 
   it('a changed host key: both fingerprints, the fix, and the warning', async () => {
     const kh = join(tmp, 'kh-changed');
     const n1 = lab.cluster.workers[0]!.address;
-    writeFileSync(kh, knownHosts.filter((l) => !l.startsWith(`${master.address} `)).join('\n') + '\n' + line(n1).replace(`${n1} `, `${master.address} `) + '\n');
-    expect(await bad('changed-key', { ...base(), knownHosts: kh })).toMatch(new RegExp(`^hardway verify: master \\(root@${master.address}:22\\): HOST KEY CHANGED: presented SHA256:\\S+, ${kh} has ssh-ed25519 SHA256:\\S+; fix: .*ssh-keygen -f ${kh} -R '${master.address}'.*someone may be intercepting the connection$`));
+    writeFileSync(
+      kh,
+      `${knownHosts.filter((l) => !l.startsWith(`${master.address} `)).join('\n')}\n${line(n1).replace(`${n1} `, `${master.address} `)}\n`,
+    );
+    expect(await bad('changed-key', { ...base(), knownHosts: kh })).toMatch(
+      new RegExp(
+        `^hardway verify: master \\(root@${master.address}:22\\): HOST KEY CHANGED: presented SHA256:\\S+, ${kh} has ssh-ed25519 SHA256:\\S+; fix: .*ssh-keygen -f ${kh} -R '${master.address}'.*someone may be intercepting the connection$`,
+      ),
+    );
   });
 
   it('an unreachable host (an ~/.ssh/config alias for an address nobody has)', async () => {
@@ -158,14 +187,20 @@ describe('bad input: one line naming the host and the fix, exit code 2', () => {
     doc.sshConfig = cfg;
     doc.ssh.connectTimeout = 4;
     doc.hosts.find((h) => h.name === w)!.address = 'ghost-node';
-    expect(await bad('unreachable', doc)).toMatch(new RegExp(`^hardway verify: ${w} \\(root@${net.replace(/\./g, '\\.')}\\.99:22\\): cannot connect \\((EHOSTUNREACH|ETIMEDOUT|handshake timed out)\\); fix: check the address and port in the inventory, that the host is up and sshd listens there$`));
+    expect(await bad('unreachable', doc)).toMatch(
+      new RegExp(
+        `^hardway verify: ${w} \\(root@${net.replace(/\./g, '\\.')}\\.99:22\\): cannot connect \\((EHOSTUNREACH|ETIMEDOUT|handshake timed out)\\); fix: check the address and port in the inventory, that the host is up and sshd listens there$`,
+      ),
+    );
   });
 
   it('a wrong user', async () => {
     const doc = base();
     const w = lab.cluster.workers[0]!;
     doc.hosts.find((h) => h.name === w.host)!.user = 'nobody-here';
-    expect(await bad('wrong-user', doc)).toBe(`hardway verify: ${w.host} (nobody-here@${w.address}:22): authentication refused for user "nobody-here" with the key ${join(lab.dir, 'id_ed25519')}; fix: check the user name and that the public key is in ~nobody-here/.ssh/authorized_keys on ${w.address}`);
+    expect(await bad('wrong-user', doc)).toBe(
+      `hardway verify: ${w.host} (nobody-here@${w.address}:22): authentication refused for user "nobody-here" with the key ${join(lab.dir, 'id_ed25519')}; fix: check the user name and that the public key is in ~nobody-here/.ssh/authorized_keys on ${w.address}`,
+    );
   });
 
   it('a missing key file', async () => {
@@ -173,12 +208,18 @@ describe('bad input: one line naming the host and the fix, exit code 2', () => {
     const w = lab.cluster.workers[1]!;
     doc.hosts.find((h) => h.name === w.host)!.key = 'keys/missing_ed25519';
     const key = join(tmp, 'keys/missing_ed25519');
-    expect(await bad('missing-key', doc)).toBe(`hardway verify: ${w.host} (root@${w.address}:22): private key file ${key} not found; fix: correct the key path in the inventory or create the key (ssh-keygen -t ed25519 -f ${key})`);
+    expect(await bad('missing-key', doc)).toBe(
+      `hardway verify: ${w.host} (root@${w.address}:22): private key file ${key} not found; fix: correct the key path in the inventory or create the key (ssh-keygen -t ed25519 -f ${key})`,
+    );
   });
 
   it('a malformed inventory', async () => {
     const file = join(tmp, 'malformed.yaml');
-    expect(await bad('malformed', `cluster: ${lab.config}\nhosts:\n  - name: master\n    role: [master\n`)).toMatch(new RegExp(`^hardway verify: ${file}:\\d+:\\d+: not a valid YAML inventory: .*; fix: correct the syntax \\(see docs/inventory\\.md\\)$`));
+    expect(await bad('malformed', `cluster: ${lab.config}\nhosts:\n  - name: master\n    role: [master\n`)).toMatch(
+      new RegExp(
+        `^hardway verify: ${file}:\\d+:\\d+: not a valid YAML inventory: .*; fix: correct the syntax \\(see docs/inventory\\.md\\)$`,
+      ),
+    );
   });
 
   function ansibleIni(node2Vars: string): string {
@@ -221,7 +262,9 @@ hardway_accept=security.static-token
     writeFileSync(join(tmp, 'bad-port.ini'), ansibleIni('ansible_port=2'));
     const r = await hardway(['verify', '--target', 'ansible:bad-port.ini', '--suite', 'hosts'], { cwd: tmp });
     expect(r.code).toBe(2);
-    expect(r.err.trim()).toBe(`hardway verify: ${w2.host} (root@${w2.address}:2): cannot connect (ECONNREFUSED); fix: check the address and port in the inventory, that the host is up and sshd listens there`);
+    expect(r.err.trim()).toBe(
+      `hardway verify: ${w2.host} (root@${w2.address}:2): cannot connect (ECONNREFUSED); fix: check the address and port in the inventory, that the host is up and sshd listens there`,
+    );
   });
 });
 
@@ -244,7 +287,12 @@ describe('bin/nightly-verify', () => {
     const { accept: _a, ...doc } = inventoryDoc(lab);
     void _a;
     // The inventory names the secret files only through the variables the script exports.
-    const ci = { ...doc, knownHosts: '${HARDWAY_KNOWN_HOSTS_FILE}', kubeconfig: '${HARDWAY_KUBECONFIG_FILE}', ssh: { ...doc.ssh, key: '${HARDWAY_SSH_KEY_FILE}' } };
+    const ci = {
+      ...doc,
+      knownHosts: '${HARDWAY_KNOWN_HOSTS_FILE}',
+      kubeconfig: '${HARDWAY_KUBECONFIG_FILE}',
+      ssh: { ...doc.ssh, key: '${HARDWAY_SSH_KEY_FILE}' },
+    };
     const inv = writeInventory(join(tmp, 'nightly.yaml'), ci);
     const env = {
       HARDWAY_TARGET: inv,
@@ -258,6 +306,8 @@ describe('bin/nightly-verify', () => {
     const failing = await nightly(env);
     expect(failing.code, failing.err).toBe(1);
     expect(failing.out).toMatch(/✗ security\.static-token @master/);
+    // Strict by default: a night where a check could not tell is not green either.
+    expect(failing.out).toContain(`nightly-verify: hardway verify --target ${inv} --strict --suite security`);
     expect(secretDirs()).toEqual([]);
     const runA = /reports: (\S+)\/report\.html/.exec(failing.out)![1]!;
     expect(leaks({ stdout: failing.out, stderr: failing.err }, runA)).toEqual([]);
@@ -266,7 +316,7 @@ describe('bin/nightly-verify', () => {
     const passing = await nightly(env);
     expect(passing.code, passing.err).toBe(0);
     expect(passing.out).toContain('nightly-verify: since the previous run:');
-    expect(passing.out).toMatch(/\(FAILED\) -> \S+ \(OK\)\nfixed \(1\):\n  security\.static-token@master\n/);
+    expect(passing.out).toMatch(/\(FAILED\) -> \S+ \(OK\)\nfixed \(1\):\n {2}security\.static-token@master\n/);
     expect(secretDirs()).toEqual([]);
     const runB = /reports: (\S+)\/report\.html/.exec(passing.out)![1]!;
     expect(leaks({ stdout: passing.out, stderr: passing.err }, runB)).toEqual([]);

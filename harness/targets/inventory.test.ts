@@ -47,7 +47,11 @@ describe('the hardway inventory format', () => {
     expect(inv.format).toBe('hardway');
     expect(inv.name).toBe('prod');
     expect(inv.cluster).toEqual({ file: join(FIX, 'cluster.yaml') });
-    expect(inv.hosts.map((h) => `${h.name}:${h.role}:${h.address}:${h.port ?? ''}`)).toEqual(['master:master:10.0.0.10:', 'node-1:worker:10.0.0.21:', 'node-2:worker:10.0.0.22:2222']);
+    expect(inv.hosts.map((h) => `${h.name}:${h.role}:${h.address}:${h.port ?? ''}`)).toEqual([
+      'master:master:10.0.0.10:',
+      'node-1:worker:10.0.0.21:',
+      'node-2:worker:10.0.0.22:2222',
+    ]);
     expect(inv.defaults).toMatchObject({ user: 'deploy', port: 22, sudo: true, jump: 'bastion', connectTimeoutMs: 15_000, maxSessions: 8 });
     expect(inv.jumpHosts.get('bastion')).toMatchObject({ address: '198.51.100.7', user: 'jump' });
     expect(inv.domains).toEqual(['app.example.org', 'no-https.app.example.org']);
@@ -58,11 +62,18 @@ describe('the hardway inventory format', () => {
     expect(expandPath('${X:-~/k}', 'f', '/base', {})).toBe(join(homedir(), 'k'));
     expect(expandPath('$X/id', 'f', '/base', { X: '/secrets' })).toBe('/secrets/id');
     expect(expandPath('keys/a', 'f', '/base', {})).toBe('/base/keys/a');
-    expect(errorOf(() => expandPath('${NOPE}/id', 'inv.yaml:3:6: ssh.key', '/b', {}))).toBe('inv.yaml:3:6: ssh.key: "${NOPE}/id" uses $NOPE, which is not set; fix: export NOPE=<path>, or write ${NOPE:-<default>}');
+    expect(errorOf(() => expandPath('${NOPE}/id', 'inv.yaml:3:6: ssh.key', '/b', {}))).toBe(
+      'inv.yaml:3:6: ssh.key: "${NOPE}/id" uses $NOPE, which is not set; fix: export NOPE=<path>, or write ${NOPE:-<default>}',
+    );
   });
 
   it('takes the cluster model inline as well', () => {
-    const f = write('inline.yaml', `cluster:\n${MODEL.split('\n').map((l) => `  ${l}`).join('\n')}\n${HOSTS}`);
+    const f = write(
+      'inline.yaml',
+      `cluster:\n${MODEL.split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n')}\n${HOSTS}`,
+    );
     expect(inventoryCluster(readInventory({ file: f, ansible: false }))!.workers.map((w) => w.host)).toEqual(['node-1', 'node-2']);
   });
 
@@ -74,13 +85,16 @@ describe('the hardway inventory format', () => {
   });
 
   it('names unknown keys, bad roles and ports, missing fields and duplicates precisely', () => {
-    const f = write('bad.yaml', `cluster: cluster.yaml
+    const f = write(
+      'bad.yaml',
+      `cluster: cluster.yaml
 hosts:
   - { name: master, role: boss, address: 10.9.0.10 }
   - { name: node-1, role: worker, port: 70000 }
   - { name: node-1, role: worker, adress: 10.9.0.22 }
   - { role: worker }
-`);
+`,
+    );
     const lines = errorOf(() => readInventory({ file: f, ansible: false })).split('\n');
     expect(lines).toEqual([
       `${f}:3:27: hosts[0].role: expected "master" or "worker", got "boss"`,
@@ -111,12 +125,15 @@ hosts:
 
 describe('the model and the inventory must agree', () => {
   it('a host missing from the inventory, an extra host, a wrong role and a wrong address', () => {
-    const f = write('disagree.yaml', `cluster: cluster.yaml
+    const f = write(
+      'disagree.yaml',
+      `cluster: cluster.yaml
 hosts:
   - { name: master, role: worker, address: 10.9.0.10 }
   - { name: node-1, role: worker, address: 10.9.0.99 }
   - { name: node-3, role: worker, address: node-3.example.org }
-`);
+`,
+    );
     const lines = errorOf(() => inventoryCluster(readInventory({ file: f, ansible: false }))).split('\n');
     const model = join(tmp, 'cluster.yaml');
     expect(lines).toEqual([
@@ -145,8 +162,12 @@ describe('--target resolution', () => {
   });
 
   it('an unknown name says where it looked and what to do', () => {
-    expect(errorOf(() => resolveInventorySpec('staging', tmp))).toBe(`unknown target "staging": no ${join(tmp, 'targets/staging.yaml')}; fix: write the inventory there (see docs/inventory.md), or use lab, dir:<rendered tree> or a path to an inventory file`);
-    expect(errorOf(() => resolveInventorySpec('./nope.yaml', tmp))).toBe(`./nope.yaml: no inventory file at ${join(tmp, 'nope.yaml')}; fix: check the path, or write one (see docs/inventory.md and fixtures/inventory/)`);
+    expect(errorOf(() => resolveInventorySpec('staging', tmp))).toBe(
+      `unknown target "staging": no ${join(tmp, 'targets/staging.yaml')}; fix: write the inventory there (see docs/inventory.md), or use lab, dir:<rendered tree> or a path to an inventory file`,
+    );
+    expect(errorOf(() => resolveInventorySpec('./nope.yaml', tmp))).toBe(
+      `./nope.yaml: no inventory file at ${join(tmp, 'nope.yaml')}; fix: check the path, or write one (see docs/inventory.md and fixtures/inventory/)`,
+    );
   });
 });
 
@@ -154,7 +175,11 @@ describe('SSH endpoints from an inventory', () => {
   it('applies defaults, per-host settings and the jump host', () => {
     const inv = readInventory({ file: join(FIX, 'prod.example.yaml'), ansible: false });
     delete inv.sshConfig; // no ~/.ssh/config of this machine in a unit test
-    const eps = inventoryEndpoints(inv, { HOME: '/home/op', HARDWAY_SSH_KEY_FILE: '/run/secrets/id', HARDWAY_KNOWN_HOSTS_FILE: '/run/secrets/kh' });
+    const eps = inventoryEndpoints(inv, {
+      HOME: '/home/op',
+      HARDWAY_SSH_KEY_FILE: '/run/secrets/id',
+      HARDWAY_KNOWN_HOSTS_FILE: '/run/secrets/kh',
+    });
     const n2 = eps.find((e) => e.name === 'node-2')!;
     expect(n2).toMatchObject({ host: '10.0.0.22', port: 2222, user: 'deploy', sudo: true, connectTimeoutMs: 15_000, maxSessions: 8 });
     expect(n2.jump).toMatchObject({ name: 'bastion', host: '198.51.100.7', user: 'jump', port: 22 });
@@ -164,7 +189,9 @@ describe('SSH endpoints from an inventory', () => {
 
   it('resolves ~/.ssh/config aliases: HostName, User, Port, IdentityFile, ProxyJump chains', () => {
     const key = write('keys/alias', 'x');
-    const cfg = write('ssh_config', `Host prod-*
+    const cfg = write(
+      'ssh_config',
+      `Host prod-*
   User admin
   IdentityFile ${key}
 Host prod-master
@@ -174,15 +201,19 @@ Host prod-master
 Host gw1
   HostName 198.51.100.1
   User hop
-`);
-    const f = write('alias.yaml', `cluster: cluster.yaml
+`,
+    );
+    const f = write(
+      'alias.yaml',
+      `cluster: cluster.yaml
 sshConfig: ${cfg}
 knownHosts: ${join(tmp, 'kh')}
 hosts:
   - { name: master, role: master, address: prod-master }
   - { name: node-1, role: worker, address: 10.9.0.21, user: root, jump: none }
   - { name: node-2, role: worker, address: 10.9.0.22, jump: "ops@gw3:2200" }
-`);
+`,
+    );
     const inv = readInventory({ file: f, ansible: false });
     const [m, n1, n2] = inventoryEndpoints(inv, { HOME: join(tmp, 'nohome') });
     expect(m).toMatchObject({ host: '10.9.0.10', port: 2200, user: 'admin', privateKeyPath: key, knownHostsPath: join(tmp, 'kh') });
@@ -195,7 +226,9 @@ hosts:
   });
 
   it('uses the agent when no key is named, and refuses jump loops', () => {
-    const f = write('agent.yaml', `cluster: cluster.yaml
+    const f = write(
+      'agent.yaml',
+      `cluster: cluster.yaml
 sshConfig: none
 jumpHosts:
   a: { address: 10.1.1.1, jump: b }
@@ -204,9 +237,12 @@ hosts:
   - { name: master, role: master, address: 10.9.0.10, agent: true }
   - { name: node-1, role: worker, address: 10.9.0.21, jump: a }
   - { name: node-2, role: worker, address: 10.9.0.22 }
-`);
+`,
+    );
     const inv = readInventory({ file: f, ansible: false });
-    expect(errorOf(() => inventoryEndpoints(inv, { HOME: '/nohome', SSH_AUTH_SOCK: '/run/agent.sock' }))).toMatch(/jump host loop node-1 -> a -> b -> a; fix: check the jump settings in /);
+    expect(errorOf(() => inventoryEndpoints(inv, { HOME: '/nohome', SSH_AUTH_SOCK: '/run/agent.sock' }))).toMatch(
+      /jump host loop node-1 -> a -> b -> a; fix: check the jump settings in /,
+    );
     inv.hosts[1]!.jump = 'none';
     const [m] = inventoryEndpoints(inv, { HOME: '/nohome', SSH_AUTH_SOCK: '/run/agent.sock' });
     expect(m).toMatchObject({ agent: '/run/agent.sock', user: 'root', port: 22, knownHostsPath: '/nohome/.ssh/known_hosts' });
@@ -218,7 +254,11 @@ describe('Ansible inventories', () => {
   it('INI: groups, children, ranges, group vars, ProxyCommand bastion and hardway_* vars', () => {
     const inv = readInventory({ file: join(FIX, 'ansible/hosts.ini'), ansible: true });
     expect(inv.format).toBe('ansible-ini');
-    expect(inv.hosts.map((h) => `${h.name}:${h.role}:${h.address}`).sort()).toEqual(['master:master:10.0.0.10', 'node-1:worker:node-1', 'node-2:worker:node-2']);
+    expect(inv.hosts.map((h) => `${h.name}:${h.role}:${h.address}`).sort()).toEqual([
+      'master:master:10.0.0.10',
+      'node-1:worker:node-1',
+      'node-2:worker:node-2',
+    ]);
     const n1 = inv.hosts.find((h) => h.name === 'node-1')!;
     expect(n1).toMatchObject({ user: 'deploy', sudo: true, jump: 'jump@198.51.100.7', key: join(homedir(), '.ssh/prod_nodes') });
     expect(inv.hosts.find((h) => h.name === 'master')!.key).toBeUndefined();
@@ -241,15 +281,26 @@ describe('Ansible inventories', () => {
   });
 
   it('a host in both master and worker groups is a master; other groups are ignored', () => {
-    const inv = parseInventory('[kube_control_plane]\nmaster\n[kube_node]\nmaster\nnode-1\nnode-2\n[etcd]\nmaster\n[all:vars]\nhardway_cluster=cluster.yaml\n', join(tmp, 'both.ini'));
+    const inv = parseInventory(
+      '[kube_control_plane]\nmaster\n[kube_node]\nmaster\nnode-1\nnode-2\n[etcd]\nmaster\n[all:vars]\nhardway_cluster=cluster.yaml\n',
+      join(tmp, 'both.ini'),
+    );
     expect(inv.hosts.map((h) => `${h.name}:${h.role}`).sort()).toEqual(['master:master', 'node-1:worker', 'node-2:worker']);
   });
 
   it('clear one-line errors: no groups, passwords, other connections, no cluster model', () => {
-    expect(errorOf(() => parseInventory('[web]\nweb1\n', '/x/hosts.ini'))).toMatch(/^\/x\/hosts\.ini: no cluster hosts: the Ansible inventory has no masters\/.* groups; fix: /);
-    expect(errorOf(() => parseInventory('[masters]\nm ansible_ssh_pass=hunter2\n', '/x/hosts.ini'))).toBe('/x/hosts.ini:2: m: ansible_ssh_pass is set, but hardway authenticates with keys or the ssh-agent only; fix: install a key on m and set ansible_ssh_private_key_file (or load it into ssh-agent)');
-    expect(errorOf(() => parseInventory('[masters]\nm ansible_connection=docker\n', '/x/hosts.ini'))).toMatch(/^\/x\/hosts\.ini:2: m: ansible_connection=docker; hardway reaches hosts over SSH only/);
-    expect(errorOf(() => parseInventory('[masters]\n[bad header\n', '/x/hosts.ini'))).toMatch(/^\/x\/hosts\.ini:2: "\[bad header" is not a group header/);
+    expect(errorOf(() => parseInventory('[web]\nweb1\n', '/x/hosts.ini'))).toMatch(
+      /^\/x\/hosts\.ini: no cluster hosts: the Ansible inventory has no masters\/.* groups; fix: /,
+    );
+    expect(errorOf(() => parseInventory('[masters]\nm ansible_ssh_pass=hunter2\n', '/x/hosts.ini'))).toBe(
+      '/x/hosts.ini:2: m: ansible_ssh_pass is set, but hardway authenticates with keys or the ssh-agent only; fix: install a key on m and set ansible_ssh_private_key_file (or load it into ssh-agent)',
+    );
+    expect(errorOf(() => parseInventory('[masters]\nm ansible_connection=docker\n', '/x/hosts.ini'))).toMatch(
+      /^\/x\/hosts\.ini:2: m: ansible_connection=docker; hardway reaches hosts over SSH only/,
+    );
+    expect(errorOf(() => parseInventory('[masters]\n[bad header\n', '/x/hosts.ini'))).toMatch(
+      /^\/x\/hosts\.ini:2: "\[bad header" is not a group header/,
+    );
     // Without hardway_cluster (or a cluster.yaml beside it) the model is what discovery finds.
     const inv = parseInventory('[masters]\nmaster\n', join(tmp, 'nomodel', 'hosts.ini'));
     expect(inventoryCluster(inv)).toBeUndefined();
@@ -269,8 +320,12 @@ describe('Ansible inventories', () => {
 describe('fault injection guard', () => {
   it('allows only live targets hardway created', () => {
     expect(() => assertFaultInjectionAllowed({ name: 'lab', live: true, ownedByHardway: true })).not.toThrow();
-    expect(errorOf(() => assertFaultInjectionAllowed({ name: 'prod', live: true, ownedByHardway: false }))).toBe('prod: fault injection refused: hardway did not create it; fix: inject faults only into a lab hardway made (--target lab, or lab:<name> after hardway lab up)');
-    expect(errorOf(() => assertFaultInjectionAllowed({ name: 'dir:/x', live: false, ownedByHardway: false }))).toMatch(/^dir:\/x: fault injection refused: it is an offline tree/);
+    expect(errorOf(() => assertFaultInjectionAllowed({ name: 'prod', live: true, ownedByHardway: false }))).toBe(
+      'prod: fault injection refused: hardway did not create it; fix: inject faults only into a lab hardway made (--target lab, or lab:<name> after hardway lab up)',
+    );
+    expect(errorOf(() => assertFaultInjectionAllowed({ name: 'dir:/x', live: false, ownedByHardway: false }))).toMatch(
+      /^dir:\/x: fault injection refused: it is an offline tree/,
+    );
   });
 });
 

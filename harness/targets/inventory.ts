@@ -91,22 +91,34 @@ export interface InventorySpec {
 export function resolveInventorySpec(spec: string, cwd: string): InventorySpec {
   if (spec.startsWith('ansible:')) {
     const file = resolve(cwd, expandPath(spec.slice(8), 'ansible:'));
-    if (!existsSync(file)) throw new TargetError(`${spec}: no Ansible inventory at ${file}; fix: give the path of your inventory file (hosts.ini or hosts.yaml)`);
+    if (!existsSync(file))
+      throw new TargetError(
+        `${spec}: no Ansible inventory at ${file}; fix: give the path of your inventory file (hosts.ini or hosts.yaml)`,
+      );
     return { file, ansible: true };
   }
   const looksLikePath = spec.includes('/') || /\.(ya?ml|ini|cfg|txt)$/i.test(spec) || spec === 'hosts';
   if (looksLikePath || existsSync(resolve(cwd, spec))) {
     const file = resolve(cwd, expandPath(spec, 'target'));
-    if (!existsSync(file)) throw new TargetError(`${spec}: no inventory file at ${file}; fix: check the path, or write one (see docs/inventory.md and fixtures/inventory/)`);
-    if (statSync(file).isDirectory()) throw new TargetError(`${spec}: ${file} is a folder, not an inventory file; fix: for a rendered tree use --target dir:${spec}`);
+    if (!existsSync(file))
+      throw new TargetError(
+        `${spec}: no inventory file at ${file}; fix: check the path, or write one (see docs/inventory.md and fixtures/inventory/)`,
+      );
+    if (statSync(file).isDirectory())
+      throw new TargetError(`${spec}: ${file} is a folder, not an inventory file; fix: for a rendered tree use --target dir:${spec}`);
     return { file, ansible: false };
   }
-  if (!/^[A-Za-z0-9_.-]+$/.test(spec)) throw new TargetError(`unknown target "${spec}"; use dir:<rendered tree>, lab, <name> (targets/<name>.yaml) or a path to an inventory file`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(spec))
+    throw new TargetError(
+      `unknown target "${spec}"; use dir:<rendered tree>, lab, <name> (targets/<name>.yaml) or a path to an inventory file`,
+    );
   for (const ext of ['.yaml', '.yml']) {
     const file = join(cwd, 'targets', spec + ext);
     if (existsSync(file)) return { file, ansible: false };
   }
-  throw new TargetError(`unknown target "${spec}": no ${join(cwd, 'targets', `${spec}.yaml`)}; fix: write the inventory there (see docs/inventory.md), or use lab, dir:<rendered tree> or a path to an inventory file`);
+  throw new TargetError(
+    `unknown target "${spec}": no ${join(cwd, 'targets', `${spec}.yaml`)}; fix: write the inventory there (see docs/inventory.md), or use lab, dir:<rendered tree> or a path to an inventory file`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -114,15 +126,21 @@ export function resolveInventorySpec(spec: string, cwd: string): InventorySpec {
 
 export function expandPath(value: string, field: string, base?: string, env: NodeJS.ProcessEnv = process.env): string {
   let missing: string | undefined;
-  let v = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a: string | undefined, def: string | undefined, b: string | undefined) => {
-    const name = (a ?? b)!;
-    const got = env[name];
-    if (got !== undefined && got !== '') return got;
-    if (def !== undefined) return def;
-    missing ??= name;
-    return '';
-  });
-  if (missing) throw new TargetError(`${field}: "${value}" uses $${missing}, which is not set; fix: export ${missing}=<path>, or write \${${missing}:-<default>}`);
+  let v = value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_, a: string | undefined, def: string | undefined, b: string | undefined) => {
+      const name = (a ?? b)!;
+      const got = env[name];
+      if (got !== undefined && got !== '') return got;
+      if (def !== undefined) return def;
+      missing ??= name;
+      return '';
+    },
+  );
+  if (missing)
+    throw new TargetError(
+      `${field}: "${value}" uses $${missing}, which is not set; fix: export ${missing}=<path>, or write \${${missing}:-<default>}`,
+    );
   if (v === '~') v = homedir();
   else if (v.startsWith('~/')) v = join(homedir(), v.slice(2));
   return base && !isAbsolute(v) ? resolve(base, v) : v;
@@ -161,7 +179,21 @@ class Problems {
   }
 }
 
-const TOP_KEYS = ['name', 'cluster', 'kubeconfig', 'knownHosts', 'sshConfig', 'apiserverTokenFile', 'domains', 'accept', 'ssh', 'jumpHosts', 'hosts', 'images', 'probeName'];
+const TOP_KEYS = [
+  'name',
+  'cluster',
+  'kubeconfig',
+  'knownHosts',
+  'sshConfig',
+  'apiserverTokenFile',
+  'domains',
+  'accept',
+  'ssh',
+  'jumpHosts',
+  'hosts',
+  'images',
+  'probeName',
+];
 const SSH_KEYS = ['user', 'port', 'key', 'agent', 'jump', 'sudo', 'connectTimeout', 'maxSessions'];
 const HOST_KEYS = ['name', 'role', 'address', ...SSH_KEYS];
 const JUMP_KEYS = ['address', ...SSH_KEYS.filter((k) => k !== 'sudo')];
@@ -190,7 +222,8 @@ class Fields {
     }
     for (const pair of node.items) {
       const k = keyName(pair.key);
-      if (!allowed.includes(k)) p.add(pair.key as Node, this.sub(k), `unknown key "${k}" (known keys: ${allowed.join(', ')}); fix: ${FIX_DOC}`);
+      if (!allowed.includes(k))
+        p.add(pair.key as Node, this.sub(k), `unknown key "${k}" (known keys: ${allowed.join(', ')}); fix: ${FIX_DOC}`);
     }
   }
   sub(k: string): string {
@@ -256,15 +289,17 @@ class Fields {
       return [];
     }
     const out: string[] = [];
-    (node.items as Node[]).map((n) => this.p.resolve(n)!).forEach((item, i) => {
-      if (!isScalar(item) || typeof item.value !== 'string') {
-        this.p.add(item, `${this.sub(k)}[${i}]`, `expected a string, got ${JSON.stringify(isScalar(item) ? item.value : item)}`);
-        return;
-      }
-      const err = test?.(item.value);
-      if (err) this.p.add(item, `${this.sub(k)}[${i}]`, err);
-      out.push(item.value);
-    });
+    (node.items as Node[])
+      .map((n) => this.p.resolve(n)!)
+      .forEach((item, i) => {
+        if (!isScalar(item) || typeof item.value !== 'string') {
+          this.p.add(item, `${this.sub(k)}[${i}]`, `expected a string, got ${JSON.stringify(isScalar(item) ? item.value : item)}`);
+          return;
+        }
+        const err = test?.(item.value);
+        if (err) this.p.add(item, `${this.sub(k)}[${i}]`, err);
+        out.push(item.value);
+      });
     return out;
   }
   ssh(): SshSettings {
@@ -278,7 +313,9 @@ class Fields {
     const agentNode = this.get('agent');
     if (agentNode !== undefined && agentNode !== null) {
       if (isScalar(agentNode) && agentNode.value === true) s.agent = true;
-      else if (isScalar(agentNode) && agentNode.value === false) { /* no agent */ } else {
+      else if (isScalar(agentNode) && agentNode.value === false) {
+        /* no agent */
+      } else {
         const a = this.path_('agent');
         if (a) s.agent = a;
       }
@@ -299,8 +336,9 @@ function parseHardway(file: string, doc: Document.Parsed, lines: LineCounter): I
   const base = dirname(file);
   const p = new Problems(file, lines, doc);
   const root = new Fields(p, doc.contents as Node, '', TOP_KEYS, base);
-  const name = root.string('name', (s) => (/^[A-Za-z0-9_.-]+$/.test(s) ? undefined : `expected letters, digits, '.', '_' or '-', got "${s}"`))
-    ?? basename(file, extname(file));
+  const name =
+    root.string('name', (s) => (/^[A-Za-z0-9_.-]+$/.test(s) ? undefined : `expected letters, digits, '.', '_' or '-', got "${s}"`)) ??
+    basename(file, extname(file));
 
   let cluster: Inventory['cluster'] | undefined;
   const clusterNode = root.get('cluster');
@@ -311,15 +349,21 @@ function parseHardway(file: string, doc: Document.Parsed, lines: LineCounter): I
   } else {
     const f = root.path_('cluster');
     if (f) {
-      if (!existsSync(f)) p.add(clusterNode, 'cluster', `${f} does not exist; fix: point cluster: at the cluster model (cluster.yaml, docs/cluster-model.md)`);
+      if (!existsSync(f))
+        p.add(
+          clusterNode,
+          'cluster',
+          `${f} does not exist; fix: point cluster: at the cluster model (cluster.yaml, docs/cluster-model.md)`,
+        );
       cluster = { file: f };
     }
   }
 
   const sshConfigNode = root.get('sshConfig');
-  const sshConfig = isScalar(sshConfigNode) && (sshConfigNode.value === 'none' || sshConfigNode.value === false)
-    ? undefined
-    : (root.path_('sshConfig') ?? DEFAULT_SSH_CONFIG());
+  const sshConfig =
+    isScalar(sshConfigNode) && (sshConfigNode.value === 'none' || sshConfigNode.value === false)
+      ? undefined
+      : (root.path_('sshConfig') ?? DEFAULT_SSH_CONFIG());
 
   const defaults = new Fields(p, root.get('ssh'), 'ssh', SSH_KEYS, base).ssh();
 
@@ -341,18 +385,31 @@ function parseHardway(file: string, doc: Document.Parsed, lines: LineCounter): I
   const hosts: InventoryHost[] = [];
   const hostsNode = root.get('hosts');
   if (!isSeq(hostsNode) || hostsNode.items.length === 0) {
-    p.add(hostsNode ?? root.node, 'hosts', 'expected a list of hosts (name, role, address), at least one; fix: ' + FIX_DOC);
+    p.add(hostsNode ?? root.node, 'hosts', `expected a list of hosts (name, role, address), at least one; fix: ${FIX_DOC}`);
   } else {
-    (hostsNode.items as Node[]).map((n) => p.resolve(n)!).forEach((item, i) => {
-      const path = `hosts[${i}]`;
-      const f = new Fields(p, item, path, HOST_KEYS, base);
-      const hname = f.string('name', (s) => (HOST_NAME.test(s) ? undefined : `expected a host name, got "${s}"`));
-      if (!hname) p.add(item, `${path}.name`, 'is required (the host\'s name in the cluster model)');
-      const role = f.string('role', (s) => (s === 'master' || s === 'worker' ? undefined : `expected "master" or "worker", got "${s}"`));
-      if (!role && cluster) p.add(item, `${path}.role`, 'is required with a cluster model: master or worker (without cluster:, discovery finds each host\'s role)');
-      const address = f.string('address') ?? hname;
-      hosts.push({ name: hname ?? `#${i}`, role: (role === 'master' ? 'master' : 'worker'), address: address ?? '', where: p.at(item), ...f.ssh() });
-    });
+    (hostsNode.items as Node[])
+      .map((n) => p.resolve(n)!)
+      .forEach((item, i) => {
+        const path = `hosts[${i}]`;
+        const f = new Fields(p, item, path, HOST_KEYS, base);
+        const hname = f.string('name', (s) => (HOST_NAME.test(s) ? undefined : `expected a host name, got "${s}"`));
+        if (!hname) p.add(item, `${path}.name`, "is required (the host's name in the cluster model)");
+        const role = f.string('role', (s) => (s === 'master' || s === 'worker' ? undefined : `expected "master" or "worker", got "${s}"`));
+        if (!role && cluster)
+          p.add(
+            item,
+            `${path}.role`,
+            "is required with a cluster model: master or worker (without cluster:, discovery finds each host's role)",
+          );
+        const address = f.string('address') ?? hname;
+        hosts.push({
+          name: hname ?? `#${i}`,
+          role: role === 'master' ? 'master' : 'worker',
+          address: address ?? '',
+          where: p.at(item),
+          ...f.ssh(),
+        });
+      });
     const seen = new Map<string, number>();
     hosts.forEach((h, i) => {
       const prev = seen.get(h.name);
@@ -367,7 +424,9 @@ function parseHardway(file: string, doc: Document.Parsed, lines: LineCounter): I
     name,
     ...(cluster ? { cluster } : {}),
     domains: root.strings('domains', (s) => (DNS_NAME.test(s) ? undefined : `expected a DNS name, got "${s}"`)),
-    accept: root.strings('accept', (s) => (/^security\.[a-z-]+$/.test(s) ? undefined : `expected a security check id such as security.static-token, got "${s}"`)),
+    accept: root.strings('accept', (s) =>
+      /^security\.[a-z-]+$/.test(s) ? undefined : `expected a security check id such as security.static-token, got "${s}"`,
+    ),
     defaults,
     jumpHosts,
     hosts,
@@ -384,7 +443,12 @@ function parseHardway(file: string, doc: Document.Parsed, lines: LineCounter): I
     const f = new Fields(p, imagesNode as Node, 'images', ['toolbox', 'demoApp'], base);
     const toolbox = f.string('toolbox');
     const demoApp = f.string('demoApp');
-    if (!toolbox || !demoApp) p.add(imagesNode as Node, 'images', 'needs both toolbox: (an image with sh, ping, nc, wget and netrelay) and demoApp: (answers /status/ on port 8000)');
+    if (!toolbox || !demoApp)
+      p.add(
+        imagesNode as Node,
+        'images',
+        'needs both toolbox: (an image with sh, ping, nc, wget and netrelay) and demoApp: (answers /status/ on port 8000)',
+      );
     else inv.images = { toolbox, demoApp };
   }
   const probeName = root.string('probeName', (s) => (DNS_NAME.test(s) ? undefined : `expected a DNS name, got "${s}"`));
@@ -399,7 +463,9 @@ function checkJumpNames(inv: Inventory, p: Problems): void {
   const check = (jump: string | undefined, where: string, what: string) => {
     if (!jump || jump === 'none' || inv.jumpHosts.has(jump) || inv.hosts.some((h) => h.name === jump)) return;
     if (!/^(ssh:\/\/)?([A-Za-z0-9_.-]+@)?(\[[^\]]+\]|[A-Za-z0-9_.:-]+?)(:\d+)?$/.test(jump)) {
-      p.list.push(`${where}: ${what}.jump: "${jump}" is neither a jumpHosts name, an inventory host nor [user@]host[:port]; fix: ${FIX_DOC}`);
+      p.list.push(
+        `${where}: ${what}.jump: "${jump}" is neither a jumpHosts name, an inventory host nor [user@]host[:port]; fix: ${FIX_DOC}`,
+      );
     }
   };
   check(inv.defaults.jump, inv.file, 'ssh');
@@ -413,7 +479,9 @@ export function readInventory(spec: InventorySpec): Inventory {
   try {
     text = readFileSync(spec.file, 'utf8');
   } catch (e) {
-    throw new TargetError(`${spec.file}: cannot read the inventory (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix: check the path and its permissions`);
+    throw new TargetError(
+      `${spec.file}: cannot read the inventory (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix: check the path and its permissions`,
+    );
   }
   return parseInventory(text, spec.file, spec.ansible, { ansibleInventory: true });
 }
@@ -425,7 +493,13 @@ export function parseInventory(text: string, file: string, forceAnsible = false,
   const yamlOk = doc.errors.length === 0;
   const contents = yamlOk ? doc.contents : undefined;
   const iniHeaders = /^\s*\[[^\]\s]+\]\s*$/m.test(text);
-  const ansibleYaml = isMap(contents) && !contents.has('hosts') && (contents.has('all') || contents.items.every((pair) => isMap(pair.value) && ['hosts', 'children', 'vars'].some((k) => (pair.value as { has(k: string): boolean }).has(k))));
+  const ansibleYaml =
+    isMap(contents) &&
+    !contents.has('hosts') &&
+    (contents.has('all') ||
+      contents.items.every(
+        (pair) => isMap(pair.value) && ['hosts', 'children', 'vars'].some((k) => (pair.value as { has(k: string): boolean }).has(k)),
+      ));
   if (forceAnsible || ansibleYaml || (!isMap(contents) && iniHeaders)) {
     const kind = isMap(contents) ? 'yaml' : iniHeaders || forceAnsible ? 'ini' : undefined;
     if (kind) {
@@ -436,7 +510,9 @@ export function parseInventory(text: string, file: string, forceAnsible = false,
       try {
         value = doc.toJS({ maxAliasCount: 100 }) as unknown;
       } catch (e) {
-        throw new TargetError(`${file}: the YAML cannot be read as data (${(e as Error).message.split('\n')[0]}); fix: use fewer aliases (*name), or write the values out`);
+        throw new TargetError(
+          `${file}: the YAML cannot be read as data (${(e as Error).message.split('\n')[0]}); fix: use fewer aliases (*name), or write the values out`,
+        );
       }
       return parseAnsible({ kind: 'yaml', value }, file);
     }
@@ -447,7 +523,10 @@ export function parseInventory(text: string, file: string, forceAnsible = false,
     const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw new TargetError(`${file}:${line}:${col}: not a valid YAML inventory: ${msg}; fix: correct the syntax (${FIX_DOC})`);
   }
-  if (!isMap(contents)) throw new TargetError(`${file}: not an inventory: expected a YAML mapping with cluster: and hosts:, or an Ansible inventory; fix: ${FIX_DOC}`);
+  if (!isMap(contents))
+    throw new TargetError(
+      `${file}: not an inventory: expected a YAML mapping with cluster: and hosts:, or an Ansible inventory; fix: ${FIX_DOC}`,
+    );
   return parseHardway(file, doc, lines);
 }
 
@@ -465,7 +544,10 @@ export function inventoryCluster(inv: Inventory, configOverride?: string): Clust
       : parseCluster(inv.cluster!.text, inv.cluster!.label);
   const problems = modelDisagreements(inv, cluster, configOverride);
   // A huge inventory would print a line per host: the first ones say enough.
-  const shown = problems.length > MAX_LINES ? [...problems.slice(0, MAX_LINES - 1), `${inv.file}: ... and ${problems.length - MAX_LINES + 1} more disagreements like these`] : problems;
+  const shown =
+    problems.length > MAX_LINES
+      ? [...problems.slice(0, MAX_LINES - 1), `${inv.file}: ... and ${problems.length - MAX_LINES + 1} more disagreements like these`]
+      : problems;
   if (problems.length) throw new TargetError(shown.join('\n'));
   return cluster;
 }
@@ -480,17 +562,26 @@ export function modelDisagreements(inv: Inventory, c: Cluster, configOverride?: 
   for (const h of allHosts(c)) {
     const ih = inv.hosts.find((x) => x.name === h.host);
     if (!ih) {
-      out.push(`${inv.file}: host "${h.host}" (${h.role} in ${model}) is not in the inventory; fix: add it${inv.format === 'hardway' ? ` under hosts: with role: ${h.role}` : ` to a ${h.role === 'master' ? 'masters/kube_control_plane' : 'workers/kube_node'} group`}`);
+      out.push(
+        `${inv.file}: host "${h.host}" (${h.role} in ${model}) is not in the inventory; fix: add it${inv.format === 'hardway' ? ` under hosts: with role: ${h.role}` : ` to a ${h.role === 'master' ? 'masters/kube_control_plane' : 'workers/kube_node'} group`}`,
+      );
       continue;
     }
-    if (ih.role !== h.role) out.push(`${ih.where}: host "${h.host}" is a ${ih.role} in the inventory but a ${h.role} in ${model}; fix: make the roles agree`);
+    if (ih.role !== h.role)
+      out.push(`${ih.where}: host "${h.host}" is a ${ih.role} in the inventory but a ${h.role} in ${model}; fix: make the roles agree`);
     if (isIpAddress(ih.address) && ih.address !== h.address && ih.address !== h.internalAddress) {
-      out.push(`${ih.where}: host "${h.host}" has address ${ih.address} in the inventory but ${h.address}${h.internalAddress !== h.address ? ` (internal ${h.internalAddress})` : ''} in ${model}; fix: correct one of them (an inventory address must be the model's address, its internal address, a DNS name or an ~/.ssh/config alias)`);
+      out.push(
+        `${ih.where}: host "${h.host}" has address ${ih.address} in the inventory but ${h.address}${h.internalAddress !== h.address ? ` (internal ${h.internalAddress})` : ''} in ${model}; fix: correct one of them (an inventory address must be the model's address, its internal address, a DNS name or an ~/.ssh/config alias)`,
+      );
     }
   }
   for (const ih of inv.hosts) {
     if (!allHosts(c).some((h) => h.host === ih.name)) {
-      out.push(`${ih.where}: host "${ih.name}" is not in ${model} (hosts there: ${allHosts(c).map((h) => h.host).join(', ')}); fix: remove it from the inventory or add it to the model`);
+      out.push(
+        `${ih.where}: host "${ih.name}" is not in ${model} (hosts there: ${allHosts(c)
+          .map((h) => h.host)
+          .join(', ')}); fix: remove it from the inventory or add it to the model`,
+      );
     }
   }
   return out;
@@ -510,7 +601,8 @@ interface EndpointCtx {
 }
 
 function endpoint(name: string, address: string, own: SshSettings, inherit: SshSettings, x: EndpointCtx, where: string): SshEndpoint {
-  if (x.stack.includes(name)) throw new TargetError(`${where}: jump host loop ${[...x.stack, name].join(' -> ')}; fix: check the jump settings in ${x.inv.file}`);
+  if (x.stack.includes(name))
+    throw new TargetError(`${where}: jump host loop ${[...x.stack, name].join(' -> ')}; fix: check the jump settings in ${x.inv.file}`);
   const cfg = resolveSshHost(x.sshConfig, address);
   const s: SshSettings = { ...inherit, ...own };
   const user = own.user ?? cfg.user ?? inherit.user ?? 'root';
@@ -537,7 +629,10 @@ function endpoint(name: string, address: string, own: SshSettings, inherit: SshS
   const jumpSpec = own.jump ?? (cfg.proxyJump ? cfg.proxyJump.join(',') || 'none' : undefined) ?? inherit.jump;
   if (jumpSpec && jumpSpec !== 'none') {
     const nx = { ...x, stack: [...x.stack, name] };
-    const hops = jumpSpec.split(',').map((h) => h.trim()).filter(Boolean);
+    const hops = jumpSpec
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean);
     // ProxyJump a,b: connect to a, through it to b, through b to the host.
     let prev: SshEndpoint | undefined;
     for (const hop of hops) {

@@ -53,7 +53,10 @@ export function loadTargetCluster(spec: string, opts: TargetOptions): Cluster | 
 function treeHosts(dir: string): { host: string; address: string }[] {
   let names: string[] = [];
   try {
-    names = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('_') && !e.name.startsWith('.')).map((e) => e.name).sort();
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('_') && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
   } catch {
     names = [];
   }
@@ -71,28 +74,58 @@ export async function openTarget(spec: string, opts: TargetOptions): Promise<Tar
     const state = labState(spec, lab);
     const cluster = loadTargetCluster(spec, opts);
     // The token the installer rendered: what the lab's operator "knows" (kept in the lab's folder).
-    const apiserverToken = async () => (await readFile(join(labDir(lab), 'rendered', PKI_DIR, 'token'), 'utf8').catch(() => undefined))?.trim();
-    return sshTarget(spec, cluster!, true, state.hosts.filter((h) => h.role !== 'edge').map((h) => h.ssh), true, { apiserverToken }, { renderedDir: join(labDir(lab), 'rendered') });
+    const apiserverToken = async () =>
+      (await readFile(join(labDir(lab), 'rendered', PKI_DIR, 'token'), 'utf8').catch(() => undefined))?.trim();
+    return sshTarget(
+      spec,
+      cluster!,
+      true,
+      state.hosts.filter((h) => h.role !== 'edge').map((h) => h.ssh),
+      true,
+      { apiserverToken },
+      { renderedDir: join(labDir(lab), 'rendered') },
+    );
   }
   // An inventory: hosts hardway did not create (or the lab addressed as if it were prod).
   const inv = inventoryOf(spec, opts);
   const given = inventoryCluster(inv, opts.config);
-  const cluster = given ?? provisionalCluster(inv.name, inv.hosts.map((h) => ({ host: h.name, address: h.address, role: h.role })));
+  const cluster =
+    given ??
+    provisionalCluster(
+      inv.name,
+      inv.hosts.map((h) => ({ host: h.name, address: h.address, role: h.role })),
+    );
   const local = (path: string) => async () => (await readFile(path, 'utf8')).trim() || undefined;
   const kubeconfig = inv.kubeconfig;
   const token = inv.apiserverTokenFile;
-  return sshTarget(spec, cluster, !!given, inventoryEndpoints(inv), false, {
-    ...(kubeconfig ? { kubeconfig: async () => readFile(kubeconfig, 'utf8') } : {}),
-    ...(token ? { apiserverToken: local(token) } : {}),
-  }, {
-    preflight: true,
-    accepted: inv.accept,
-    domains: inv.domains,
-    ...(inv.images ? { images: inv.images } : {}),
-    ...(inv.probeName ? { probeName: inv.probeName } : {}),
-    localFiles: [
-      ...(kubeconfig ? [{ path: kubeconfig, what: 'the kubeconfig', fix: `correct kubeconfig: in ${inv.file}, or leave it out to read /root/.kube/config on the first master` }] : []),
-      ...(token ? [{ path: token, what: 'the apiserver token file', fix: `correct apiserverTokenFile: in ${inv.file}` }] : []),
-    ],
-  });
+  return sshTarget(
+    spec,
+    cluster,
+    !!given,
+    inventoryEndpoints(inv),
+    false,
+    {
+      ...(kubeconfig ? { kubeconfig: async () => readFile(kubeconfig, 'utf8') } : {}),
+      ...(token ? { apiserverToken: local(token) } : {}),
+    },
+    {
+      preflight: true,
+      accepted: inv.accept,
+      domains: inv.domains,
+      ...(inv.images ? { images: inv.images } : {}),
+      ...(inv.probeName ? { probeName: inv.probeName } : {}),
+      localFiles: [
+        ...(kubeconfig
+          ? [
+              {
+                path: kubeconfig,
+                what: 'the kubeconfig',
+                fix: `correct kubeconfig: in ${inv.file}, or leave it out to read /root/.kube/config on the first master`,
+              },
+            ]
+          : []),
+        ...(token ? [{ path: token, what: 'the apiserver token file', fix: `correct apiserverTokenFile: in ${inv.file}` }] : []),
+      ],
+    },
+  );
 }

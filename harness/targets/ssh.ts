@@ -85,7 +85,15 @@ async function preflightHost(h: SshHost): Promise<string | undefined> {
   return `${ep.name} (${ep.user}@${ep.host}:${ep.port}): sudo -n refused (${r.stderr.trim().split('\n').pop()?.slice(0, 120) || `exit ${r.code}`}); fix: give ${ep.user} passwordless sudo on ${ep.name} (NOPASSWD in /etc/sudoers.d), or connect as root`;
 }
 
-export function sshTarget(name: string, cluster: Cluster, modelGiven: boolean, endpoints: SshEndpoint[], ownedByHardway: boolean, secrets: SshTargetSecrets = {}, extras: SshTargetExtras = {}): Target {
+export function sshTarget(
+  name: string,
+  cluster: Cluster,
+  modelGiven: boolean,
+  endpoints: SshEndpoint[],
+  ownedByHardway: boolean,
+  secrets: SshTargetSecrets = {},
+  extras: SshTargetExtras = {},
+): Target {
   const hosts = new Map(endpoints.map((e) => [e.name, new SshHost(e)]));
   const target: Target = {
     name,
@@ -108,11 +116,15 @@ export function sshTarget(name: string, cluster: Cluster, modelGiven: boolean, e
               try {
                 accessSync(f.path, constants.R_OK);
               } catch (e) {
-                lines.push(`${name}: ${f.what} ${f.path} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix: ${f.fix}`);
+                lines.push(
+                  `${name}: ${f.what} ${f.path} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix: ${f.fix}`,
+                );
               }
             }
             // In model order: masters first, as they are listed in the inventory's cluster model.
-            const order = [...new Set([...target.cluster.masters, ...target.cluster.workers].map((x) => x.host))].filter((x) => hosts.has(x));
+            const order = [...new Set([...target.cluster.masters, ...target.cluster.workers].map((x) => x.host))].filter((x) =>
+              hosts.has(x),
+            );
             const errors = await Promise.all(order.map((x) => preflightHost(hosts.get(x)!)));
             lines.push(...errors.filter((e): e is string => !!e));
             if (lines.length) throw new TargetError(lines.join('\n'));

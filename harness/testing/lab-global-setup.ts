@@ -17,7 +17,18 @@ export default async function setup(project: TestProject) {
     log('reusing the running lab (HARDWAY_TEST_REUSE_LAB)');
     return;
   }
-  const times = await labUp({ cluster, configPath: LAB_CONFIG, binaries: (process.env.HARDWAY_BINARIES as 'build' | 'download') ?? 'build', progress: log });
+  if (readLabState(cluster.name)) {
+    // Never replace (and then remove) a lab someone brought up by hand.
+    throw new Error(
+      `a lab named "${cluster.name}" is already running (hardway lab up); the lab tests would replace it and remove it. fix: hardway lab down, or HARDWAY_TEST_REUSE_LAB=1 to run the tests against it`,
+    );
+  }
+  const times = await labUp({
+    cluster,
+    configPath: LAB_CONFIG,
+    binaries: (process.env.HARDWAY_BINARIES as 'build' | 'download') ?? 'build',
+    progress: log,
+  });
   log(`lab up in ${(times.total! / 1000).toFixed(1)} s`);
   return async () => {
     log('removing the lab');

@@ -57,7 +57,10 @@ export async function must(lab: Lab, host: string, command: string, timeoutMs = 
   return r.stdout;
 }
 
-export function hardway(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; out: string; err: string }> {
+export function hardway(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number; out: string; err: string }> {
   return new Promise((res) => {
     const p = spawn(join(REPO, 'bin/hardway'), args, { cwd: opts.cwd ?? REPO, env: { ...process.env, NO_COLOR: '1', ...opts.env } });
     let out = '';
@@ -81,7 +84,17 @@ export async function waitUntil(what: string, timeoutMs: number, probe: () => Pr
 /** The cluster is back to normal: apiserver ready, every worker Ready. */
 export async function clusterHealthy(lab: Lab, timeoutMs = 120_000): Promise<void> {
   await waitUntil('the apiserver and every node to be ready', timeoutMs, async () => {
-    const r = await onHost(lab, 'master', `kubectl get --raw /readyz && kubectl get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status} {end}'`, 30_000);
-    return r.code === 0 && r.stdout.startsWith('ok') && r.stdout.slice(2).trim().split(' ').filter(Boolean).length === lab.cluster.workers.length && !/False|Unknown/.test(r.stdout);
+    const r = await onHost(
+      lab,
+      'master',
+      `kubectl get --raw /readyz && kubectl get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status} {end}'`,
+      30_000,
+    );
+    return (
+      r.code === 0 &&
+      r.stdout.startsWith('ok') &&
+      r.stdout.slice(2).trim().split(' ').filter(Boolean).length === lab.cluster.workers.length &&
+      !/False|Unknown/.test(r.stdout)
+    );
   });
 }

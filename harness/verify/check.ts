@@ -199,5 +199,11 @@ export const outcome = (findings: Finding[], examined: number, extra: Partial<Ou
 
 /** A finding builder bound to a host (most checks report many findings about one host). */
 export function findingsOn(host: string | undefined) {
-  return (code: string, subject: string, message: string, fix: string): Finding => ({ code, ...(host ? { host } : {}), subject, message, fix });
+  return (code: string, subject: string, message: string, fix: string): Finding => ({
+    code,
+    ...(host ? { host } : {}),
+    subject,
+    message,
+    fix,
+  });
 }

@@ -18,7 +18,10 @@ export interface Discovered {
 
 /** Reads every host of the target (and, live, the edge's API objects) and derives the model
  * the facts describe. */
-export async function discoverTarget(target: Target, hosts = [...new Set(allHosts(target.cluster).map((h) => h.host))]): Promise<Discovered> {
+export async function discoverTarget(
+  target: Target,
+  hosts = [...new Set(allHosts(target.cluster).map((h) => h.host))],
+): Promise<Discovered> {
   const facts = await discover({ hosts, host: (n) => target.host(n) });
   const store = target.live ? await readFlannelStore(facts, (n) => target.host(n)).catch(() => undefined) : undefined;
   const addresses = new Map(allHosts(target.cluster).map((h) => [h.host, h.address]));
@@ -46,7 +49,11 @@ export async function adoptDiscoveredModel(target: Target): Promise<Discovered> 
 }
 
 /** A run's context; `discovered` when the caller has just read the hosts (a model-less target). */
-export async function runContext(target: Target, options: VerifyOptions, extra: Partial<CheckContext> & { discovered?: Discovered } = {}): Promise<CheckContext> {
+export async function runContext(
+  target: Target,
+  options: VerifyOptions,
+  extra: Partial<CheckContext> & { discovered?: Discovered } = {},
+): Promise<CheckContext> {
   const { discovered, ...rest } = extra;
   const { facts, derived } = discovered ?? (await discoverTarget(target));
   return makeContext(target, options, { ...rest, facts, derived });

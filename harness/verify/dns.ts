@@ -42,7 +42,10 @@ export function podRelay(server: string, transport: Transport, bytes: Buffer, po
 export function parseResolvConf(text: string): { nameservers: string[]; search: string[]; options: string[] } {
   const out = { nameservers: [] as string[], search: [] as string[], options: [] as string[] };
   for (const line of text.split('\n')) {
-    const [k, ...v] = line.replace(/[#;].*$/, '').trim().split(/\s+/);
+    const [k, ...v] = line
+      .replace(/[#;].*$/, '')
+      .trim()
+      .split(/\s+/);
     if (k === 'nameserver' && v[0]) out.nameservers.push(v[0]);
     else if (k === 'search' || k === 'domain') out.search = v;
     else if (k === 'options') out.options.push(...v);

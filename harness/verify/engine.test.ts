@@ -7,7 +7,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { type Check, type Outcome, type Suite, DEFAULT_OPTIONS, clusterCheck, hostCheck, inconclusive, notApplicable, outcome, passed } from './check.ts';
+import {
+  type Check,
+  type Outcome,
+  type Suite,
+  DEFAULT_OPTIONS,
+  clusterCheck,
+  hostCheck,
+  inconclusive,
+  notApplicable,
+  outcome,
+  passed,
+} from './check.ts';
 import { makeContext, planRun, runPlan, verdict } from './engine.ts';
 
 const cluster = loadCluster('fixtures/lab/cluster.yaml');
@@ -15,7 +26,8 @@ const dir = mkdtempSync(join(tmpdir(), 'hardway-engine-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const target = dirTarget(`dir:${dir}`, dir, cluster);
 
-const cc = (id: string, run: () => Promise<Outcome>, extra: Partial<Check> = {}): Check => clusterCheck({ id, title: id, codes: { broken: 'broken' }, run, ...extra } as Parameters<typeof clusterCheck>[0]);
+const cc = (id: string, run: () => Promise<Outcome>, extra: Partial<Check> = {}): Check =>
+  clusterCheck({ id, title: id, codes: { broken: 'broken' }, run, ...extra } as Parameters<typeof clusterCheck>[0]);
 const finding = { code: 'broken', subject: 'x', message: 'is broken', fix: 'mend it' };
 
 describe('verdicts', () => {
@@ -41,7 +53,17 @@ describe('verdicts', () => {
   });
 
   it('renders findings as one line each, host and file joined with a colon', () => {
-    const r = verdict(c, 'master', outcome([{ ...finding, host: 'master', subject: '/var/lib/x.pem' }, { ...finding, host: 'master', subject: 'kube-scheduler' }], 2));
+    const r = verdict(
+      c,
+      'master',
+      outcome(
+        [
+          { ...finding, host: 'master', subject: '/var/lib/x.pem' },
+          { ...finding, host: 'master', subject: 'kube-scheduler' },
+        ],
+        2,
+      ),
+    );
     expect(r.diagnosis).toBe('master:/var/lib/x.pem: is broken; fix: mend it\nmaster: kube-scheduler: is broken; fix: mend it');
   });
 });
@@ -53,8 +75,14 @@ describe('needs, timeouts and errors', () => {
   };
 
   it('an offline target makes live checks not-applicable, and --active missing is needs-active', async () => {
-    const rs = await run([cc('t.live', async () => passed(1), { needs: ['live'] }), cc('t.active', async () => passed(1), { needs: ['active'] })], { ...DEFAULT_OPTIONS, active: false });
-    expect(rs.map((r) => [r.id, r.skip])).toEqual([['t.live', 'not-applicable'], ['t.active', 'needs-active']]);
+    const rs = await run(
+      [cc('t.live', async () => passed(1), { needs: ['live'] }), cc('t.active', async () => passed(1), { needs: ['active'] })],
+      { ...DEFAULT_OPTIONS, active: false },
+    );
+    expect(rs.map((r) => [r.id, r.skip])).toEqual([
+      ['t.live', 'not-applicable'],
+      ['t.active', 'needs-active'],
+    ]);
   });
 
   it('a check without the edge it needs is not-applicable', async () => {
@@ -71,20 +99,39 @@ describe('needs, timeouts and errors', () => {
       }),
       cc('t.slow', () => new Promise(() => undefined), { timeoutMs: 50 }),
     ]);
-    expect(rs.map((r) => [r.skip, r.diagnosis])).toEqual([['inconclusive', 'the check could not finish: ECONNRESET'], ['inconclusive', 'no verdict within 0.05 s (timed out)']]);
+    expect(rs.map((r) => [r.skip, r.diagnosis])).toEqual([
+      ['inconclusive', 'the check could not finish: ECONNRESET'],
+      ['inconclusive', 'no verdict within 0.05 s (timed out)'],
+    ]);
   });
 
   it('host checks run once per host of their role; no host at all is one not-applicable line', async () => {
     const rs = await run([
-      hostCheck({ id: 't.workers', title: 'w', on: { role: 'worker' }, codes: { broken: '' }, run: async (_ctx, h) => passed(1, [h.name]) }),
+      hostCheck({
+        id: 't.workers',
+        title: 'w',
+        on: { role: 'worker' },
+        codes: { broken: '' },
+        run: async (_ctx, h) => passed(1, [h.name]),
+      }),
       hostCheck({ id: 't.nobody', title: 'n', on: { component: 'flanneld' }, codes: { broken: '' }, run: async () => passed(1) }),
     ]);
-    expect(rs.map((r) => `${r.id}@${r.host ?? ''}:${r.skip ?? r.status}`)).toEqual(['t.workers@node-1:passed', 't.workers@node-2:passed', 't.nobody@:not-applicable']);
+    expect(rs.map((r) => `${r.id}@${r.host ?? ''}:${r.skip ?? r.status}`)).toEqual([
+      't.workers@node-1:passed',
+      't.workers@node-2:passed',
+      't.nobody@:not-applicable',
+    ]);
   });
 });
 
 describe('the graph', () => {
-  const s = (name: string, dependsOn: string[], checks: Check[], gate?: string[]): Suite => ({ name, title: name, dependsOn, checks, ...(gate ? { gate } : {}) });
+  const s = (name: string, dependsOn: string[], checks: Check[], gate?: string[]): Suite => ({
+    name,
+    title: name,
+    dependsOn,
+    checks,
+    ...(gate ? { gate } : {}),
+  });
   const ok = (id: string) => cc(id, async () => passed(1));
   const bad = (id: string) => cc(id, async () => outcome([finding], 1));
 
@@ -105,12 +152,13 @@ describe('the graph', () => {
 
   it('runs independent suites at the same time, and a dependant after its prerequisite', async () => {
     const order: string[] = [];
-    const timed = (id: string, ms: number) => cc(id, async () => {
-      order.push(`${id}+`);
-      await new Promise((r) => setTimeout(r, ms));
-      order.push(`${id}-`);
-      return passed(1);
-    });
+    const timed = (id: string, ms: number) =>
+      cc(id, async () => {
+        order.push(`${id}+`);
+        await new Promise((r) => setTimeout(r, ms));
+        order.push(`${id}-`);
+        return passed(1);
+      });
     const suites = [s('a', [], [timed('a.x', 60)]), s('b', [], [timed('b.x', 60)]), s('c', ['a'], [timed('c.x', 1)])];
     await runPlan(makeContext(target, DEFAULT_OPTIONS), planRun(suites));
     expect(order.slice(0, 2).sort()).toEqual(['a.x+', 'b.x+']);
@@ -120,6 +168,9 @@ describe('the graph', () => {
   it('--suite runs the selected suite in full and only the gates of what it needs', () => {
     const suites = [s('a', [], [ok('a.gate'), ok('a.other')], ['a.gate']), s('b', ['a'], [ok('b.y'), ok('b.z')]), s('c', [], [ok('c.x')])];
     const plan = planRun(suites, ['b']);
-    expect(plan.map((p) => [p.suite.name, p.checks.map((c) => c.id), p.gateOnly])).toEqual([['a', ['a.gate'], true], ['b', ['b.y', 'b.z'], false]]);
+    expect(plan.map((p) => [p.suite.name, p.checks.map((c) => c.id), p.gateOnly])).toEqual([
+      ['a', ['a.gate'], true],
+      ['b', ['b.y', 'b.z'], false],
+    ]);
   });
 });

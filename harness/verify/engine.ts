@@ -25,7 +25,11 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 const noFacts = (host: string): HostFacts => ({ host, init: 'unknown', components: [], problems: [] });
 
 /** A run's context. `facts` come from discover() (verify does it once per run, see context.ts). */
-export function makeContext(target: Target, options: VerifyOptions, extra: Partial<CheckContext> & { facts?: ClusterFacts } = {}): CheckContext {
+export function makeContext(
+  target: Target,
+  options: VerifyOptions,
+  extra: Partial<CheckContext> & { facts?: ClusterFacts } = {},
+): CheckContext {
   const cache = new Map<string, Promise<unknown>>();
   const views = new Map<string, HostView>();
   const cluster = target.cluster;
@@ -36,7 +40,12 @@ export function makeContext(target: Target, options: VerifyOptions, extra: Parti
       deferred.push(undo);
     },
     async cleanup() {
-      await Promise.all(deferred.splice(0).reverse().map((u) => u().catch(() => undefined)));
+      await Promise.all(
+        deferred
+          .splice(0)
+          .reverse()
+          .map((u) => u().catch(() => undefined)),
+      );
     },
     target,
     facts,
@@ -53,7 +62,14 @@ export function makeContext(target: Target, options: VerifyOptions, extra: Parti
         const model = allHosts(cluster).find((h) => h.host === name);
         if (!model) throw new Error(`no host "${name}" in the cluster model`);
         const hf = facts.hosts.find((h) => h.host === name) ?? noFacts(name);
-        v = { name, role: model.role, model, init: initSystem(hf.init === 'unknown' ? model.init : hf.init), access: target.host(name), facts: hf };
+        v = {
+          name,
+          role: model.role,
+          model,
+          init: initSystem(hf.init === 'unknown' ? model.init : hf.init),
+          access: target.host(name),
+          facts: hf,
+        };
         views.set(name, v);
       }
       return v;
@@ -68,7 +84,9 @@ export function hostsFor(cluster: Cluster, facts: ClusterFacts, check: HostCheck
   const { role, component } = check.on;
   const runs = (h: Host) => !!facts.hosts.find((f) => f.host === h.host)?.components.some((c) => c.kind === component);
   const seen = new Set<string>();
-  const hosts = allHosts(cluster).filter((h) => (!role || h.role === role) && (!component || runs(h)) && !seen.has(h.host) && !!seen.add(h.host));
+  const hosts = allHosts(cluster).filter(
+    (h) => (!role || h.role === role) && (!component || runs(h)) && !seen.has(h.host) && !!seen.add(h.host),
+  );
   if (hosts.length) return { hosts };
   if (component) return { hosts, none: `no host runs ${component}` };
   return { hosts, none: `the cluster has no ${role ?? ''} host` };
@@ -278,16 +296,26 @@ export async function runPlan(ctx: CheckContext, plan: PlannedSuite[], events: R
         const checks = units.map((u) => skipped(u.check, u.host, 'blocked', `blocked: prerequisite suite ${why} failed`));
         for (const r of checks) events.onResult?.(p.suite.name, mark(r, p.gateOnly));
         resolveGate({ ok: false, why: `blocked by ${failed.map((x) => x.d).join(', ')}` });
-        return { name: p.suite.name, title: p.suite.title, gateOnly: p.gateOnly, startedMs, endedMs: startedMs, blockedBy: failed.map((x) => x.d), checks: checks.map((r) => mark(r, p.gateOnly)) };
+        return {
+          name: p.suite.name,
+          title: p.suite.title,
+          gateOnly: p.gateOnly,
+          startedMs,
+          endedMs: startedMs,
+          blockedBy: failed.map((x) => x.d),
+          checks: checks.map((r) => mark(r, p.gateOnly)),
+        };
       }
       const gateIds = new Set(gateOf(p.suite).map((c) => c.id));
       const gateResults: Promise<CheckResult>[] = [];
       const all = units.map((u) => {
-        const r = (u.none ? Promise.resolve(skipped(u.check, undefined, 'not-applicable', u.none)) : runCheck(ctx, u.check, u.host)).then((res) => {
-          const m = mark(res, p.gateOnly);
-          events.onResult?.(p.suite.name, m);
-          return m;
-        });
+        const r = (u.none ? Promise.resolve(skipped(u.check, undefined, 'not-applicable', u.none)) : runCheck(ctx, u.check, u.host)).then(
+          (res) => {
+            const m = mark(res, p.gateOnly);
+            events.onResult?.(p.suite.name, m);
+            return m;
+          },
+        );
         if (gateIds.has(u.check.id)) gateResults.push(r);
         return r;
       });

@@ -38,40 +38,64 @@ export function workloadImages(ctx: CheckContext): Promise<WorkloadImages> {
     const problems = new Map<string, string>();
     let tars: Map<string, string> | undefined;
     const localTars = async () => {
-      tars ??= new Map((await buildPodImages({ cacheDir: join(CACHE_DIR, 'images'), onProgress: () => undefined })).map((i) => [i.name, i.tar]));
+      tars ??= new Map(
+        (await buildPodImages({ cacheDir: join(CACHE_DIR, 'images'), onProgress: () => undefined })).map((i) => [i.name, i.tar]),
+      );
       return tars;
     };
-    await Promise.all(ctx.cluster.workers.map(async (w) => {
-      const h = ctx.host(w.host).access;
-      try {
-        const state = await h.exec!(`command -v ctr >/dev/null || exit 44; ${CTR} images ls -q; echo ---; containerd config dump 2>/dev/null`, { timeoutMs: 30_000 });
-        if (state.code === 44) {
-          problems.set(w.host, `no containerd client (ctr) on ${w.host}: hardway cannot bring its images there; fix: name images the cluster can pull under images: in the inventory`);
-          return;
+    await Promise.all(
+      ctx.cluster.workers.map(async (w) => {
+        const h = ctx.host(w.host).access;
+        try {
+          const state = await h.exec!(
+            `command -v ctr >/dev/null || exit 44; ${CTR} images ls -q; echo ---; containerd config dump 2>/dev/null`,
+            { timeoutMs: 30_000 },
+          );
+          if (state.code === 44) {
+            problems.set(
+              w.host,
+              `no containerd client (ctr) on ${w.host}: hardway cannot bring its images there; fix: name images the cluster can pull under images: in the inventory`,
+            );
+            return;
+          }
+          const [list = '', dump = ''] = state.stdout.split('---\n');
+          const have = new Set(
+            list
+              .split('\n')
+              .map((l) => l.trim())
+              .filter(Boolean),
+          );
+          const sandbox = sandboxImageOf(dump);
+          const wanted = [TOOLBOX_IMAGE, DEMO_APP_IMAGE].filter((i) => !have.has(i));
+          const needSandbox = sandbox && !have.has(sandbox);
+          if (needSandbox && !have.has(PAUSE_IMAGE)) wanted.push(PAUSE_IMAGE);
+          if (!wanted.length && !needSandbox) return;
+          const t = await localTars();
+          const labels = `${IMAGE_OWNER_LABEL}=hardway ${IMAGE_RUN_LABEL}=${ctx.run.id}`;
+          const steps: string[] = [];
+          for (const img of wanted) {
+            const remote = `${IMPORT_DIR}/${basename(t.get(img)!)}`;
+            await h.upload!(t.get(img)!, remote, 0o644);
+            steps.push(
+              `${CTR} images import ${shq(remote)} >/dev/null && rm -f ${shq(remote)} && ${CTR} images label ${shq(img)} ${labels} >/dev/null`,
+            );
+          }
+          // The runtime's own sandbox image name, pointing at hardway's pause program.
+          if (needSandbox)
+            steps.push(
+              `${CTR} images tag --force ${PAUSE_IMAGE} ${shq(sandbox)} >/dev/null && ${CTR} images label ${shq(sandbox)} ${labels} >/dev/null`,
+            );
+          const r = await h.exec!(`set -e; ${steps.join('; ')}`, { timeoutMs: 120_000 });
+          if (r.code !== 0)
+            problems.set(
+              w.host,
+              `importing hardway's images into containerd on ${w.host} failed: ${r.stderr.trim().split('\n').pop()?.slice(0, 200)}`,
+            );
+        } catch (e) {
+          problems.set(w.host, `bringing hardway's images to ${w.host} failed: ${(e as Error).message.split('\n')[0]}`);
         }
-        const [list = '', dump = ''] = state.stdout.split('---\n');
-        const have = new Set(list.split('\n').map((l) => l.trim()).filter(Boolean));
-        const sandbox = sandboxImageOf(dump);
-        const wanted = [TOOLBOX_IMAGE, DEMO_APP_IMAGE].filter((i) => !have.has(i));
-        const needSandbox = sandbox && !have.has(sandbox);
-        if (needSandbox && !have.has(PAUSE_IMAGE)) wanted.push(PAUSE_IMAGE);
-        if (!wanted.length && !needSandbox) return;
-        const t = await localTars();
-        const labels = `${IMAGE_OWNER_LABEL}=hardway ${IMAGE_RUN_LABEL}=${ctx.run.id}`;
-        const steps: string[] = [];
-        for (const img of wanted) {
-          const remote = `${IMPORT_DIR}/${basename(t.get(img)!)}`;
-          await h.upload!(t.get(img)!, remote, 0o644);
-          steps.push(`${CTR} images import ${shq(remote)} >/dev/null && rm -f ${shq(remote)} && ${CTR} images label ${shq(img)} ${labels} >/dev/null`);
-        }
-        // The runtime's own sandbox image name, pointing at hardway's pause program.
-        if (needSandbox) steps.push(`${CTR} images tag --force ${PAUSE_IMAGE} ${shq(sandbox)} >/dev/null && ${CTR} images label ${shq(sandbox)} ${labels} >/dev/null`);
-        const r = await h.exec!(`set -e; ${steps.join('; ')}`, { timeoutMs: 120_000 });
-        if (r.code !== 0) problems.set(w.host, `importing hardway's images into containerd on ${w.host} failed: ${r.stderr.trim().split('\n').pop()?.slice(0, 200)}`);
-      } catch (e) {
-        problems.set(w.host, `bringing hardway's images to ${w.host} failed: ${(e as Error).message.split('\n')[0]}`);
-      }
-    }));
+      }),
+    );
     return { toolbox: TOOLBOX_IMAGE, demoApp: DEMO_APP_IMAGE, pullPolicy: 'Never', problems };
   });
 }
@@ -82,19 +106,27 @@ export function workloadImages(ctx: CheckContext): Promise<WorkloadImages> {
  */
 export async function removeImportedImages(ctx: CheckContext, liveRuns: Set<string>): Promise<string[]> {
   const removed: string[] = [];
-  await Promise.all(ctx.cluster.workers.map(async (w) => {
-    const h = ctx.host(w.host).access;
-    // One line per image: reference and its run label.
-    const r = await h.exec!(`command -v ctr >/dev/null || exit 0; ${CTR} images ls 'labels."${IMAGE_OWNER_LABEL}"==hardway' 2>/dev/null | awk 'NR>1 {print $1, $NF}'`, { timeoutMs: 30_000 }).catch(() => undefined);
-    const doomed = (r?.stdout ?? '').split('\n').map((l) => l.trim().split(/\s+/)).filter((x) => x[0])
-      .filter(([, labels = '']) => {
-        const run = new RegExp(`${IMAGE_RUN_LABEL.replace(/\./g, '\\.')}=([^,\\s]+)`).exec(labels)?.[1];
-        return run === ctx.run.id || !run || !liveRuns.has(run);
-      })
-      .map(([ref]) => ref!);
-    if (!doomed.length) return;
-    await h.exec!(`${CTR} images rm ${doomed.map(shq).join(' ')} >/dev/null`, { timeoutMs: 60_000 }).catch(() => undefined);
-    removed.push(...doomed.map((d) => `${w.host}:${d}`));
-  }));
+  await Promise.all(
+    ctx.cluster.workers.map(async (w) => {
+      const h = ctx.host(w.host).access;
+      // One line per image: reference and its run label.
+      const r = await h.exec!(
+        `command -v ctr >/dev/null || exit 0; ${CTR} images ls 'labels."${IMAGE_OWNER_LABEL}"==hardway' 2>/dev/null | awk 'NR>1 {print $1, $NF}'`,
+        { timeoutMs: 30_000 },
+      ).catch(() => undefined);
+      const doomed = (r?.stdout ?? '')
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .filter((x) => x[0])
+        .filter(([, labels = '']) => {
+          const run = new RegExp(`${IMAGE_RUN_LABEL.replace(/\./g, '\\.')}=([^,\\s]+)`).exec(labels)?.[1];
+          return run === ctx.run.id || !run || !liveRuns.has(run);
+        })
+        .map(([ref]) => ref!);
+      if (!doomed.length) return;
+      await h.exec!(`${CTR} images rm ${doomed.map(shq).join(' ')} >/dev/null`, { timeoutMs: 60_000 }).catch(() => undefined);
+      removed.push(...doomed.map((d) => `${w.host}:${d}`));
+    }),
+  );
   return removed;
 }

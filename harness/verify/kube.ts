@@ -31,7 +31,9 @@ class ReadOnlyKubeConfig extends k8s.KubeConfig {
     const method = String(context.getHttpMethod());
     if (!['GET', 'HEAD', 'OPTIONS'].includes(method)) {
       const path = new URL(context.getUrl()).pathname;
-      throw new KubeAccessError(`read-only run: refused ${method} ${path} (this run may not change the cluster); fix: pass --active to allow labelled test workloads`);
+      throw new KubeAccessError(
+        `read-only run: refused ${method} ${path} (this run may not change the cluster); fix: pass --active to allow labelled test workloads`,
+      );
     }
     return super.applySecurityAuthentication(context);
   }
@@ -39,7 +41,13 @@ class ReadOnlyKubeConfig extends k8s.KubeConfig {
 
 /** Where an admin kubeconfig usually sits on a master: the seed's (~/.kube/config), KTHW's
  * (admin.kubeconfig in root's home), kubeadm-style and hardway's older folder. */
-export const ADMIN_KUBECONFIG_CANDIDATES = [ADMIN_KUBECONFIG, '/root/admin.kubeconfig', '/etc/kubernetes/admin.conf', '/etc/kubernetes/admin.kubeconfig', '/var/lib/kubernetes/admin.kubeconfig'];
+export const ADMIN_KUBECONFIG_CANDIDATES = [
+  ADMIN_KUBECONFIG,
+  '/root/admin.kubeconfig',
+  '/etc/kubernetes/admin.conf',
+  '/etc/kubernetes/admin.kubeconfig',
+  '/var/lib/kubernetes/admin.kubeconfig',
+];
 
 type KubeconfigDoc = {
   'current-context'?: string;
@@ -59,7 +67,7 @@ const isLoopback = (h: string) => /^(127\.|localhost$|::1$)/.test(h);
  */
 async function adminKubeconfig(ctx: CheckContext): Promise<{ text: string; source: string; master?: string }> {
   const given = await ctx.target.kubeconfig?.();
-  if (given) return { text: given, source: 'the inventory\'s kubeconfig' };
+  if (given) return { text: given, source: "the inventory's kubeconfig" };
   const masters = ctx.cluster.masters.map((m) => m.host);
   for (const m of masters) {
     const files = await readFiles(ctx.host(m).access, ADMIN_KUBECONFIG_CANDIDATES);
@@ -73,7 +81,9 @@ async function adminKubeconfig(ctx: CheckContext): Promise<{ text: string; sourc
       }
     }
   }
-  throw new KubeAccessError(`no admin kubeconfig on ${masters.join(', ') || 'any master'} (looked for ${ADMIN_KUBECONFIG_CANDIDATES.join(', ')}); fix: name one in the inventory (kubeconfig:), or put it at ${ADMIN_KUBECONFIG} on a master as the seed does`);
+  throw new KubeAccessError(
+    `no admin kubeconfig on ${masters.join(', ') || 'any master'} (looked for ${ADMIN_KUBECONFIG_CANDIDATES.join(', ')}); fix: name one in the inventory (kubeconfig:), or put it at ${ADMIN_KUBECONFIG} on a master as the seed does`,
+  );
 }
 
 /** Referenced files (paths relative to the kubeconfig) read from the host and embedded. */
@@ -82,12 +92,21 @@ async function embedFiles(ctx: CheckContext, host: string, path: string, text: s
   const dir = path.replace(/\/[^/]*$/, '');
   const abs = (p: string) => (p.startsWith('/') ? p : `${dir}/${p}`);
   const refs: [Record<string, unknown>, string, string][] = [];
-  for (const c of doc.clusters ?? []) if (typeof c.cluster?.['certificate-authority'] === 'string') refs.push([c.cluster, 'certificate-authority', 'certificate-authority-data']);
+  for (const c of doc.clusters ?? [])
+    if (typeof c.cluster?.['certificate-authority'] === 'string')
+      refs.push([c.cluster, 'certificate-authority', 'certificate-authority-data']);
   for (const u of doc.users ?? []) {
-    for (const [f, d] of [['client-certificate', 'client-certificate-data'], ['client-key', 'client-key-data']] as const) if (typeof u.user?.[f] === 'string') refs.push([u.user, f, d]);
+    for (const [f, d] of [
+      ['client-certificate', 'client-certificate-data'],
+      ['client-key', 'client-key-data'],
+    ] as const)
+      if (typeof u.user?.[f] === 'string') refs.push([u.user, f, d]);
   }
   if (!doc.users?.length) throw new Error('no user');
-  const files = await readFiles(ctx.host(host).access, refs.map(([o, f]) => abs(o[f] as string)));
+  const files = await readFiles(
+    ctx.host(host).access,
+    refs.map(([o, f]) => abs(o[f] as string)),
+  );
   for (const [o, f, d] of refs) {
     const content = files.get(abs(o[f] as string));
     if (content === undefined) continue;

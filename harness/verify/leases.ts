@@ -51,7 +51,12 @@ export interface ConfiguredLease {
 
 /** The "<component>.leader" check of a leader-elected master component (read-only), with the lease
  * named as the component is configured (`leaseOf` reads it from the facts). */
-export function leaderLeaseCheck(id: string, component: Component, leaseOf: (c: ComponentFacts) => ConfiguredLease, aside = ''): ClusterCheck {
+export function leaderLeaseCheck(
+  id: string,
+  component: Component,
+  leaseOf: (c: ComponentFacts) => ConfiguredLease,
+  aside = '',
+): ClusterCheck {
   return clusterCheck({
     id,
     title: `${component} holds and renews its leader lease`,
@@ -61,10 +66,15 @@ export function leaderLeaseCheck(id: string, component: Component, leaseOf: (c: 
       const cs = componentsOf(ctx.facts, component);
       if (!cs.length) return notApplicable(`no host runs ${component}`);
       const electing = cs.filter((c) => leaseOf(c).elect);
-      if (!electing.length) return notApplicable(`${component} runs without leader election (${leaseOf(cs[0]!).source}): it holds no lease`);
+      if (!electing.length) {
+        return notApplicable(`${component} runs without leader election (${leaseOf(cs[0]!).source}): it holds no lease`);
+      }
       const lease = leaseOf(electing[0]!);
       const ref = `${lease.namespace}/${lease.name}`;
-      const others = electing.map(leaseOf).filter((x) => `${x.namespace}/${x.name}` !== ref).map((x) => `another instance elects with lease ${x.namespace}/${x.name} (${x.source})`);
+      const others = electing
+        .map(leaseOf)
+        .filter((x) => `${x.namespace}/${x.name}` !== ref)
+        .map((x) => `another instance elects with lease ${x.namespace}/${x.name} (${x.source})`);
       const l = await leaseAge(ctx, lease.namespace, lease.name);
       const stale = staleLeaderLease(l, component, ref);
       const notes = [`lease ${ref} (${lease.source})`, ...others];

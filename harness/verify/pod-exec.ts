@@ -14,7 +14,13 @@ export interface PodExecResult {
 export async function podExec(k: Kube, ns: string, pod: string, argv: string[], timeoutMs = 20_000): Promise<PodExecResult> {
   let stdout = '';
   let stderr = '';
-  const sink = (append: (s: string) => void) => new Writable({ write(chunk, _e, cb) { append(chunk.toString()); cb(); } });
+  const sink = (append: (s: string) => void) =>
+    new Writable({
+      write(chunk, _e, cb) {
+        append(chunk.toString());
+        cb();
+      },
+    });
   return new Promise<PodExecResult>((resolve) => {
     let settled = false;
     const finish = (ok: boolean, status: string) => {
@@ -26,7 +32,17 @@ export async function podExec(k: Kube, ns: string, pod: string, argv: string[], 
     };
     const timer = setTimeout(() => finish(false, `no answer within ${timeoutMs / 1000} s`), timeoutMs);
     k.exec
-      .exec(ns, pod, 'main', argv, sink((s) => (stdout += s)), sink((s) => (stderr += s)), null, false, (s) => finish(s.status === 'Success', s.message ?? s.status ?? ''))
+      .exec(
+        ns,
+        pod,
+        'main',
+        argv,
+        sink((s) => (stdout += s)),
+        sink((s) => (stderr += s)),
+        null,
+        false,
+        (s) => finish(s.status === 'Success', s.message ?? s.status ?? ''),
+      )
       .catch((e: unknown) => finish(false, e instanceof Error ? e.message : apiError(e)));
   });
 }

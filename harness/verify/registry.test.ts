@@ -17,7 +17,13 @@ describe('the suite registry', () => {
   });
 
   it('names what is wrong with a broken registry', () => {
-    const check = (id: string) => ({ scope: 'cluster' as const, id, title: id, codes: { x: '' }, run: async () => ({ findings: [], examined: 1 }) });
+    const check = (id: string) => ({
+      scope: 'cluster' as const,
+      id,
+      title: id,
+      codes: { x: '' },
+      run: async () => ({ findings: [], examined: 1 }),
+    });
     const broken: Suite[] = [
       { name: 'a', title: 'a', dependsOn: ['b'], gate: ['a.nope'], checks: [check('a.one'), check('a.one'), check('b.misplaced')] },
       { name: 'b', title: 'b', dependsOn: ['a', 'ghost'], checks: [{ ...check('b.two'), codes: {} }] },
@@ -48,7 +54,9 @@ describe('the fault catalogue', () => {
       for (const e of [...f.expect(roles), ...(f.warn?.(roles) ?? [])]) {
         const declared = codes.get(e.check);
         if (!declared) problems.push(`${f.id}: no check ${e.check}`);
-        else for (const c of [...e.codes, ...(e.oneOf ?? [])]) if (!declared.has(c)) problems.push(`${f.id}: ${e.check} declares no code ${c}`);
+        else
+          for (const c of [...e.codes, ...(e.oneOf ?? [])])
+            if (!declared.has(c)) problems.push(`${f.id}: ${e.check} declares no code ${c}`);
         if (!e.codes.length && !e.oneOf?.length) problems.push(`${f.id}: ${e.check} expects no code`);
       }
       if (f.on === 'lab' && !f.repair) problems.push(`${f.id}: a lab fault without a repair`);

@@ -52,9 +52,11 @@ export function registryProblems(suites: Suite[]): string[] {
       ids.add(c.id);
       if (!c.id.startsWith(`${s.name}.`)) problems.push(`check ${c.id} of suite ${s.name} must be named ${s.name}.<name>`);
       if (!Object.keys(c.codes ?? {}).length) problems.push(`check ${c.id} declares no finding codes`);
-      for (const code of Object.keys(c.codes ?? {})) if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(code)) problems.push(`check ${c.id}: code "${code}" is not kebab-case`);
+      for (const code of Object.keys(c.codes ?? {}))
+        if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(code)) problems.push(`check ${c.id}: code "${code}" is not kebab-case`);
     }
-    for (const g of s.gate ?? []) if (!s.checks.some((c) => c.id === g)) problems.push(`suite ${s.name}: gate ${g} is not one of its checks`);
+    for (const g of s.gate ?? [])
+      if (!s.checks.some((c) => c.id === g)) problems.push(`suite ${s.name}: gate ${g} is not one of its checks`);
   }
   for (const s of suites) for (const d of s.dependsOn) if (!names.has(d)) problems.push(`suite ${s.name} depends on unknown suite ${d}`);
   // Cycles: depth-first search over dependsOn.

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserFacingError } from '../cli/errors.ts';
 import { checkLine, summaryLine } from '../report/console.ts';
+import { criticalPath } from '../report/critical-path.ts';
 import { type ReportDocument, type SuiteReport, isOk, summarize } from '../report/document.ts';
 import { writeHistoryIndex } from '../report/history.ts';
 import { reportHtml } from '../report/html.ts';
@@ -37,7 +38,10 @@ export interface VerifyRequest {
 
 function runName(target: string): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..+/, '').replace('T', '-');
-  const slug = target.replace(/^dir:/, 'dir-').replace(/[^A-Za-z0-9_.-]+/g, '_').slice(-40);
+  const slug = target
+    .replace(/^dir:/, 'dir-')
+    .replace(/[^A-Za-z0-9_.-]+/g, '_')
+    .slice(-40);
   return `${t}-${slug}-${process.pid}`;
 }
 
@@ -48,7 +52,9 @@ function redacted(r: CheckResult): CheckResult {
     ...(r.diagnosis ? { diagnosis: redact(r.diagnosis) } : {}),
     ...(r.warnings ? { warnings: r.warnings.map(redact) } : {}),
     ...(r.notes ? { notes: r.notes.map(redact) } : {}),
-    ...(r.findings ? { findings: r.findings.map((f) => ({ ...f, subject: redact(f.subject), message: redact(f.message), fix: redact(f.fix) })) } : {}),
+    ...(r.findings
+      ? { findings: r.findings.map((f) => ({ ...f, subject: redact(f.subject), message: redact(f.message), fix: redact(f.fix) })) }
+      : {}),
   };
 }
 
@@ -111,11 +117,25 @@ export async function verify(req: VerifyRequest): Promise<{ doc: ReportDocument;
       ...(s.blockedBy ? { blockedBy: s.blockedBy } : {}),
       checks: s.checks.map(redacted),
     }));
-    const draft: ReportDocument = { target: req.target, ok: false, strict: !!req.options.strict, run, startedAt, durationMs: Date.now() - t0, suites };
+    const draft: ReportDocument = {
+      target: req.target,
+      ok: false,
+      strict: !!req.options.strict,
+      run,
+      startedAt,
+      durationMs: Date.now() - t0,
+      suites,
+    };
     const counts = summarize(draft);
     const doc: ReportDocument = {
       ...draft,
-      ok: !interrupted && isOk(counts, !!req.options.strict, suites.reduce((n, s) => n + s.checks.length, 0)),
+      ok:
+        !interrupted &&
+        isOk(
+          counts,
+          !!req.options.strict,
+          suites.reduce((n, s) => n + s.checks.length, 0),
+        ),
       counts,
       ...(attachments.length ? { attachments } : {}),
     };
@@ -130,7 +150,10 @@ export async function verify(req: VerifyRequest): Promise<{ doc: ReportDocument;
       process.stderr.write(`hardway verify: could not update ${join(REPORTS_DIR, 'index.html')}: ${(e as Error).message.split('\n')[0]}\n`);
     }
     if (req.reporter === 'json') process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-    else if (print) process.stdout.write(`${summaryLine(doc, runDir)}\n`);
+    else if (print) {
+      const deps = Object.fromEntries(SUITES.map((s) => [s.name, s.dependsOn]));
+      process.stdout.write(`${summaryLine(doc, runDir)}\ncritical path: ${criticalPath(doc, deps)}\n`);
+    }
     await cleanup;
     if (interrupted) throw new UserFacingError("interrupted: the run's test workloads were removed", 130);
     return { doc, runDir };

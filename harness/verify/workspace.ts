@@ -7,6 +7,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { CheckContext } from './check.ts';
 import { removeImportedImages, workloadImages } from './images.ts';
+import { leaseAge } from './leases.ts';
 import { type Kube, apiError, apiStatus, kube, poll } from './kube.ts';
 
 export const OWNER_LABEL = 'hardway.io/owner';
@@ -16,7 +17,14 @@ export const BACKEND_PORT = 8000;
 
 /** The run's id as a DNS label: from the report folder's name (the same in every process). */
 export function runIdOf(runDir: string): string {
-  return runDir.split('/').pop()!.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(-40).replace(/^-+/, '');
+  return runDir
+    .split('/')
+    .pop()!
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(-40)
+    .replace(/^-+/, '');
 }
 
 export function workspaceName(run: string): string {
@@ -38,12 +46,24 @@ export function workspace(ctx: CheckContext): Promise<string> {
     const ns = workspaceName(ctx.run.id);
     const labels = { [OWNER_LABEL]: 'hardway', [RUN_LABEL]: ctx.run.id };
     await createIgnoringExisting(() => k.core.createNamespace({ body: { metadata: { name: ns, labels } } }));
-    await createIgnoringExisting(() => k.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'default' }, automountServiceAccountToken: false } }));
+    await createIgnoringExisting(() =>
+      k.core.createNamespacedServiceAccount({
+        namespace: ns,
+        body: { metadata: { name: 'default' }, automountServiceAccountToken: false },
+      }),
+    );
     return ns;
   });
 }
 
-function pinnedPod(name: string, nodeName: string, image: string, pullPolicy: string, labels: Record<string, string>, extra: Partial<NonNullable<V1Pod['spec']>['containers'][number]> = {}): V1Pod {
+function pinnedPod(
+  name: string,
+  nodeName: string,
+  image: string,
+  pullPolicy: string,
+  labels: Record<string, string>,
+  extra: Partial<NonNullable<V1Pod['spec']>['containers'][number]> = {},
+): V1Pod {
   return {
     metadata: { name, labels: { [OWNER_LABEL]: 'hardway', ...labels } },
     spec: {
@@ -77,55 +97,100 @@ export async function podProblem(k: Kube, ns: string, name: string): Promise<str
     `phase ${pod.status?.phase ?? 'unknown'}`,
     waiting ? `container waiting: ${waiting.reason}${waiting.message ? ` (${waiting.message.slice(0, 160)})` : ''}` : '',
     last ? `last warning event: ${last.reason}: ${(last.message ?? '').slice(0, 200)}` : '',
-  ].filter(Boolean).join('; ');
+  ]
+    .filter(Boolean)
+    .join('; ');
 }
 
-async function ensurePods(ctx: CheckContext, key: string, make: (host: string, nodeName: string, images: { toolbox: string; demoApp: string; pullPolicy: string }) => V1Pod): Promise<PodOnWorker[]> {
+async function ensurePods(
+  ctx: CheckContext,
+  key: string,
+  make: (host: string, nodeName: string, images: { toolbox: string; demoApp: string; pullPolicy: string }) => V1Pod,
+): Promise<PodOnWorker[]> {
   return ctx.memo(key, async () => {
     const k = await kube(ctx);
     const [ns, images] = await Promise.all([workspace(ctx), workloadImages(ctx)]);
     const pods = ctx.cluster.workers.map((w) => ({ w, pod: make(w.host, w.nodeName, images) }));
-    await Promise.all(pods.filter(({ w }) => !images.problems.has(w.host)).map(({ pod }) => createIgnoringExisting(() => k.core.createNamespacedPod({ namespace: ns, body: pod }))));
-    return Promise.all(pods.map(async ({ w, pod }): Promise<PodOnWorker> => {
-      const name = pod.metadata!.name!;
-      const noImage = images.problems.get(w.host);
-      if (noImage) return { host: w.host, nodeName: w.nodeName, name, problem: noImage };
-      const ready = await poll(60_000, async () => {
-        const p = await k.core.readNamespacedPod({ namespace: ns, name });
-        const ok = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-        return ok && p.status?.podIP ? p.status.podIP : undefined;
-      }, 300);
-      return ready
-        ? { host: w.host, nodeName: w.nodeName, name, ip: ready }
-        : { host: w.host, nodeName: w.nodeName, name, problem: `pod ${ns}/${name} on ${w.nodeName} not Ready after 60 s: ${await podProblem(k, ns, name)}` };
-    }));
+    await Promise.all(
+      pods
+        .filter(({ w }) => !images.problems.has(w.host))
+        .map(({ pod }) => createIgnoringExisting(() => k.core.createNamespacedPod({ namespace: ns, body: pod }))),
+    );
+    return Promise.all(
+      pods.map(async ({ w, pod }): Promise<PodOnWorker> => {
+        const name = pod.metadata!.name!;
+        const noImage = images.problems.get(w.host);
+        if (noImage) return { host: w.host, nodeName: w.nodeName, name, problem: noImage };
+        const ready = await poll(
+          60_000,
+          async () => {
+            const p = await k.core.readNamespacedPod({ namespace: ns, name });
+            const ok = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+            return ok && p.status?.podIP ? p.status.podIP : undefined;
+          },
+          300,
+        );
+        if (!ready)
+          return {
+            host: w.host,
+            nodeName: w.nodeName,
+            name,
+            problem: `pod ${ns}/${name} on ${w.nodeName} not Ready after 60 s: ${await podProblem(k, ns, name)}`,
+          };
+        // A pod's status is its kubelet's word: when the kubelet stopped reporting, "Running" is stale.
+        const lease = await leaseAge(ctx, 'kube-node-lease', w.nodeName);
+        if (lease.ageS !== undefined && lease.ageS > 40) {
+          return {
+            host: w.host,
+            nodeName: w.nodeName,
+            name,
+            problem: `pod ${ns}/${name} looks Ready, but node ${w.nodeName}'s kubelet has not renewed its lease for ${lease.ageS} s: the status is stale, nobody runs the pod`,
+          };
+        }
+        return { host: w.host, nodeName: w.nodeName, name, ip: ready };
+      }),
+    );
   });
 }
 
 /** A toolbox pod on every worker (ping, nslookup, nc, wget). */
 export function probePods(ctx: CheckContext): Promise<PodOnWorker[]> {
   return ensurePods(ctx, 'probe-pods', (host, nodeName, img) =>
-    pinnedPod(`probe-${host}`, nodeName, img.toolbox, img.pullPolicy, { app: 'hardway-probe' }, { command: ['sleep', '3600'] }));
+    pinnedPod(`probe-${host}`, nodeName, img.toolbox, img.pullPolicy, { app: 'hardway-probe' }, { command: ['sleep', '3600'] }),
+  );
 }
 
 /** The demo app on every worker, behind the Service "backend" (port 80 -> 8000). */
 export async function backends(ctx: CheckContext): Promise<{ pods: PodOnWorker[]; clusterIP: string }> {
   const pods = await ensurePods(ctx, 'backend-pods', (host, nodeName, img) =>
-    pinnedPod(`backend-${host}`, nodeName, img.demoApp, img.pullPolicy, { app: 'hardway-backend' }, {
-      ports: [{ containerPort: BACKEND_PORT }],
-      env: [{ name: 'POD_NAME', value: `backend-${host}` }, { name: 'NODE_NAME', value: nodeName }],
-      readinessProbe: { httpGet: { path: '/status/', port: BACKEND_PORT }, periodSeconds: 1 },
-    }));
+    pinnedPod(
+      `backend-${host}`,
+      nodeName,
+      img.demoApp,
+      img.pullPolicy,
+      { app: 'hardway-backend' },
+      {
+        ports: [{ containerPort: BACKEND_PORT }],
+        env: [
+          { name: 'POD_NAME', value: `backend-${host}` },
+          { name: 'NODE_NAME', value: nodeName },
+        ],
+        readinessProbe: { httpGet: { path: '/status/', port: BACKEND_PORT }, periodSeconds: 1 },
+      },
+    ),
+  );
   const clusterIP = await ctx.memo('backend-service', async () => {
     const k = await kube(ctx);
     const ns = await workspace(ctx);
-    await createIgnoringExisting(() => k.core.createNamespacedService({
-      namespace: ns,
-      body: {
-        metadata: { name: BACKEND_SERVICE, labels: { [OWNER_LABEL]: 'hardway' } },
-        spec: { selector: { app: 'hardway-backend' }, ports: [{ port: 80, targetPort: BACKEND_PORT, protocol: 'TCP' }] },
-      },
-    }));
+    await createIgnoringExisting(() =>
+      k.core.createNamespacedService({
+        namespace: ns,
+        body: {
+          metadata: { name: BACKEND_SERVICE, labels: { [OWNER_LABEL]: 'hardway' } },
+          spec: { selector: { app: 'hardway-backend' }, ports: [{ port: 80, targetPort: BACKEND_PORT, protocol: 'TCP' }] },
+        },
+      }),
+    );
     const svc = await k.core.readNamespacedService({ namespace: ns, name: BACKEND_SERVICE });
     return svc.spec!.clusterIP!;
   });
@@ -141,9 +206,13 @@ export async function removeWorkspaces(k: Kube, run: string, staleMs = 30 * 60_0
     const created = n.metadata?.creationTimestamp ? new Date(n.metadata.creationTimestamp).getTime() : now;
     return now - created > staleMs;
   });
-  await Promise.all(doomed.map((n) => k.core.deleteNamespace({ name: n.metadata!.name!, propagationPolicy: 'Background' }).catch((e) => {
-    if (apiStatus(e) !== 404) throw new Error(`cannot delete namespace ${n.metadata!.name}: ${apiError(e)}`);
-  })));
+  await Promise.all(
+    doomed.map((n) =>
+      k.core.deleteNamespace({ name: n.metadata!.name!, propagationPolicy: 'Background' }).catch((e) => {
+        if (apiStatus(e) !== 404) throw new Error(`cannot delete namespace ${n.metadata!.name}: ${apiError(e)}`);
+      }),
+    ),
+  );
   return doomed.map((n) => n.metadata!.name!);
 }
 
@@ -157,19 +226,32 @@ export async function removeRunWorkloads(ctx: CheckContext, log: (line: string) 
   try {
     const k = await kube(ctx);
     const removed = await removeWorkspaces(k, ctx.run.id);
-    const live = new Set((await k.core.listNamespace({ labelSelector: OWNER_LABEL })).items
-      .filter((n) => !removed.includes(n.metadata!.name!)).map((n) => n.metadata?.labels?.[RUN_LABEL]).filter((r): r is string => !!r));
+    const live = new Set(
+      (await k.core.listNamespace({ labelSelector: OWNER_LABEL })).items
+        .filter((n) => !removed.includes(n.metadata!.name!))
+        .map((n) => n.metadata?.labels?.[RUN_LABEL])
+        .filter((r): r is string => !!r),
+    );
     const images = await removeImportedImages(ctx, live);
     if (images.length) log(`removed the images this run imported (${images.join(', ')})`);
     if (!ctx.target.ownedByHardway && removed.length) {
       log(`removing this run's test namespace${removed.length > 1 ? 's' : ''} (${removed.join(', ')})`);
-      const gone = await poll(120_000, async () => {
-        const left = (await k.core.listNamespace({ labelSelector: OWNER_LABEL })).items.filter((n) => removed.includes(n.metadata!.name!));
-        return left.length === 0 ? true : undefined;
-      }, 2000);
-      if (!gone) log(`namespaces ${removed.join(', ')} are still terminating after 120 s; check them with kubectl get ns -l ${OWNER_LABEL}`);
+      const gone = await poll(
+        120_000,
+        async () => {
+          const left = (await k.core.listNamespace({ labelSelector: OWNER_LABEL })).items.filter((n) =>
+            removed.includes(n.metadata!.name!),
+          );
+          return left.length === 0 ? true : undefined;
+        },
+        2000,
+      );
+      if (!gone)
+        log(`namespaces ${removed.join(', ')} are still terminating after 120 s; check them with kubectl get ns -l ${OWNER_LABEL}`);
     }
   } catch (e) {
-    log(`could not remove the run's test namespace: ${(e as Error).message.split('\n')[0]}; remove namespaces labelled ${OWNER_LABEL}=hardway by hand (a later hardway verify sweeps them after 30 min)`);
+    log(
+      `could not remove the run's test namespace: ${(e as Error).message.split('\n')[0]}; remove namespaces labelled ${OWNER_LABEL}=hardway by hand (a later hardway verify sweeps them after 30 min)`,
+    );
   }
 }

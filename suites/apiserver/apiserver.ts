@@ -7,13 +7,22 @@ import type { ComponentFacts } from '../../harness/discovery/facts.ts';
 import { statusHint } from '../../harness/discovery/fix-text.ts';
 import { registerSecret } from '../../harness/report/redact.ts';
 import {
-  type CheckContext, type HostView, type Outcome, type Suite, findingsOn, hostCheck, inconclusive, needsActive, notApplicable, outcome, passed,
+  type CheckContext,
+  type HostView,
+  type Outcome,
+  type Suite,
+  findingsOn,
+  hostCheck,
+  inconclusive,
+  needsActive,
+  notApplicable,
+  outcome,
+  passed,
 } from '../../harness/verify/check.ts';
 import { apiError, kube } from '../../harness/verify/kube.ts';
 import { workspace } from '../../harness/verify/workspace.ts';
 import { type ApiEndpoint, type ApiTrust, type HttpsAnswer, apiEndpoint, apiTrust, httpsGet, isCertificateError } from './endpoint.ts';
 import { parse as parseCsv } from './token-file.ts';
-
 
 const apiOf = (h: HostView): ComponentFacts => h.facts.components.find((c) => c.kind === 'kube-apiserver')!;
 
@@ -34,10 +43,13 @@ async function bearer(ctx: CheckContext, h: HostView, api: ComponentFacts): Prom
         return { token: first, source: `the first token of ${staticFile}` };
       }
     }
-    if (!ctx.options.active) return { source: '', skip: 'kube-apiserver has no --token-auth-file, and creating a ServiceAccount token needs --active' };
+    if (!ctx.options.active) {
+      return { source: '', skip: 'kube-apiserver has no --token-auth-file, and creating a ServiceAccount token needs --active' };
+    }
     const k = await kube(ctx);
     const ns = await workspace(ctx);
-    const tr = await k.core.createNamespacedServiceAccountToken({ name: 'default', namespace: ns, body: { spec: { expirationSeconds: 600 } } });
+    const body = { spec: { expirationSeconds: 600 } };
+    const tr = await k.core.createNamespacedServiceAccountToken({ name: 'default', namespace: ns, body });
     const token = tr.status?.token;
     if (!token) throw new Error(`the apiserver returned no ServiceAccount token for ${ns}/default`);
     registerSecret(token);
@@ -65,13 +77,16 @@ function requestFailed(h: HostView, r: Reach, url: string, e: unknown): Outcome 
   const on = findingsOn(h.name);
   const msg = (e as Error)?.message ?? String(e);
   if (isCertificateError(e)) {
-    return outcome([on('certificate-not-trusted', url,
-      `presents a certificate its clients reject: ${msg} (verified as ${r.trust.name}, the server name in ${r.trust.from}, with that kubeconfig's CA)`,
-      `re-issue kube-apiserver's --tls-cert-file (${r.api.source('tls-cert-file')}) from that CA with ${r.trust.name} among its subject alternative names, then ${h.init.restart(r.api.unit)}`)],
-    1, { notes: r.notes });
+    const message =
+      `presents a certificate its clients reject: ${msg} ` +
+      `(verified as ${r.trust.name}, the server name in ${r.trust.from}, with that kubeconfig's CA)`;
+    const fix =
+      `re-issue kube-apiserver's --tls-cert-file (${r.api.source('tls-cert-file')}) from that CA ` +
+      `with ${r.trust.name} among its subject alternative names, then ${h.init.restart(r.api.unit)}`;
+    return outcome([on('certificate-not-trusted', url, message, fix)], 1, { notes: r.notes });
   }
-  return outcome([on('unreachable', url, `failed: ${msg}`,
-    `${statusHint(h.init, r.api.unit, h.name)}; check that port ${r.ep.port} (${r.ep.portSource}) is reachable from this machine`)], 1, { notes: r.notes });
+  const fix = `${statusHint(h.init, r.api.unit, h.name)}; check that port ${r.ep.port} (${r.ep.portSource}) is reachable from this machine`;
+  return outcome([on('unreachable', url, `failed: ${msg}`, fix)], 1, { notes: r.notes });
 }
 
 const REQUEST_CODES = {
@@ -107,13 +122,23 @@ const bearerToken = hostCheck({
     if (a.status === 200 && /"kind":\s*"APIResourceList"/.test(a.body)) return passed(1, notes);
     if (a.status === 401) {
       const file = r.api.flags.get('token-auth-file');
-      const where = file ? `${file} was changed, or --token-auth-file (${r.api.source('token-auth-file')}) points elsewhere` : 'the token expired or was revoked';
+      const where = file
+        ? `${file} was changed, or --token-auth-file (${r.api.source('token-auth-file')}) points elsewhere`
+        : 'the token expired or was revoked';
       const record = ctx.target.ownedByHardway ? 'the lab keeps it in its rendered _pki/token' : "the inventory's apiserverTokenFile";
-      return outcome([on('token-refused', `GET ${url}`, `with ${b.source} answered 401 Unauthorized: the apiserver no longer accepts that token (${where})`,
-        file ? `put the token back into ${file} on ${h.name} and ${h.init.restart(r.api.unit)}, or record the new one for hardway (${record})` : 'see the apiserver\'s log for why it refused the token')], 1, { notes });
+      const message = `with ${b.source} answered 401 Unauthorized: the apiserver no longer accepts that token (${where})`;
+      const fix = file
+        ? `put the token back into ${file} on ${h.name} and ${h.init.restart(r.api.unit)}, or record the new one for hardway (${record})`
+        : "see the apiserver's log for why it refused the token";
+      return outcome([on('token-refused', `GET ${url}`, message, fix)], 1, { notes });
     }
-    if (a.status === 403) return outcome([on('token-forbidden', `GET ${url}`, `answered 403 Forbidden for ${b.source}: authenticated but not authorized`, "the token's user needs a role (the seed's token is in system:masters)")], 1, { notes });
-    return outcome([on('unexpected-answer', `GET ${url}`, `answered HTTP ${a.status}: ${a.body.slice(0, 160)}`, `${h.init.logsHint(r.api.unit)} on ${h.name}`)], 1, { notes });
+    if (a.status === 403) {
+      const message = `answered 403 Forbidden for ${b.source}: authenticated but not authorized`;
+      const fix = "the token's user needs a role (the seed's token is in system:masters)";
+      return outcome([on('token-forbidden', `GET ${url}`, message, fix)], 1, { notes });
+    }
+    const fix = `${h.init.logsHint(r.api.unit)} on ${h.name}`;
+    return outcome([on('unexpected-answer', `GET ${url}`, `answered HTTP ${a.status}: ${a.body.slice(0, 160)}`, fix)], 1, { notes });
   },
 });
 
@@ -130,9 +155,23 @@ const readyz = hostCheck({
     try {
       const a = await httpsGet(r.ep.connect, '/readyz?verbose', r.trust);
       if (a.status === 200) return passed(1, r.notes);
-      const failing = a.body.split('\n').filter((l) => /^\[-\]/.test(l)).map((l) => l.replace(/^\[-\]/, '').trim()).join(', ');
-      return outcome([findingsOn(h.name)('not-ready', url, `answered ${a.status}: failing ${failing || a.body.slice(0, 160)}`,
-        `${h.init.logsHint(r.api.unit)} on ${h.name} (etcd reachable? certificates?)`)], 1, { notes: r.notes });
+      const failing = a.body
+        .split('\n')
+        .filter((l) => /^\[-\]/.test(l))
+        .map((l) => l.replace(/^\[-\]/, '').trim())
+        .join(', ');
+      return outcome(
+        [
+          findingsOn(h.name)(
+            'not-ready',
+            url,
+            `answered ${a.status}: failing ${failing || a.body.slice(0, 160)}`,
+            `${h.init.logsHint(r.api.unit)} on ${h.name} (etcd reachable? certificates?)`,
+          ),
+        ],
+        1,
+        { notes: r.notes },
+      );
     } catch (e) {
       return requestFailed(h, r, url, e);
     }
@@ -146,11 +185,17 @@ const versions = hostCheck({
   title: 'server and client (kubectl) versions are reported and within one minor version',
   on: { component: 'kube-apiserver' },
   needs: ['live'],
-  codes: { 'no-server-version': 'the server version cannot be read', 'version-skew': 'kubectl and the apiserver are more than one minor version apart' },
+  codes: {
+    'no-server-version': 'the server version cannot be read',
+    'version-skew': 'kubectl and the apiserver are more than one minor version apart',
+  },
   async run(ctx, h) {
     const on = findingsOn(h.name);
-    const r = await h.access.exec!('command -v kubectl >/dev/null 2>&1 || exit 127; kubectl version --client -o json 2>/dev/null', { timeoutMs: 20_000 });
-    if (r.code === 127) return notApplicable(`no kubectl on ${h.name} (command -v kubectl finds none): no client version to hold against the apiserver's`);
+    const cmd = 'command -v kubectl >/dev/null 2>&1 || exit 127; kubectl version --client -o json 2>/dev/null';
+    const r = await h.access.exec!(cmd, { timeoutMs: 20_000 });
+    if (r.code === 127) {
+      return notApplicable(`no kubectl on ${h.name} (command -v kubectl finds none): no client version to hold against the apiserver's`);
+    }
     let client: string | undefined;
     try {
       client = (JSON.parse(r.stdout) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion;
@@ -161,11 +206,13 @@ const versions = hostCheck({
     try {
       server = (await (await kube(ctx)).version.getCode()).gitVersion;
     } catch (e) {
-      return outcome([on('no-server-version', 'GET /version', `cannot read the server version: ${apiError(e)}`, 'see apiserver.readyz')], 0);
+      const message = `cannot read the server version: ${apiError(e)}`;
+      return outcome([on('no-server-version', 'GET /version', message, 'see apiserver.readyz')], 0);
     }
     const notes = [`server ${server}`, client ? `kubectl ${client} on ${h.name}` : `kubectl on ${h.name} printed no client version`];
     if (client && Math.abs(minor(client) - minor(server)) > 1) {
-      return outcome([on('version-skew', 'kubectl', `${client} and the apiserver ${server} are more than one minor version apart (unsupported skew)`, `install kubectl ${server} on ${h.name}`)], 2, { notes });
+      const message = `${client} and the apiserver ${server} are more than one minor version apart (unsupported skew)`;
+      return outcome([on('version-skew', 'kubectl', message, `install kubectl ${server} on ${h.name}`)], 2, { notes });
     }
     return passed(client ? 2 : 1, notes);
   },

@@ -58,7 +58,11 @@ const CLIENT_ORDER = ['kube-controller-manager', 'kube-scheduler', 'kube-proxy',
 
 /** Kubeconfigs that verify the apiserver: the apiserver host's own components first. */
 export function trustCandidates(ctx: CheckContext, host: string): ComponentFacts[] {
-  const all = ctx.facts.hosts.flatMap((h) => h.components).filter((c) => c.kubeconfig && !c.kubeconfig.missing && c.kubeconfig.server && !c.kubeconfig.insecureSkipTLSVerify);
+  const verifies = (c: ComponentFacts) => {
+    const k = c.kubeconfig;
+    return !!k && !k.missing && !!k.server && !k.insecureSkipTLSVerify;
+  };
+  const all = ctx.facts.hosts.flatMap((h) => h.components).filter(verifies);
   const rank = (c: ComponentFacts) => (c.host === host ? 0 : 100) + (CLIENT_ORDER.indexOf(c.kind) + 1 || 50);
   return all.sort((a, b) => rank(a) - rank(b));
 }
@@ -70,11 +74,19 @@ export function apiTrust(ctx: CheckContext, h: HostView): Promise<ApiTrust | { p
       const k = c.kubeconfig!;
       const name = new URL(k.server!).hostname.replace(/^\[|\]$/g, '');
       const from = `${c.host}:${k.path} (${c.kind})`;
-      const ca = k.caPem ?? (k.caFile ? await ctx.host(c.host).access.readFile(k.caFile).catch(() => undefined) : undefined);
+      const ca =
+        k.caPem ??
+        (k.caFile
+          ? await ctx
+              .host(c.host)
+              .access.readFile(k.caFile)
+              .catch(() => undefined)
+          : undefined);
       if (ca?.includes('BEGIN CERTIFICATE')) return { ca, name, from };
       tried.push(`${from}: ${k.caFile ? `${k.caFile} is not readable` : 'no certificate-authority'}`);
     }
-    return { problem: tried.length ? `no component's kubeconfig gives a readable CA (${tried.join('; ')})` : 'no component on the hosts has a kubeconfig that names the apiserver and its CA' };
+    if (tried.length) return { problem: `no component's kubeconfig gives a readable CA (${tried.join('; ')})` };
+    return { problem: 'no component on the hosts has a kubeconfig that names the apiserver and its CA' };
   });
 }
 
@@ -84,29 +96,39 @@ export interface HttpsAnswer {
 }
 
 /** TLS failures that mean "the certificate is not the one clients trust", not "no connection". */
-export const isCertificateError = (e: unknown) => /CERT|SIGNATURE|ISSUER|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(String((e as { code?: string })?.code ?? ''));
+export const isCertificateError = (e: unknown) =>
+  /CERT|SIGNATURE|ISSUER|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(String((e as { code?: string })?.code ?? ''));
 
 /** GET over HTTPS to `connect`, trusting only `trust.ca`, verified for `trust.name` (no -k). */
-export function httpsGet(connect: { host: string; port: number }, path: string, trust: Pick<ApiTrust, 'ca' | 'name'>, token?: string, timeoutMs = 10_000): Promise<HttpsAnswer> {
+export function httpsGet(
+  connect: { host: string; port: number },
+  path: string,
+  trust: Pick<ApiTrust, 'ca' | 'name'>,
+  token?: string,
+  timeoutMs = 10_000,
+): Promise<HttpsAnswer> {
   const name = trust.name;
   return new Promise((resolve, reject) => {
-    const req = request({
-      host: connect.host,
-      port: connect.port,
-      path,
-      method: 'GET',
-      agent: false,
-      ca: trust.ca,
-      // SNI carries DNS names only; IP names are verified against the IP SANs.
-      ...(isIpAddress(name) ? {} : { servername: name }),
-      checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert),
-      headers: token ? { Authorization: `Bearer ${token}` } : {},
-      timeout: timeoutMs,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = request(
+      {
+        host: connect.host,
+        port: connect.port,
+        path,
+        method: 'GET',
+        agent: false,
+        ca: trust.ca,
+        // SNI carries DNS names only; IP names are verified against the IP SANs.
+        ...(isIpAddress(name) ? {} : { servername: name }),
+        checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert),
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
     req.on('error', reject);
     req.end();

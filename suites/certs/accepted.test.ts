@@ -12,7 +12,16 @@ import { loadCluster } from '../../harness/model/load.ts';
 import { issueCa } from '../../harness/pki/issue.ts';
 import { parseCertificate, pemBlocks } from '../../harness/pki/x509/cert.ts';
 import { EKU, KU, forge, genKey } from '../../harness/pki/x509/testing/forge.ts';
-import { ADMIN_KUBECONFIG, CA_CERT, K8S_DIR, KUBE_PROXY_KUBECONFIG, SA_CERT, certPlan, kubeletCert, kubeletKey } from '../../harness/pki/plan.ts';
+import {
+  ADMIN_KUBECONFIG,
+  CA_CERT,
+  K8S_DIR,
+  KUBE_PROXY_KUBECONFIG,
+  SA_CERT,
+  certPlan,
+  kubeletCert,
+  kubeletKey,
+} from '../../harness/pki/plan.ts';
 import { PKI_DIR, renderToDir } from '../../harness/render/render.ts';
 import { dirTarget } from '../../harness/targets/dir.ts';
 import { DEFAULT_OPTIONS } from '../../harness/verify/check.ts';
@@ -55,11 +64,39 @@ describe('what Go accepts passes', () => {
     const der = pemBlocks(rootPem)[0]!.der;
     const priv = createPrivateKey(rootKeyPem);
     const pub = createPublicKey(priv);
-    const root = { der, pem: rootPem, subject: parseCertificate(der).rawSubject, notAfter: parseCertificate(der).notAfter, key: { spec: { kind: 'rsa' as const, bits: 2048 }, priv, pub, spki: pub.export({ format: 'der', type: 'spki' }), pem: rootKeyPem, pubPem: '' } };
-    const inter = forge({ subject: { cn: 'Kubernetes intermediate' }, key: genKey({ kind: 'rsa', bits: 2048 }), issuer: root, bc: { ca: true }, ku: [KU.keyCertSign, KU.cRLSign] });
+    const root = {
+      der,
+      pem: rootPem,
+      subject: parseCertificate(der).rawSubject,
+      notAfter: parseCertificate(der).notAfter,
+      key: {
+        spec: { kind: 'rsa' as const, bits: 2048 },
+        priv,
+        pub,
+        spki: pub.export({ format: 'der', type: 'spki' }),
+        pem: rootKeyPem,
+        pubPem: '',
+      },
+    };
+    const inter = forge({
+      subject: { cn: 'Kubernetes intermediate' },
+      key: genKey({ kind: 'rsa', bits: 2048 }),
+      issuer: root,
+      bc: { ca: true },
+      ku: [KU.keyCertSign, KU.cRLSign],
+    });
     const spec = certPlan(cluster).certs.find((s) => s.id === `kubelet-${w1.host}`)!;
     const leafKey = genKey({ kind: 'rsa', bits: 2048 });
-    const leaf = forge({ subject: { cn: spec.cn, o: [spec.o!] }, key: leafKey, issuer: inter, bc: { ca: false }, ku: [KU.digitalSignature, KU.keyEncipherment], eku: [EKU.serverAuth, EKU.clientAuth], dns: spec.dnsNames, ips: spec.ipAddresses });
+    const leaf = forge({
+      subject: { cn: spec.cn, o: [spec.o!] },
+      key: leafKey,
+      issuer: inter,
+      bc: { ca: false },
+      ku: [KU.digitalSignature, KU.keyEncipherment],
+      eku: [EKU.serverAuth, EKU.clientAuth],
+      dns: spec.dnsNames,
+      ips: spec.ipAddresses,
+    });
     await writeFile(join(dir, w1.host, kubeletCert(w1)), leaf.pem + inter.pem);
     await writeFile(join(dir, w1.host, kubeletKey(w1)), leafKey.pem);
     expect(await failures(dir)).toEqual([]);
@@ -69,7 +106,8 @@ describe('what Go accepts passes', () => {
     const dir = await copy();
     const fresh = await issueCa(certPlan(cluster).ca);
     const old = await readFile(join(dir, PKI_DIR, 'ca.pem'), 'utf8');
-    for (const h of [...cluster.masters, ...cluster.workers]) await writeFile(join(dir, h.host, CA_CERT), `${fresh.certPem.trimEnd()}\n${old}`);
+    for (const h of [...cluster.masters, ...cluster.workers])
+      await writeFile(join(dir, h.host, CA_CERT), `${fresh.certPem.trimEnd()}\n${old}`);
     expect(await failures(dir)).toEqual([]);
   });
 
@@ -92,7 +130,10 @@ describe('what Go accepts passes', () => {
     const path = join(dir, cluster.masters[0]!.host, ADMIN_KUBECONFIG);
     const doc = parse(await readFile(path, 'utf8'));
     const other = await issueCa(certPlan(cluster).ca);
-    doc.clusters.unshift({ name: 'aaa-elsewhere', cluster: { server: 'https://192.0.2.1:6443', 'certificate-authority-data': Buffer.from(other.certPem).toString('base64') } });
+    doc.clusters.unshift({
+      name: 'aaa-elsewhere',
+      cluster: { server: 'https://192.0.2.1:6443', 'certificate-authority-data': Buffer.from(other.certPem).toString('base64') },
+    });
     doc.contexts.unshift({ name: 'aaa-elsewhere', context: { cluster: 'aaa-elsewhere', user: doc.users[0].name } });
     await writeFile(path, stringify(doc));
     expect(await failures(dir)).toEqual([]);

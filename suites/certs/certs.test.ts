@@ -44,4 +44,3 @@ describe('certs suite on an untouched rendering', () => {
     expect(validity.flatMap((r) => r.warnings ?? []).join('\n')).toMatch(/kubernetes\.pem: expires in \d+ days/);
   });
 });
-

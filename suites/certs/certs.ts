@@ -13,7 +13,13 @@ import { fileOn, judgeHost } from './credentials.ts';
 const codes = (list: string[]) => Object.fromEntries(list.map((c) => [c, (CODES as Record<string, { what: string }>)[c]?.what ?? c]));
 
 /** A check reporting the judgement's findings (and warnings) whose codes it owns. */
-function byCodes(id: string, title: string, owned: string[], warn: string[] = [], what = (j: Awaited<ReturnType<typeof judgeHost>>) => j.credentials) {
+function byCodes(
+  id: string,
+  title: string,
+  owned: string[],
+  warn: string[] = [],
+  what = (j: Awaited<ReturnType<typeof judgeHost>>) => j.credentials,
+) {
   return hostCheck({
     id,
     title,
@@ -23,7 +29,8 @@ function byCodes(id: string, title: string, owned: string[], warn: string[] = []
       if (!h.facts.components.length) return notApplicable(`discovery found no Kubernetes component on ${h.name}`);
       const j = await judgeHost(ctx, h.name);
       const n = what(j);
-      if (!n && !j.findings.length) return notApplicable(`no component of ${h.name} uses a ${id === 'certs.kubeconfig' ? 'kubeconfig' : 'certificate'}`);
+      if (!n && !j.findings.length)
+        return notApplicable(`no component of ${h.name} uses a ${id === 'certs.kubeconfig' ? 'kubeconfig' : 'certificate'}`);
       const findings = j.findings.filter((f) => owned.includes(f.code));
       const warnings = j.warnings.filter((f) => warn.includes(f.code));
       return outcome(findings, n, warnings.length ? { warnings } : {});
@@ -31,22 +38,75 @@ function byCodes(id: string, title: string, owned: string[], warn: string[] = []
   });
 }
 
-const present = byCodes('certs.present', 'every certificate, key and trust file a component names is there and readable',
-  ['missing', 'unreadable'], ['trust-partly-unreadable']);
-const chain = byCodes('certs.chain', "every certificate chains to the trust file of the peer that verifies it, by Go's rules (CA, keyCertSign, path length, algorithms, key sizes)",
-  ['chain-unknown-authority', 'issuer-not-ca', 'issuer-no-certsign', 'path-len-exceeded', 'signature-algorithm-insecure', 'signature-algorithm-unsupported', 'rsa-key-too-small', 'key-unsupported-tls', 'eku-ca-restricts', 'name-constraints', 'critical-extension'],
-  ['rsa-key-weak', 'root-signature-weak', 'policies-unchecked', 'name-constraints-unchecked']);
-const validity = byCodes('certs.validity', 'every certificate of every chain is inside its validity window (warns before expiry, and where a leaf outlives its CA)',
-  ['expired', 'not-yet-valid'], ['expires-soon', 'outlives-ca']);
-const keyMatch = byCodes('certs.key-match', 'every private key matches its certificate; the service-account signing key is one the apiserver verifies with',
-  ['key-mismatch', 'sa-key-mismatch']);
-const usage = byCodes('certs.usage', 'certificates carry the extended key usages their role needs (serverAuth, clientAuth)', ['eku-missing'], ['ns-cert-type']);
-const identity = byCodes('certs.identity', "client certificates carry the identity RBAC expects (kubelets: system:node:<name> in system:nodes) — hardway's rule",
-  ['identity-cn', 'identity-o']);
-const sans = byCodes('certs.sans', 'serving certificates cover every name and address their clients connect to', ['san-missing'], ['san-expected-missing']);
-const kubeconfig = byCodes('certs.kubeconfig', 'every kubeconfig reads as client-go reads it (current context, embedded or referenced files) and gives its component a credential',
-  ['kubeconfig-unreadable', 'kubeconfig-no-context', 'kubeconfig-context-missing', 'kubeconfig-cluster-missing', 'kubeconfig-user-missing', 'kubeconfig-no-server', 'kubeconfig-conflict', 'kubeconfig-client-key-missing', 'kubeconfig-no-credential'],
-  ['kubeconfig-insecure', 'kubeconfig-no-ca'], (j) => j.kubeconfigs);
+const present = byCodes(
+  'certs.present',
+  'every certificate, key and trust file a component names is there and readable',
+  ['missing', 'unreadable'],
+  ['trust-partly-unreadable'],
+);
+const chain = byCodes(
+  'certs.chain',
+  "every certificate chains to the trust file of the peer that verifies it, by Go's rules (CA, keyCertSign, path length, algorithms, key sizes)",
+  [
+    'chain-unknown-authority',
+    'issuer-not-ca',
+    'issuer-no-certsign',
+    'path-len-exceeded',
+    'signature-algorithm-insecure',
+    'signature-algorithm-unsupported',
+    'rsa-key-too-small',
+    'key-unsupported-tls',
+    'eku-ca-restricts',
+    'name-constraints',
+    'critical-extension',
+  ],
+  ['rsa-key-weak', 'root-signature-weak', 'policies-unchecked', 'name-constraints-unchecked'],
+);
+const validity = byCodes(
+  'certs.validity',
+  'every certificate of every chain is inside its validity window (warns before expiry, and where a leaf outlives its CA)',
+  ['expired', 'not-yet-valid'],
+  ['expires-soon', 'outlives-ca'],
+);
+const keyMatch = byCodes(
+  'certs.key-match',
+  'every private key matches its certificate; the service-account signing key is one the apiserver verifies with',
+  ['key-mismatch', 'sa-key-mismatch'],
+);
+const usage = byCodes(
+  'certs.usage',
+  'certificates carry the extended key usages their role needs (serverAuth, clientAuth)',
+  ['eku-missing'],
+  ['ns-cert-type'],
+);
+const identity = byCodes(
+  'certs.identity',
+  "client certificates carry the identity RBAC expects (kubelets: system:node:<name> in system:nodes) — hardway's rule",
+  ['identity-cn', 'identity-o'],
+);
+const sans = byCodes(
+  'certs.sans',
+  'serving certificates cover every name and address their clients connect to',
+  ['san-missing'],
+  ['san-expected-missing'],
+);
+const kubeconfig = byCodes(
+  'certs.kubeconfig',
+  'every kubeconfig reads as client-go reads it (current context, embedded or referenced files) and gives its component a credential',
+  [
+    'kubeconfig-unreadable',
+    'kubeconfig-no-context',
+    'kubeconfig-context-missing',
+    'kubeconfig-cluster-missing',
+    'kubeconfig-user-missing',
+    'kubeconfig-no-server',
+    'kubeconfig-conflict',
+    'kubeconfig-client-key-missing',
+    'kubeconfig-no-credential',
+  ],
+  ['kubeconfig-insecure', 'kubeconfig-no-ca'],
+  (j) => j.kubeconfigs,
+);
 
 /** The CA certificates the cluster trusts (every trust file its components name). */
 async function clusterCaKeys(ctx: Parameters<typeof judgeHost>[0]): Promise<{ path: string; der: Buffer }[]> {
@@ -54,9 +114,12 @@ async function clusterCaKeys(ctx: Parameters<typeof judgeHost>[0]): Promise<{ pa
     const out: { path: string; der: Buffer }[] = [];
     for (const h of ctx.facts.hosts) {
       for (const c of h.components) {
-        for (const f of c.files.filter((x) => ['client-ca', 'kubelet-ca', 'etcd-ca', 'peer-ca', 'root-ca', 'cluster-signing-cert'].includes(x.role))) {
+        for (const f of c.files.filter((x) =>
+          ['client-ca', 'kubelet-ca', 'etcd-ca', 'peer-ca', 'root-ca', 'cluster-signing-cert'].includes(x.role),
+        )) {
           const pem = await fileOn(ctx, h.host, f.path);
-          for (const cert of pem ? parseCertificates(pem) : []) out.push({ path: `${h.host}:${f.path}`, der: Buffer.from(cert.publicKey.rawData) });
+          for (const cert of pem ? parseCertificates(pem) : [])
+            out.push({ path: `${h.host}:${f.path}`, der: Buffer.from(cert.publicKey.rawData) });
         }
       }
     }
@@ -73,8 +136,12 @@ const caKeyPlacement = hostCheck({
     if (!h.facts.components.length) return notApplicable(`discovery found no Kubernetes component on ${h.name}`);
     const cas = await clusterCaKeys(ctx);
     // Every key file the host's components use, and every PEM key in the folders they keep them.
-    const dirs = [...new Set(h.facts.components.flatMap((c) => c.files.map((f) => f.path.replace(/\/[^/]*$/, ''))))].filter((d) => d && d !== '/');
-    const files = [...new Set((await Promise.all(dirs.map((d) => h.access.listFiles(d).catch(() => [])))).flat().filter((p) => /\.(pem|key|crt)$/.test(p)))];
+    const dirs = [...new Set(h.facts.components.flatMap((c) => c.files.map((f) => f.path.replace(/\/[^/]*$/, ''))))].filter(
+      (d) => d && d !== '/',
+    );
+    const files = [
+      ...new Set((await Promise.all(dirs.map((d) => h.access.listFiles(d)))).flat().filter((p) => /\.(pem|key|crt)$/.test(p))),
+    ];
     const findings: Finding[] = [];
     let examined = 0;
     for (const path of files) {
@@ -88,7 +155,14 @@ const caKeyPlacement = hostCheck({
         continue;
       }
       const ca = cas.find((c) => c.der.equals(pub));
-      if (ca) findings.push({ code: 'ca-key-on-worker', host: h.name, subject: path, message: `is the private key of the CA in ${ca.path}: anyone with root on ${h.name} can mint cluster-admin certificates`, fix: 'delete it: CA keys belong on the masters (or offline), never on a worker' });
+      if (ca)
+        findings.push({
+          code: 'ca-key-on-worker',
+          host: h.name,
+          subject: path,
+          message: `is the private key of the CA in ${ca.path}: anyone with root on ${h.name} can mint cluster-admin certificates`,
+          fix: 'delete it: CA keys belong on the masters (or offline), never on a worker',
+        });
     }
     if (!examined) return notApplicable(`no private key in ${dirs.join(', ') || 'any folder of its components'} on ${h.name}`);
     return outcome(findings, examined);

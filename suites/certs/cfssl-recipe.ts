@@ -54,13 +54,18 @@ export const CA_CONFIG = {
 
 /** The kubernetes certificate's -hostname list, as Kubernetes The Hard Way builds it. */
 export function kubernetesHostnames(c: Cluster): string[] {
-  return [...new Set([
-    c.kubernetesServiceIP,
-    ...c.masters.flatMap((m) => [m.address, m.internalAddress]),
-    '127.0.0.1',
-    'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${c.clusterDomain}`,
-    ...c.masters.flatMap((m) => [m.host, m.nodeName]),
-  ])];
+  return [
+    ...new Set([
+      c.kubernetesServiceIP,
+      ...c.masters.flatMap((m) => [m.address, m.internalAddress]),
+      '127.0.0.1',
+      'kubernetes',
+      'kubernetes.default',
+      'kubernetes.default.svc',
+      `kubernetes.default.svc.${c.clusterDomain}`,
+      ...c.masters.flatMap((m) => [m.host, m.nodeName]),
+    ]),
+  ];
 }
 
 /** Every CSR of the recipe, named by the hardway plan's spec ids. */
@@ -109,16 +114,31 @@ export class CfsslPki {
 
   /** Issues one more certificate from the same CA (`cfssl gencert -profile=kubernetes`). */
   async issue(csr: CsrDef, bare = csr.id): Promise<PemPair> {
-    await writeFile(join(this.dir, `${bare}-csr.json`), JSON.stringify({
-      CN: csr.cn,
-      key: { algo: 'rsa', size: 2048 },
-      names: [{ ...SUBJECT, O: csr.o, OU: 'Infrastructure Unit' }],
-    }, null, 2));
-    run(this.dir, [
-      'gencert', '-ca=ca.pem', '-ca-key=ca-key.pem', '-config=ca-config.json',
-      ...(csr.hostnames ? [`-hostname=${csr.hostnames.join(',')}`] : []),
-      '-profile=kubernetes', `${bare}-csr.json`,
-    ], bare);
+    await writeFile(
+      join(this.dir, `${bare}-csr.json`),
+      JSON.stringify(
+        {
+          CN: csr.cn,
+          key: { algo: 'rsa', size: 2048 },
+          names: [{ ...SUBJECT, O: csr.o, OU: 'Infrastructure Unit' }],
+        },
+        null,
+        2,
+      ),
+    );
+    run(
+      this.dir,
+      [
+        'gencert',
+        '-ca=ca.pem',
+        '-ca-key=ca-key.pem',
+        '-config=ca-config.json',
+        ...(csr.hostnames ? [`-hostname=${csr.hostnames.join(',')}`] : []),
+        '-profile=kubernetes',
+        `${bare}-csr.json`,
+      ],
+      bare,
+    );
     return pair(this.dir, bare);
   }
 }
@@ -142,7 +162,7 @@ export async function buildCfsslPki(c: Cluster, dir: string): Promise<CfsslPki> 
 export async function installPki(c: Cluster, tree: string, pki: CfsslPki, override: Map<string, PemPair> = new Map()): Promise<number> {
   const plan = certPlan(c);
   const get = (id: string): PemPair => {
-    const p = id === 'ca' ? pki.ca : override.get(id) ?? pki.certs.get(id);
+    const p = id === 'ca' ? pki.ca : (override.get(id) ?? pki.certs.get(id));
     if (!p) throw new Error(`the cfssl recipe made no certificate for plan entry "${id}"`);
     return p;
   };
@@ -158,9 +178,18 @@ export async function installPki(c: Cluster, tree: string, pki: CfsslPki, overri
   }
   for (const k of plan.kubeconfigs) {
     const p = get(k.spec.id);
-    await writeFile(join(tree, k.host, k.path), kubeconfig({
-      clusterName: c.name, server: apiserverUrl(c), caPem: pki.ca.cert, user: k.spec.cn, certPem: p.cert, keyPem: p.key,
-    }), { mode: 0o600 });
+    await writeFile(
+      join(tree, k.host, k.path),
+      kubeconfig({
+        clusterName: c.name,
+        server: apiserverUrl(c),
+        caPem: pki.ca.cert,
+        user: k.spec.cn,
+        certPem: p.cert,
+        keyPem: p.key,
+      }),
+      { mode: 0o600 },
+    );
     written++;
   }
   return written;

@@ -62,7 +62,7 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-describe('PKI produced by other tools is read too (cfssl, the seed\'s recipe)', () => {
+describe("PKI produced by other tools is read too (cfssl, the seed's recipe)", () => {
   beforeEach(() => {
     if (missing) throw new Error(missing);
   });
@@ -71,7 +71,7 @@ describe('PKI produced by other tools is read too (cfssl, the seed\'s recipe)', 
     expect(missing, INSTALL_HINT).toBeUndefined();
   });
 
-  it('the recipe made what the seed shows: RSA 2048, PKCS#1 keys, the seed\'s subject, both usages', () => {
+  it("the recipe made what the seed shows: RSA 2048, PKCS#1 keys, the seed's subject, both usages", () => {
     const kubelet = pki.certs.get('kubelet-node-1')!;
     expect(kubelet.key).toMatch(/^-----BEGIN RSA PRIVATE\x20KEY-----/);
     const cert = parseCertificates(kubelet.cert)[0]!;
@@ -89,7 +89,7 @@ describe('PKI produced by other tools is read too (cfssl, the seed\'s recipe)', 
     expect([...pki.certs.keys()].sort()).toEqual(plan.certs.map((s) => s.id).sort());
   });
 
-  it('every certificate of the tree now comes from cfssl: none of hardway\'s own is left', async () => {
+  it("every certificate of the tree now comes from cfssl: none of hardway's own is left", async () => {
     const found = await certsIn(tree);
     expect(found.length).toBe(plan.files.length + 2 * plan.kubeconfigs.length);
     for (const [where, c] of found) {

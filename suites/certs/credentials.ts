@@ -83,9 +83,21 @@ function apiserverServing(ctx: CheckContext, c: ComponentFacts): Promise<Judgeme
     const podCa = kcm ? file(kcm, 'root-ca') : undefined;
     const caPath = podCa?.path ?? file(c, 'client-ca')?.path;
     return judgeCredential({
-      host: c.host, now: new Date(), expiryWarningDays: ctx.options.expiryWarningDays, fix: ctx.target.ownedByHardway ? 'hardway' : 'manual',
-      component: 'kube-apiserver', purpose: 'serving', source: file(c, 'serving-cert')!.source, cert, ...(key ? { key } : {}),
-      trust: await trust(ctx, podCa ? kcm!.host : c.host, caPath, podCa ? podCa.source : (file(c, 'client-ca')?.source ?? 'kube-apiserver --client-ca-file')),
+      host: c.host,
+      now: new Date(),
+      expiryWarningDays: ctx.options.expiryWarningDays,
+      fix: ctx.target.ownedByHardway ? 'hardway' : 'manual',
+      component: 'kube-apiserver',
+      purpose: 'serving',
+      source: file(c, 'serving-cert')!.source,
+      cert,
+      ...(key ? { key } : {}),
+      trust: await trust(
+        ctx,
+        podCa ? kcm!.host : c.host,
+        caPath,
+        podCa ? podCa.source : (file(c, 'client-ca')?.source ?? 'kube-apiserver --client-ca-file'),
+      ),
       names: [ctx.cluster.kubernetesServiceIP],
       expectedNames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${ctx.cluster.clusterDomain}`],
     });
@@ -101,7 +113,15 @@ export function judgeHost(ctx: CheckContext, host: string): Promise<HostJudgemen
     if (!hf) return out;
     const fix: FixOption = ctx.target.ownedByHardway ? 'hardway' : 'manual';
     const common = { host, now: new Date(), expiryWarningDays: ctx.options.expiryWarningDays, fix };
-    await Promise.all([host, ...facts.hosts.map((h) => h.host)].map((h) => prefetch(ctx, h, (hostFacts(facts, h)?.components ?? []).flatMap((c) => c.files.map((f) => f.path)))));
+    await Promise.all(
+      [host, ...facts.hosts.map((h) => h.host)].map((h) =>
+        prefetch(
+          ctx,
+          h,
+          (hostFacts(facts, h)?.components ?? []).flatMap((c) => c.files.map((f) => f.path)),
+        ),
+      ),
+    );
     const api = componentsOf(facts, 'kube-apiserver')[0];
     const etcds = componentsOf(facts, 'etcd');
     const add = (j: { findings: Finding[]; warnings: Finding[]; examined: number }) => {
@@ -126,7 +146,15 @@ export function judgeHost(ctx: CheckContext, host: string): Promise<HostJudgemen
             for (const e of etcds) {
               const t = file(e, 'client-ca');
               if (!t) continue;
-              judge({ ...common, component: 'kube-apiserver', purpose: 'client', source: src('etcd-client-cert'), cert: ecert, ...(ekey ? { key: ekey } : {}), trust: await trust(ctx, e.host, t.path, t.source) });
+              judge({
+                ...common,
+                component: 'kube-apiserver',
+                purpose: 'client',
+                source: src('etcd-client-cert'),
+                cert: ecert,
+                ...(ekey ? { key: ekey } : {}),
+                trust: await trust(ctx, e.host, t.path, t.source),
+              });
             }
           }
           // Its client certificate to kubelets, as each kubelet judges it (clientCAFile).
@@ -136,7 +164,15 @@ export function judgeHost(ctx: CheckContext, host: string): Promise<HostJudgemen
             for (const k of componentsOf(facts, 'kubelet')) {
               const t = file(k, 'client-ca');
               if (!t) continue;
-              judge({ ...common, component: 'kube-apiserver', purpose: 'client', source: src('kubelet-client-cert'), cert: kcert, ...(kkey ? { key: kkey } : {}), trust: await trust(ctx, k.host, t.path, t.source) });
+              judge({
+                ...common,
+                component: 'kube-apiserver',
+                purpose: 'client',
+                source: src('kubelet-client-cert'),
+                cert: kcert,
+                ...(kkey ? { key: kkey } : {}),
+                trust: await trust(ctx, k.host, t.path, t.source),
+              });
             }
           }
           // Service-account keys: the signing key must be one the apiserver verifies with.
@@ -145,14 +181,16 @@ export function judgeHost(ctx: CheckContext, host: string): Promise<HostJudgemen
           const signers = [file(c, 'sa-signing-key'), ...(kcm ? [file(kcm, 'sa-signing-key')] : [])].filter((f) => !!f);
           for (const s of signers) {
             const signerHost = s === file(c, 'sa-signing-key') ? host : kcm!.host;
-            add(judgeServiceAccountKeys({
-              verifyFiles: await Promise.all(verify.map(async (v) => ({ path: v.path, pem: await fileOn(ctx, host, v.path) }))),
-              signingKey: { path: s.path, pem: await fileOn(ctx, signerHost, s.path) },
-              host: signerHost,
-              verifySource: verify[0]?.source ?? 'kube-apiserver --service-account-key-file',
-              signingSource: s.source,
-              fix,
-            }));
+            add(
+              judgeServiceAccountKeys({
+                verifyFiles: await Promise.all(verify.map(async (v) => ({ path: v.path, pem: await fileOn(ctx, host, v.path) }))),
+                signingKey: { path: s.path, pem: await fileOn(ctx, signerHost, s.path) },
+                host: signerHost,
+                verifySource: verify[0]?.source ?? 'kube-apiserver --service-account-key-file',
+                signingSource: s.source,
+                fix,
+              }),
+            );
           }
           break;
         }
@@ -160,13 +198,26 @@ export function judgeHost(ctx: CheckContext, host: string): Promise<HostJudgemen
           const cert = await ref(ctx, host, file(c, 'serving-cert')?.path);
           if (cert) {
             // As the apiserver (and flanneld) verify it, for the names in their --etcd-servers.
-            const clients = [...componentsOf(facts, 'kube-apiserver').map((a) => ({ a, ca: file(a, 'etcd-ca'), urls: a.flags.list('etcd-servers') })),
-              ...componentsOf(facts, 'flanneld').map((a) => ({ a, ca: file(a, 'etcd-ca'), urls: a.flannel?.etcdEndpoints ?? [] }))];
+            const clients = [
+              ...componentsOf(facts, 'kube-apiserver').map((a) => ({ a, ca: file(a, 'etcd-ca'), urls: a.flags.list('etcd-servers') })),
+              ...componentsOf(facts, 'flanneld').map((a) => ({ a, ca: file(a, 'etcd-ca'), urls: a.flannel?.etcdEndpoints ?? [] })),
+            ];
             const mine = new Set([...urlHosts(c.flags.list('advertise-client-urls')), ...urlHosts(c.flags.list('listen-client-urls'))]);
             for (const cl of clients.filter((x) => x.ca)) {
-              const names = urlHosts(cl.urls).filter((n) => mine.has(n) || ((n === '127.0.0.1' || n === 'localhost') && cl.a.host === host));
+              const names = urlHosts(cl.urls).filter(
+                (n) => mine.has(n) || ((n === '127.0.0.1' || n === 'localhost') && cl.a.host === host),
+              );
               const key = await ref(ctx, host, file(c, 'serving-key')?.path);
-              judge({ ...common, component: 'etcd', purpose: 'serving', source: src('serving-cert'), cert, ...(key ? { key } : {}), trust: await trust(ctx, cl.a.host, cl.ca!.path, cl.ca!.source), names });
+              judge({
+                ...common,
+                component: 'etcd',
+                purpose: 'serving',
+                source: src('serving-cert'),
+                cert,
+                ...(key ? { key } : {}),
+                trust: await trust(ctx, cl.a.host, cl.ca!.path, cl.ca!.source),
+                names,
+              });
             }
           }
           const peer = await ref(ctx, host, file(c, 'peer-cert')?.path);
@@ -174,8 +225,26 @@ export function judgeHost(ctx: CheckContext, host: string): Promise<HostJudgemen
           if (peer && peerCa) {
             const key = await ref(ctx, host, file(c, 'peer-key')?.path);
             const t = await trust(ctx, host, peerCa.path, peerCa.source);
-            judge({ ...common, component: 'etcd (peer)', purpose: 'serving', source: src('peer-cert'), cert: peer, ...(key ? { key } : {}), trust: t, names: urlHosts(c.flags.list('initial-advertise-peer-urls')) });
-            if (c.flags.bool('peer-client-cert-auth')) judge({ ...common, component: 'etcd (peer)', purpose: 'client', source: src('peer-cert'), cert: peer, ...(key ? { key } : {}), trust: t });
+            judge({
+              ...common,
+              component: 'etcd (peer)',
+              purpose: 'serving',
+              source: src('peer-cert'),
+              cert: peer,
+              ...(key ? { key } : {}),
+              trust: t,
+              names: urlHosts(c.flags.list('initial-advertise-peer-urls')),
+            });
+            if (c.flags.bool('peer-client-cert-auth'))
+              judge({
+                ...common,
+                component: 'etcd (peer)',
+                purpose: 'client',
+                source: src('peer-cert'),
+                cert: peer,
+                ...(key ? { key } : {}),
+                trust: t,
+              });
           }
           break;
         }
@@ -186,7 +255,12 @@ export function judgeHost(ctx: CheckContext, host: string): Promise<HostJudgemen
           if (cert && caFile && model) {
             const key = await ref(ctx, host, file(c, 'serving-key')?.path);
             judge({
-              ...common, component: 'kubelet', purpose: 'serving', source: src('serving-cert'), cert, ...(key ? { key } : {}),
+              ...common,
+              component: 'kubelet',
+              purpose: 'serving',
+              source: src('serving-cert'),
+              cert,
+              ...(key ? { key } : {}),
               trust: await trust(ctx, api!.host, caFile.path, caFile.source),
               names: kubeletNames(api, model.nodeName, model.internalAddress),
               expectedNames: [model.nodeName, model.internalAddress],
@@ -200,7 +274,16 @@ export function judgeHost(ctx: CheckContext, host: string): Promise<HostJudgemen
             const key = await ref(ctx, host, file(c, 'etcd-client-key')?.path);
             for (const e of etcds) {
               const t = file(e, 'client-ca');
-              if (t) judge({ ...common, component: 'flanneld', purpose: 'client', source: src('etcd-client-cert'), cert, ...(key ? { key } : {}), trust: await trust(ctx, e.host, t.path, t.source) });
+              if (t)
+                judge({
+                  ...common,
+                  component: 'flanneld',
+                  purpose: 'client',
+                  source: src('etcd-client-cert'),
+                  cert,
+                  ...(key ? { key } : {}),
+                  trust: await trust(ctx, e.host, t.path, t.source),
+                });
             }
           }
           break;
@@ -216,20 +299,32 @@ export function judgeHost(ctx: CheckContext, host: string): Promise<HostJudgemen
     // An admin kubeconfig on a master: kubectl's credential.
     if (api && ctx.cluster.masters.some((m) => m.host === host)) {
       for (const path of ADMIN_KUBECONFIG_CANDIDATES) {
-        if ((await fileOn(ctx, host, path)) !== undefined) await judgeKubeconfigOf(ctx, out, host, 'admin (kubectl)', path, undefined, api, common);
+        if ((await fileOn(ctx, host, path)) !== undefined)
+          await judgeKubeconfigOf(ctx, out, host, 'admin (kubectl)', path, undefined, api, common);
       }
     }
     return out;
   });
 }
 
-async function judgeKubeconfigOf(ctx: CheckContext, out: HostJudgement, host: string, component: string, path: string, c: ComponentFacts | undefined, api: ComponentFacts,
-  common: { host: string; now: Date; expiryWarningDays: number; fix: FixOption }): Promise<void> {
+async function judgeKubeconfigOf(
+  ctx: CheckContext,
+  out: HostJudgement,
+  host: string,
+  component: string,
+  path: string,
+  c: ComponentFacts | undefined,
+  api: ComponentFacts,
+  common: { host: string; now: Date; expiryWarningDays: number; fix: FixOption },
+): Promise<void> {
   const clientCa = api.files.find((f) => f.role === 'client-ca');
   const apiCert = api.files.find((f) => f.role === 'serving-cert');
-  const identity = component === 'kubelet'
-    ? { cn: `system:node:${ctx.cluster.workers.find((w) => w.host === host)?.nodeName ?? host}`, o: ['system:nodes'] }
-    : component === 'admin (kubectl)' ? { o: ['system:masters'] } : IDENTITY[component];
+  const identity =
+    component === 'kubelet'
+      ? { cn: `system:node:${ctx.cluster.workers.find((w) => w.host === host)?.nodeName ?? host}`, o: ['system:nodes'] }
+      : component === 'admin (kubectl)'
+        ? { o: ['system:masters'] }
+        : IDENTITY[component];
   const text = await fileOn(ctx, host, path);
   const j = await judgeKubeconfig(text, path, (p) => fileOn(ctx, host, p), {
     ...common,
@@ -244,7 +339,8 @@ async function judgeKubeconfigOf(ctx: CheckContext, out: HostJudgement, host: st
   const own = await apiserverServing(ctx, api);
   const ownCodes = new Set((own?.findings ?? []).map((f) => f.code));
   const apiSubject = apiCert ? `${api.host}:${apiCert.path}` : undefined;
-  const clientOwn = (f: Finding) => f.subject !== apiSubject || f.code === 'san-missing' || (f.code === 'chain-unknown-authority' && !ownCodes.has(f.code));
+  const clientOwn = (f: Finding) =>
+    f.subject !== apiSubject || f.code === 'san-missing' || (f.code === 'chain-unknown-authority' && !ownCodes.has(f.code));
   out.findings.push(...j.findings.filter(clientOwn).map((f) => ({ ...f, host })));
   out.warnings.push(...j.warnings.map((f) => ({ ...f, host })));
   out.examined += j.examined;

@@ -1,11 +1,15 @@
 // Faults that prove the controller-manager suite: it stopped, and an apiserver advertising an
-// address that is not its own (the kubernetes service's endpoints point elsewhere).
+// address that is not its own (the kubernetes service's endpoints point elsewhere), in either layout.
+import { layoutFor } from '../../harness/layouts/index.ts';
 import type { Fault } from '../../harness/faults/fault.ts';
-import { leaseStale, restart, restoreFile, start, stop, systemdUnit } from '../../harness/faults/ops.ts';
+import { leadersBack, leaseStale, restart, restoreFile, start, stop, systemdUnit } from '../../harness/faults/ops.ts';
 
 export const controllerManagerFaults: Fault[] = [
   {
-    id: 'controller-manager-stopped', title: 'kube-controller-manager stopped', on: 'lab',
+    id: 'controller-manager-stopped',
+    title: 'kube-controller-manager stopped',
+    on: 'lab',
+    layouts: ['seed', 'kthw'],
     expect: (r) => [
       { check: 'hosts.services-active', host: r.master, codes: ['unit-inactive'] },
       { check: 'hosts.listening', host: r.master, codes: ['port-not-listening'] },
@@ -17,19 +21,71 @@ export const controllerManagerFaults: Fault[] = [
     repair: (env) => start(env, env.master, 'kube-controller-manager'),
   },
   {
-    id: 'apiserver-wrong-advertise-address', title: 'kube-apiserver advertising an address that is not its own', on: 'lab',
+    id: 'apiserver-wrong-advertise-address',
+    title: 'kube-apiserver advertising an address that is not its own',
+    on: 'lab',
+    layouts: ['seed', 'kthw'],
     expect: () => [{ check: 'controller-manager.kubernetes-service', codes: ['kubernetes-endpoints'] }],
     async inject(env) {
       const m = env.cluster.masters[0]!;
       const wrong = m.internalAddress.replace(/\.\d+$/, '.99');
-      await env.host(env.master).run(`sed -i 's/--advertise-address=${m.internalAddress}\\b/--advertise-address=${wrong}/' ${systemdUnit('kube-apiserver')} && grep -q -- '--advertise-address=${wrong}' ${systemdUnit('kube-apiserver')}`);
+      const unit = systemdUnit('kube-apiserver');
+      // The seed's unit has --advertise-address; KTHW's has none (the apiserver takes its default
+      // route's address): then the wrong one is added to its ExecStart.
+      await env
+        .host(env.master)
+        .run(
+          `if grep -q -- '--advertise-address=' ${unit}; then sed -i 's/--advertise-address=[^ ]*/--advertise-address=${wrong}/' ${unit}; ` +
+            `else sed -i 's|^\\(ExecStart=[^ ]*kube-apiserver\\) \\\\$|\\1 --advertise-address=${wrong} \\\\|' ${unit}; fi && grep -q -- '--advertise-address=${wrong}' ${unit}`,
+        );
       await restart(env, env.master, 'kube-apiserver');
       // The apiserver rewrites the kubernetes service's endpoints when it starts.
-      await env.host(env.master).waitFor('kube-apiserver', `endpoints of default/kubernetes at ${wrong}`, `kubectl get endpointslice -n default -l kubernetes.io/service-name=kubernetes -o jsonpath='{.items[*].endpoints[*].addresses[*]}' | grep -qw ${wrong.replace(/\./g, '\\.')}`, 60_000);
+      await env
+        .host(env.master)
+        .waitFor(
+          'kube-apiserver',
+          `endpoints of default/kubernetes at ${wrong}`,
+          `${layoutFor(env.cluster).kubectl} get endpointslice -n default -l kubernetes.io/service-name=kubernetes -o jsonpath='{.items[*].endpoints[*].addresses[*]}' | grep -qw ${wrong.replace(/\./g, '\\.')}`,
+          60_000,
+        );
+      await leadersBack(env);
     },
     async repair(env) {
       await restoreFile(env, env.master, systemdUnit('kube-apiserver'));
       await restart(env, env.master, 'kube-apiserver');
+      await leadersBack(env);
+    },
+  },
+  {
+    // KTHW's own defect (docs/lab.md): its kube-apiserver unit has no --service-cluster-ip-range,
+    // so kube-apiserver 1.34 allocates from 10.0.0.0/24 while the controller manager, kube-proxy and
+    // the certificate say 10.32.0.0/24. The lab adds the flag; this fault takes it away again.
+    id: 'apiserver-without-service-range',
+    title: "kube-apiserver's --service-cluster-ip-range left out, as KTHW's chapter 08 does",
+    on: 'lab',
+    layouts: ['kthw'],
+    expect: () => [
+      {
+        check: 'controller-manager.kubernetes-service',
+        codes: ['service-range-mismatch'],
+        oneOf: ['kubernetes-service-ip', 'service-ip-not-in-certificate'],
+      },
+    ],
+    async inject(env) {
+      const unit = systemdUnit('kube-apiserver');
+      await env
+        .host(env.master)
+        .run(
+          `sed -i '/--service-cluster-ip-range=/d' ${unit} && ! grep -q -- --service-cluster-ip-range ${unit} && ${env.init(env.master).reload()}`,
+        );
+      await restart(env, env.master, 'kube-apiserver');
+      await leadersBack(env);
+    },
+    async repair(env) {
+      await restoreFile(env, env.master, systemdUnit('kube-apiserver'));
+      await env.host(env.master).run(env.init(env.master).reload());
+      await restart(env, env.master, 'kube-apiserver');
+      await leadersBack(env);
     },
   },
 ];

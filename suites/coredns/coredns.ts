@@ -4,12 +4,19 @@
 // built by dns-packet; a test service resolves to its ClusterIP; and a name outside the cluster is
 // forwarded to the upstream. What pods get from the kubelet, whatever serves DNS, is the dns suite's.
 import type { ComponentFacts } from '../../harness/discovery/facts.ts';
-import { type CheckContext, type Finding, type HostView, type Suite, hostCheck, notApplicable, outcome } from '../../harness/verify/check.ts';
+import {
+  type CheckContext,
+  type Finding,
+  type HostView,
+  type Suite,
+  hostCheck,
+  notApplicable,
+  outcome,
+} from '../../harness/verify/check.ts';
 import { type DnsAnswer, type Transport, decode, fromBase64, hostRelay, podRelay, query } from '../../harness/verify/dns.ts';
 import { kube } from '../../harness/verify/kube.ts';
 import { podExec } from '../../harness/verify/pod-exec.ts';
 import { BACKEND_SERVICE, backends, probePods, workspace } from '../../harness/verify/workspace.ts';
-
 
 interface Asked {
   from: string;
@@ -46,15 +53,17 @@ async function ask(ctx: CheckContext, serverHost: string, name: string, fromPod:
       const k = await kube(ctx);
       const ns = await workspace(ctx);
       for (const transport of transports) {
-        jobs.push((async () => {
-          const q = query(name, transport);
-          const r = await podExec(k, ns, pod.name, podRelay(server, transport, q.bytes, port));
-          try {
-            return { from: `pod ${pod.name}`, transport, answer: decode(fromBase64(r.stdout), q.id, transport) };
-          } catch (e) {
-            return { from: `pod ${pod.name}`, transport, error: (e as Error).message };
-          }
-        })());
+        jobs.push(
+          (async () => {
+            const q = query(name, transport);
+            const r = await podExec(k, ns, pod.name, podRelay(server, transport, q.bytes, port));
+            try {
+              return { from: `pod ${pod.name}`, transport, answer: decode(fromBase64(r.stdout), q.id, transport) };
+            } catch (e) {
+              return { from: `pod ${pod.name}`, transport, error: (e as Error).message };
+            }
+          })(),
+        );
       }
     }
   }
@@ -62,7 +71,15 @@ async function ask(ctx: CheckContext, serverHost: string, name: string, fromPod:
 }
 
 /** Findings about one name asked of one server: silence everywhere means CoreDNS is down. */
-function judge(h: HostView, server: string, name: string, asked: Asked[], expect: (a: DnsAnswer) => string | undefined, code: string, fix: string): Finding[] {
+function judge(
+  h: HostView,
+  server: string,
+  name: string,
+  asked: Asked[],
+  expect: (a: DnsAnswer) => string | undefined,
+  code: string,
+  fix: string,
+): Finding[] {
   const serverHost = h.name;
   const bad = asked.map((a) => ({ a, why: a.error ?? expect(a.answer!) })).filter((x) => x.why);
   if (bad.length === 0) return [];
@@ -70,7 +87,15 @@ function judge(h: HostView, server: string, name: string, asked: Asked[], expect
   const detail = bad.map((x) => `${x.a.transport} from ${x.a.from}: ${x.why}`).join('; ');
   if (allSilent) {
     const unit = h.facts.components.find((c) => c.kind === 'coredns')?.unit ?? 'coredns';
-    return [{ code: 'dns-silent', host: serverHost, subject: `CoreDNS ${server}`, message: `does not answer (${detail}): it is not running or not listening there`, fix: `${h.init.logsHint(unit)} on ${serverHost} (the seed: port 53 clashes with systemd-resolved on stock Ubuntu)` }];
+    return [
+      {
+        code: 'dns-silent',
+        host: serverHost,
+        subject: `CoreDNS ${server}`,
+        message: `does not answer (${detail}): it is not running or not listening there`,
+        fix: `${h.init.logsHint(unit)} on ${serverHost} (the seed: port 53 clashes with systemd-resolved on stock Ubuntu)`,
+      },
+    ];
   }
   return [{ code, host: serverHost, subject: `${name} @${server}`, message: detail, fix }];
 }
@@ -88,11 +113,19 @@ const clusterNames = hostCheck({
     if (!cd) return notApplicable(`discovery found no Corefile for CoreDNS on ${host}`);
     const zone = `${c.clusterDomain}.`.toLowerCase();
     const k8s = cd.c.corefile!.value.servers.find((s) => s.kubernetes?.zones.some((z) => zone.endsWith(z)));
-    if (!k8s) return notApplicable(`${host}:${cd.path} serves no zone of ${c.clusterDomain} with the kubernetes plugin: this CoreDNS answers no cluster names`);
+    if (!k8s)
+      return notApplicable(
+        `${host}:${cd.path} serves no zone of ${c.clusterDomain} with the kubernetes plugin: this CoreDNS answers no cluster names`,
+      );
     const server = `${h.model.internalAddress}:${cd.port}`;
     const kname = `kubernetes.default.svc.${c.clusterDomain}`;
     const fix = `the kubernetes plugin in ${cd.path} on ${host} (zone ${c.clusterDomain}, its kubeconfig) and ${h.init.logsHint(cd.c.unit)}`;
-    const want = (ip: string) => (a: DnsAnswer) => (a.rcode !== 'NOERROR' ? `answered ${a.rcode}` : a.addresses.includes(ip) ? undefined : `answered ${a.addresses.join(', ') || 'no address'}, expected ${ip}`);
+    const want = (ip: string) => (a: DnsAnswer) =>
+      a.rcode !== 'NOERROR'
+        ? `answered ${a.rcode}`
+        : a.addresses.includes(ip)
+          ? undefined
+          : `answered ${a.addresses.join(', ') || 'no address'}, expected ${ip}`;
     const asked = await ask(ctx, host, kname, ctx.options.active, cd.port);
     const findings = judge(h, server, kname, asked, want(c.kubernetesServiceIP), 'dns-wrong-answer', fix);
     let examined = asked.length;
@@ -117,7 +150,7 @@ const upstream = hostCheck({
   codes: { 'dns-silent': 'CoreDNS does not answer at all', 'upstream-fails': 'a name outside the cluster gets no answer' },
   async run(ctx, h) {
     const name = ctx.cluster.dns.probeName;
-    if (!name) return notApplicable('no name outside the cluster to resolve (the model\'s dns.probeName, or probeName: in the inventory)');
+    if (!name) return notApplicable("no name outside the cluster to resolve (the model's dns.probeName, or probeName: in the inventory)");
     const host = h.name;
     const cd = corednsOf(h);
     if (!cd) return notApplicable(`discovery found no Corefile for CoreDNS on ${host}`);
@@ -125,15 +158,27 @@ const upstream = hostCheck({
     if (!fwd) return notApplicable(`${host}:${cd.path} forwards no names outside its zones (no "forward ." in a "." server block)`);
     const server = `${h.model.internalAddress}:${cd.port}`;
     const asked = await ask(ctx, host, name, ctx.options.active, cd.port);
-    const findings = judge(h, server, name, asked, (a) => (a.rcode !== 'NOERROR' ? `answered ${a.rcode}` : a.addresses.length ? undefined : 'answered no address'),
-      'upstream-fails', `the forward plugin cannot get an answer from its upstream: check "forward . ${fwd.to.join(' ')}" in ${cd.path} on ${host} (line ${fwd.line}) and that the upstream answers (dig @<upstream> ${name})`);
-    return outcome(findings, asked.length, findings.length ? {} : { notes: [`${name} -> ${asked.find((a) => a.answer)?.answer?.addresses.join(', ')}`] });
+    const findings = judge(
+      h,
+      server,
+      name,
+      asked,
+      (a) => (a.rcode !== 'NOERROR' ? `answered ${a.rcode}` : a.addresses.length ? undefined : 'answered no address'),
+      'upstream-fails',
+      `the forward plugin cannot get an answer from its upstream: check "forward . ${fwd.to.join(' ')}" in ${cd.path} on ${host} (line ${fwd.line}) and that the upstream answers (dig @<upstream> ${name})`,
+    );
+    return outcome(
+      findings,
+      asked.length,
+      findings.length ? {} : { notes: [`${name} -> ${asked.find((a) => a.answer)?.answer?.addresses.join(', ')}`] },
+    );
   },
 });
 
 export const corednsSuite: Suite = {
   name: 'coredns',
-  title: 'CoreDNS as a host service (where it runs): cluster names and a test service from node and pod over UDP and TCP, upstream forwarding',
+  title:
+    'CoreDNS as a host service (where it runs): cluster names and a test service from node and pod over UDP and TCP, upstream forwarding',
   dependsOn: ['pod-network'],
   checks: [clusterNames, upstream],
 };

@@ -8,7 +8,9 @@ const KUBELET_BACKUP = '/root/kubelet-config.hardway-dns-fault';
 
 export const corednsFaults: Fault[] = [
   {
-    id: 'coredns-stopped', title: 'CoreDNS stopped on the last worker', on: 'lab',
+    id: 'coredns-stopped',
+    title: 'CoreDNS stopped on the last worker',
+    on: 'lab',
     expect: (r) => [
       { check: 'hosts.services-active', host: r.workers.at(-1), codes: ['unit-inactive'] },
       { check: 'hosts.listening', host: r.workers.at(-1), codes: ['port-not-listening'] },
@@ -19,13 +21,19 @@ export const corednsFaults: Fault[] = [
     repair: (env) => start(env, env.workers.at(-1)!, 'coredns'),
   },
   {
-    id: 'pods-without-cluster-dns', title: "the first worker's kubelet giving pods a cluster DNS address where nothing answers", on: 'lab',
+    id: 'pods-without-cluster-dns',
+    title: "the first worker's kubelet giving pods a cluster DNS address where nothing answers",
+    on: 'lab',
     // A probe pod started before the change keeps its resolv.conf (pod-resolver-wrong); a new one
     // gets the address where nothing answers (cluster-name-unresolved).
     expect: (r) => [{ check: 'dns.pods-resolve', host: r.workers[0], codes: [], oneOf: ['pod-resolver-wrong', 'cluster-name-unresolved'] }],
     async inject(env) {
       const w = env.workers[0]!;
-      await env.host(w).run(`cp -p ${KUBELET_CONFIG} ${KUBELET_BACKUP} && sed -i -e '/^clusterDNS:/,/^[a-zA-Z]/{/^  - /d}' -e 's/^clusterDNS:.*$/clusterDNS: [10.32.0.222]/' ${KUBELET_CONFIG} && grep -q '^clusterDNS: \\[10.32.0.222\\]' ${KUBELET_CONFIG}`);
+      await env
+        .host(w)
+        .run(
+          `cp -p ${KUBELET_CONFIG} ${KUBELET_BACKUP} && sed -i -e '/^clusterDNS:/,/^[a-zA-Z]/{/^  - /d}' -e 's/^clusterDNS:.*$/clusterDNS: [10.32.0.222]/' ${KUBELET_CONFIG} && grep -q '^clusterDNS: \\[10.32.0.222\\]' ${KUBELET_CONFIG}`,
+        );
       await restart(env, w, 'kubelet');
     },
     async repair(env) {
@@ -35,10 +43,14 @@ export const corednsFaults: Fault[] = [
     },
   },
   {
-    id: 'corefile-wrong-upstream', title: 'a wrong upstream in the Corefile of the first worker (forward to a host without DNS)', on: 'lab',
+    id: 'corefile-wrong-upstream',
+    title: 'a wrong upstream in the Corefile of the first worker (forward to a host without DNS)',
+    on: 'lab',
     expect: (r) => [{ check: 'coredns.upstream', host: r.workers[0], codes: ['upstream-fails'] }],
     async inject(env) {
-      await env.host(env.workers[0]!).run(`sed -i 's|^\\(\\s*forward \\. \\).*|\\1${env.cluster.masters[0]!.address}|' /etc/coredns/Corefile`);
+      await env
+        .host(env.workers[0]!)
+        .run(`sed -i 's|^\\(\\s*forward \\. \\).*|\\1${env.cluster.masters[0]!.address}|' /etc/coredns/Corefile`);
       await restart(env, env.workers[0]!, 'coredns');
     },
     async repair(env) {

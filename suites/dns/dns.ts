@@ -4,7 +4,17 @@
 // clusterDNS servers (or, without one, the node's own resolvers, none on the pod's loopback), and
 // its first nameserver must answer the kubernetes service's name (when the cluster has DNS) and a
 // name outside the cluster (when one is given), asked from inside the pod.
-import { type CheckContext, type Finding, type HostView, type Suite, findingsOn, hostCheck, inconclusive, notApplicable, outcome } from '../../harness/verify/check.ts';
+import {
+  type CheckContext,
+  type Finding,
+  type HostView,
+  type Suite,
+  findingsOn,
+  hostCheck,
+  inconclusive,
+  notApplicable,
+  outcome,
+} from '../../harness/verify/check.ts';
 import { decode, fromBase64, parseResolvConf, podRelay, query } from '../../harness/verify/dns.ts';
 import { kube } from '../../harness/verify/kube.ts';
 import { podExec } from '../../harness/verify/pod-exec.ts';
@@ -12,7 +22,12 @@ import { probePods, workspace } from '../../harness/verify/workspace.ts';
 
 const LOOPBACK = /^(127\.|::1$)/;
 
-async function askFromPod(ctx: CheckContext, pod: string, server: string, name: string): Promise<{ addresses?: string[]; rcode?: string; error?: string }> {
+async function askFromPod(
+  ctx: CheckContext,
+  pod: string,
+  server: string,
+  name: string,
+): Promise<{ addresses?: string[]; rcode?: string; error?: string }> {
   const k = await kube(ctx);
   const ns = await workspace(ctx);
   const q = query(name, 'udp');
@@ -42,7 +57,8 @@ const podsResolve = hostCheck({
     if (!kubelet?.kubelet) return notApplicable(`discovery found no kubelet configuration on ${h.name}`);
     const clusterDNS = kubelet.kubelet.clusterDNS;
     const probeName = ctx.cluster.dns.probeName;
-    if (!clusterDNS.length && !probeName) return notApplicable('the kubelet gives pods no cluster DNS and no name outside the cluster is given to resolve (probeName)');
+    if (!clusterDNS.length && !probeName)
+      return notApplicable('the kubelet gives pods no cluster DNS and no name outside the cluster is given to resolve (probeName)');
     const pod = (await probePods(ctx)).find((p) => p.host === h.name)!;
     if (pod.problem) return inconclusive(`no probe pod runs on ${h.name} (see kubelet.pods-run)`);
     const k = await kube(ctx);
@@ -53,11 +69,25 @@ const podsResolve = hostCheck({
     const findings: Finding[] = [];
     const cfg = kubelet.kubelet.configFile ?? kubelet.source('cluster-dns');
     if (clusterDNS.length && !clusterDNS.every((s) => rc.nameservers.includes(s))) {
-      findings.push(on('pod-resolver-wrong', `pod ${pod.name} /etc/resolv.conf`, `names ${rc.nameservers.join(', ') || 'no nameserver'}, not the kubelet's clusterDNS ${clusterDNS.join(', ')}`, `check clusterDNS in ${cfg} and restart the kubelet; pods get their resolv.conf when they start`));
+      findings.push(
+        on(
+          'pod-resolver-wrong',
+          `pod ${pod.name} /etc/resolv.conf`,
+          `names ${rc.nameservers.join(', ') || 'no nameserver'}, not the kubelet's clusterDNS ${clusterDNS.join(', ')}`,
+          `check clusterDNS in ${cfg} and restart the kubelet; pods get their resolv.conf when they start`,
+        ),
+      );
     }
     const lo = rc.nameservers.filter((n) => LOOPBACK.test(n));
     if (lo.length) {
-      findings.push(on('pod-resolver-loopback', `pod ${pod.name} /etc/resolv.conf`, `names ${lo.join(', ')}: a loopback address in a pod is the pod itself, where no resolver listens (the node's ${kubelet.kubelet.resolvConf} names a local stub resolver)`, `point the kubelet's resolvConf (${cfg}) at a file naming real resolvers (systemd-resolved: /run/systemd/resolve/resolv.conf)`));
+      findings.push(
+        on(
+          'pod-resolver-loopback',
+          `pod ${pod.name} /etc/resolv.conf`,
+          `names ${lo.join(', ')}: a loopback address in a pod is the pod itself, where no resolver listens (the node's ${kubelet.kubelet.resolvConf} names a local stub resolver)`,
+          `point the kubelet's resolvConf (${cfg}) at a file naming real resolvers (systemd-resolved: /run/systemd/resolve/resolv.conf)`,
+        ),
+      );
     }
     const server = rc.nameservers.find((n) => !LOOPBACK.test(n));
     let examined = 1;
@@ -67,14 +97,30 @@ const podsResolve = hostCheck({
       const a = await askFromPod(ctx, pod.name, server, name);
       examined++;
       if (a.error || a.rcode !== 'NOERROR' || !a.addresses?.includes(ctx.cluster.kubernetesServiceIP)) {
-        findings.push(on('cluster-name-unresolved', `${name} @${server}`, `from pod ${pod.name}: ${a.error ?? (a.rcode !== 'NOERROR' ? `answered ${a.rcode}` : `answered ${a.addresses?.join(', ') || 'no address'}, expected ${ctx.cluster.kubernetesServiceIP}`)}`, `see coredns.cluster-names, and the DNS service at ${server}`));
+        findings.push(
+          on(
+            'cluster-name-unresolved',
+            `${name} @${server}`,
+            `from pod ${pod.name}: ${a.error ?? (a.rcode !== 'NOERROR' ? `answered ${a.rcode}` : `answered ${a.addresses?.join(', ') || 'no address'}, expected ${ctx.cluster.kubernetesServiceIP}`)}`,
+            `see coredns.cluster-names, and the DNS service at ${server}`,
+          ),
+        );
       } else notes.push(`${name} -> ${a.addresses.join(', ')}`);
     }
     if (server && probeName) {
       const a = await askFromPod(ctx, pod.name, server, probeName);
       examined++;
       if (a.error || a.rcode !== 'NOERROR' || !a.addresses?.length) {
-        findings.push(on('outside-name-unresolved', `${probeName} @${server}`, `from pod ${pod.name}: ${a.error ?? `answered ${a.rcode !== 'NOERROR' ? a.rcode : 'no address'}`}`, clusterDNS.length ? 'see coredns.upstream (the forward plugin and its upstream)' : `the node's resolvers in ${kubelet.kubelet.resolvConf} on ${h.name} must answer from the pod network`));
+        findings.push(
+          on(
+            'outside-name-unresolved',
+            `${probeName} @${server}`,
+            `from pod ${pod.name}: ${a.error ?? `answered ${a.rcode !== 'NOERROR' ? a.rcode : 'no address'}`}`,
+            clusterDNS.length
+              ? 'see coredns.upstream (the forward plugin and its upstream)'
+              : `the node's resolvers in ${kubelet.kubelet.resolvConf} on ${h.name} must answer from the pod network`,
+          ),
+        );
       } else notes.push(`${probeName} -> ${a.addresses.join(', ')}`);
     }
     return outcome(findings, examined, { notes });

@@ -13,7 +13,11 @@ import { type Finding, type Suite, clusterCheck, hostCheck, notApplicable, outco
 type Field = [path: string, given: unknown, running: unknown];
 
 /** The fields of the model that a cluster's configuration decides, given against running. */
-export function modelDifferences(given: Cluster, running: Cluster, sources: Record<string, string>): { field: string; given: unknown; running: unknown; source: string }[] {
+export function modelDifferences(
+  given: Cluster,
+  running: Cluster,
+  sources: Record<string, string>,
+): { field: string; given: unknown; running: unknown; source: string }[] {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   const fields: Field[] = [
     ['clusterDomain', given.clusterDomain, running.clusterDomain],
@@ -29,7 +33,8 @@ export function modelDifferences(given: Cluster, running: Cluster, sources: Reco
     ['kubelet.systemReserved', given.kubelet.systemReserved, running.kubelet.systemReserved],
     ['kubeProxy.conntrackMaxPerCore', given.kubeProxy.conntrackMaxPerCore, running.kubeProxy.conntrackMaxPerCore],
   ];
-  const out = fields.filter(([path, g, r]) => sources[path] && !sources[path]!.startsWith('default') && !same(g, r))
+  const out = fields
+    .filter(([path, g, r]) => sources[path] && !sources[path]!.startsWith('default') && !same(g, r))
     .map(([field, g, r]) => ({ field, given: g, running: r, source: sources[field]! }));
   const hosts = (c: Cluster, role: 'masters' | 'workers') => new Map(c[role].map((h) => [h.host, h]));
   for (const role of ['masters', 'workers'] as const) {
@@ -38,16 +43,29 @@ export function modelDifferences(given: Cluster, running: Cluster, sources: Reco
     for (const [name, gh] of g) {
       const rh = r.get(name);
       if (!rh) {
-        out.push({ field: `${role}.${name}`, given: role.slice(0, -1), running: 'absent', source: `${name}: discovery found no ${role === 'masters' ? 'kube-apiserver or etcd' : 'kubelet'} there` });
+        out.push({
+          field: `${role}.${name}`,
+          given: role.slice(0, -1),
+          running: 'absent',
+          source: `${name}: discovery found no ${role === 'masters' ? 'kube-apiserver or etcd' : 'kubelet'} there`,
+        });
         continue;
       }
       for (const f of ['nodeName', 'internalAddress', 'init'] as (keyof Host)[]) {
         if (role === 'masters' && f === 'nodeName') continue;
         const key = `${role}.${name}.${f}`;
-        if (!same(gh[f], rh[f]) && sources[key] && !sources[key]!.startsWith('its address')) out.push({ field: key, given: gh[f], running: rh[f], source: sources[key]! });
+        if (!same(gh[f], rh[f]) && sources[key] && !sources[key]!.startsWith('its address'))
+          out.push({ field: key, given: gh[f], running: rh[f], source: sources[key]! });
       }
     }
-    for (const name of r.keys()) if (!g.has(name)) out.push({ field: `${role}.${name}`, given: 'absent', running: role.slice(0, -1), source: `${name} runs ${role === 'masters' ? 'kube-apiserver' : 'a kubelet'}` });
+    for (const name of r.keys())
+      if (!g.has(name))
+        out.push({
+          field: `${role}.${name}`,
+          given: 'absent',
+          running: role.slice(0, -1),
+          source: `${name} runs ${role === 'masters' ? 'kube-apiserver' : 'a kubelet'}`,
+        });
   }
   return out;
 }
@@ -61,12 +79,16 @@ const model = clusterCheck({
   async run(ctx) {
     if (!ctx.target.modelGiven) return notApplicable('no model was given: the discovered model is the model (hardway discover prints it)');
     const derived = ctx.derived;
-    if (!derived || !ctx.facts.hosts.some((h) => h.components.length)) return notApplicable('discovery found no component to compare the model with');
+    if (!derived || !ctx.facts.hosts.some((h) => h.components.length))
+      return notApplicable('discovery found no component to compare the model with');
     const diffs = modelDifferences(ctx.cluster, derived.cluster, derived.sources);
     const findings: Finding[] = diffs.map((d) => ({
-      code: 'model-drift', subject: d.field,
+      code: 'model-drift',
+      subject: d.field,
       message: `the model says ${show(d.given)}, the cluster runs ${show(d.running)} (${d.source})`,
-      fix: ctx.target.ownedByHardway ? 'hardway lab up again, or change the model to what runs' : `change the running configuration (${d.source}) or the model to agree`,
+      fix: ctx.target.ownedByHardway
+        ? 'hardway lab up again, or change the model to what runs'
+        : `change the running configuration (${d.source}) or the model to agree`,
     }));
     return outcome(findings, Object.keys(derived.sources).length);
   },
@@ -77,12 +99,13 @@ const flagList = (argv: string[]) => parseFlags(argv).value.occurrences.map((o) 
 
 const units = hostCheck({
   id: 'drift.units',
-  title: "on a cluster hardway rendered, every component runs the command line hardway rendered for it",
+  title: 'on a cluster hardway rendered, every component runs the command line hardway rendered for it',
   on: {},
   codes: { 'unit-drift': "a component's command line differs from the rendered one" },
   async run(ctx, h) {
     const dir = ctx.target.renderedDir;
-    if (!dir) return notApplicable('hardway did not render this cluster: there is no rendering to compare with (drift.model compares the model)');
+    if (!dir)
+      return notApplicable('hardway did not render this cluster: there is no rendering to compare with (drift.model compares the model)');
     if (!h.facts.components.length) return notApplicable(`discovery found no component on ${h.name}`);
     const findings: Finding[] = [];
     let examined = 0;
@@ -99,7 +122,9 @@ const units = hostCheck({
       const removed = want.filter((f) => !have.includes(f));
       if (added.length || removed.length) {
         findings.push({
-          code: 'unit-drift', host: h.name, subject: c.unit,
+          code: 'unit-drift',
+          host: h.name,
+          subject: c.unit,
           message: `runs ${[...added.map((a) => `+${a}`), ...removed.map((r) => `-${r}`)].join(' ')} against the rendered ${c.definedIn[0]} (${c.definedIn.slice(1).length ? `drop-ins: ${c.definedIn.slice(1).join(', ')}` : 'edited in place'})`,
           fix: `restore ${c.definedIn[0]} from the rendering (hardway lab up, or copy ${join(dir, h.name, c.definedIn[0]!)}), or render the change into the model`,
         });

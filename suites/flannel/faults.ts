@@ -7,28 +7,55 @@ const dev = (vni: number) => `flannel.${vni}`;
 
 export const flannelFaults: Fault[] = [
   {
-    id: 'flanneld-stopped', title: 'flanneld stopped on the last worker', on: 'lab',
+    id: 'flanneld-stopped',
+    title: 'flanneld stopped on the last worker',
+    on: 'lab',
     expect: (r) => [
       { check: 'hosts.services-active', host: r.workers.at(-1), codes: ['unit-inactive'] },
+      // flanneld serves its health endpoint where -healthz-port says (the seed's units set one).
+      { check: 'hosts.listening', host: r.workers.at(-1), codes: ['port-not-listening'] },
       { check: 'flannel.daemon', host: r.workers.at(-1), codes: ['flanneld-unhealthy'] },
     ],
     inject: (env) => stop(env, env.workers.at(-1)!, 'flanneld'),
     repair: (env) => start(env, env.workers.at(-1)!, 'flanneld'),
   },
   {
-    id: 'vxlan-udp-dropped', title: 'UDP 8472 (flannel vxlan) dropped on the last worker', on: 'lab',
+    id: 'vxlan-udp-dropped',
+    title: 'UDP 8472 (flannel vxlan) dropped on the last worker',
+    on: 'lab',
     expect: (r) => r.workers.map((w) => ({ check: 'pod-network.pod-to-pod', host: w, codes: ['pod-network-broken'] })),
-    inject: (env) => env.host(env.workers.at(-1)!).run(`iptables -w 5 -I INPUT -p udp --dport ${env.cluster.flannel.port} -j DROP -m comment --comment hardway-fault`).then(() => undefined),
-    repair: (env) => env.host(env.workers.at(-1)!).run(`iptables -w 5 -D INPUT -p udp --dport ${env.cluster.flannel.port} -j DROP -m comment --comment hardway-fault`).then(() => undefined),
+    inject: (env) =>
+      env
+        .host(env.workers.at(-1)!)
+        .run(`iptables -w 5 -I INPUT -p udp --dport ${env.cluster.flannel.port} -j DROP -m comment --comment hardway-fault`)
+        .then(() => undefined),
+    repair: (env) =>
+      env
+        .host(env.workers.at(-1)!)
+        .run(`iptables -w 5 -D INPUT -p udp --dport ${env.cluster.flannel.port} -j DROP -m comment --comment hardway-fault`)
+        .then(() => undefined),
   },
   {
-    id: 'vxlan-mtu-wrong', title: "the first worker's vxlan device with an MTU flannel did not give it", on: 'lab',
+    id: 'vxlan-mtu-wrong',
+    title: "the first worker's vxlan device with an MTU flannel did not give it",
+    on: 'lab',
     expect: (r) => [{ check: 'flannel.interface', host: r.workers[0], codes: ['vxlan-mtu'] }],
-    inject: (env) => env.host(env.workers[0]!).run(`ip link set ${dev(env.cluster.flannel.vni)} mtu 1300`).then(() => undefined),
-    repair: (env) => restart(env, env.workers[0]!, 'flanneld'),
+    inject: (env) =>
+      env
+        .host(env.workers[0]!)
+        .run(`ip link set ${dev(env.cluster.flannel.vni)} mtu 1300`)
+        .then(() => undefined),
+    // flanneld keeps an existing device as it finds it: the MTU goes back by hand.
+    repair: (env) =>
+      env
+        .host(env.workers[0]!)
+        .run(`. /run/flannel/subnet.env && ip link set ${dev(env.cluster.flannel.vni)} mtu $FLANNEL_MTU`)
+        .then(() => undefined),
   },
   {
-    id: 'pod-route-deleted', title: "the first worker's route to the last worker's pod subnet deleted", on: 'lab',
+    id: 'pod-route-deleted',
+    title: "the first worker's route to the last worker's pod subnet deleted",
+    on: 'lab',
     // Both directions break: requests from the first worker leave by the default route, and the
     // last worker's replies to the first worker's pods come back without a route there.
     expect: (r) => [
@@ -37,7 +64,9 @@ export const flannelFaults: Fault[] = [
     ],
     async inject(env) {
       const last = env.workers.at(-1)!;
-      const subnet = (await env.host(last).run('. /run/flannel/subnet.env && echo $FLANNEL_SUBNET')).trim().replace(/\.\d+\/(\d+)$/, '.0/$1');
+      const subnet = (await env.host(last).run('. /run/flannel/subnet.env && echo $FLANNEL_SUBNET'))
+        .trim()
+        .replace(/\.\d+\/(\d+)$/, '.0/$1');
       await env.host(env.workers[0]!).run(`ip route del ${subnet} dev ${dev(env.cluster.flannel.vni)}`);
     },
     repair: (env) => restart(env, env.workers[0]!, 'flanneld'),

@@ -6,7 +6,17 @@
 import { parseIpLinks, parseIpRoutes } from '../../harness/hostio/ip.ts';
 import { parseSubnetEnv } from '../../harness/discovery/parse/flannel.ts';
 import { cidrContains, parseCidr } from '../../harness/model/net.ts';
-import { type CheckContext, type Finding, type HostView, type Suite, findingsOn, hostCheck, inconclusive, notApplicable, outcome } from '../../harness/verify/check.ts';
+import {
+  type CheckContext,
+  type Finding,
+  type HostView,
+  type Suite,
+  findingsOn,
+  hostCheck,
+  inconclusive,
+  notApplicable,
+  outcome,
+} from '../../harness/verify/check.ts';
 
 interface FlannelState {
   subnet?: string;
@@ -29,7 +39,8 @@ function state(ctx: CheckContext, host: string): Promise<FlannelState> {
     const o = options(h);
     const dev = `flannel.${ctx.cluster.flannel.vni}`;
     const subnetFile = o?.subnetFile ?? '/run/flannel/subnet.env';
-    const healthzUrl = o && o.healthzPort > 0 ? `http://${o.healthzIP === '0.0.0.0' ? '127.0.0.1' : o.healthzIP}:${o.healthzPort}/healthz` : undefined;
+    const healthzUrl =
+      o && o.healthzPort > 0 ? `http://${o.healthzIP === '0.0.0.0' ? '127.0.0.1' : o.healthzIP}:${o.healthzPort}/healthz` : undefined;
     const r = await h.access.exec!(
       `cat ${subnetFile} 2>/dev/null; echo ---; ${healthzUrl ? `curl -s -o /dev/null -w '%{http_code}' ${healthzUrl}` : 'echo none'}; echo; echo ---; ip -d -j link show ${dev} 2>/dev/null; echo ---; ip -j route show 2>/dev/null`,
       { timeoutMs: 20_000 },
@@ -37,7 +48,14 @@ function state(ctx: CheckContext, host: string): Promise<FlannelState> {
     const [env = '', health = '', link = '', routes = ''] = r.stdout.split('---\n');
     const sub = parseSubnetEnv(env, `${host}:${subnetFile}`).value;
     const l = parseIpLinks(link, `${host}: ip -d -j link show ${dev}`).value[0];
-    const linkInfo = l ? { up: l.up, ...(l.mtu ? { mtu: l.mtu } : {}), ...(l.vxlan?.id !== undefined ? { vni: l.vxlan.id } : {}), ...(l.vxlan?.local ? { local: l.vxlan.local } : {}) } : undefined;
+    const linkInfo = l
+      ? {
+          up: l.up,
+          ...(l.mtu ? { mtu: l.mtu } : {}),
+          ...(l.vxlan?.id !== undefined ? { vni: l.vxlan.id } : {}),
+          ...(l.vxlan?.local ? { local: l.vxlan.local } : {}),
+        }
+      : undefined;
     return {
       ...(sub.subnet ? { subnet: sub.subnet } : {}),
       ...(sub.mtu ? { mtu: sub.mtu } : {}),
@@ -56,16 +74,44 @@ const daemon = hostCheck({
   title: 'flanneld is healthy and holds a subnet of the pod network',
   on: { component: 'flanneld' },
   needs: ['live'],
-  codes: { 'flanneld-unhealthy': "flanneld's health endpoint does not answer", 'no-subnet': 'flanneld holds no lease', 'subnet-outside': 'the lease is outside the pod network' },
+  codes: {
+    'flanneld-unhealthy': "flanneld's health endpoint does not answer",
+    'no-subnet': 'flanneld holds no lease',
+    'subnet-outside': 'the lease is outside the pod network',
+  },
   async run(ctx, h) {
     const s = await state(ctx, h.name);
     const on = findingsOn(h.name);
     const findings: Finding[] = [];
     // Without a health endpoint, the unit's state tells whether flanneld runs.
     const running = s.healthz ?? h.facts.components.find((c) => c.kind === 'flanneld')?.state?.active === 'active';
-    if (!running) findings.push(on('flanneld-unhealthy', s.healthzUrl ?? 'flanneld', s.healthzUrl ? 'does not answer 200: flanneld is not running' : 'is not running', FIX_FLANNEL(h)));
-    if (!s.subnet) findings.push(on('no-subnet', s.subnetFile, 'has no FLANNEL_SUBNET: flanneld never got a lease (etcd reachable? see etcd.subnet-leases)', FIX_FLANNEL(h)));
-    else if (!cidrContains(parseCidr(ctx.cluster.podCIDR)!, s.subnet.split('/')[0]!)) findings.push(on('subnet-outside', s.subnetFile, `FLANNEL_SUBNET ${s.subnet} is outside the pod network ${ctx.cluster.podCIDR}`, 'delete the stale lease and restart flanneld'));
+    if (!running)
+      findings.push(
+        on(
+          'flanneld-unhealthy',
+          s.healthzUrl ?? 'flanneld',
+          s.healthzUrl ? 'does not answer 200: flanneld is not running' : 'is not running',
+          FIX_FLANNEL(h),
+        ),
+      );
+    if (!s.subnet)
+      findings.push(
+        on(
+          'no-subnet',
+          s.subnetFile,
+          'has no FLANNEL_SUBNET: flanneld never got a lease (etcd reachable? see etcd.subnet-leases)',
+          FIX_FLANNEL(h),
+        ),
+      );
+    else if (!cidrContains(parseCidr(ctx.cluster.podCIDR)!, s.subnet.split('/')[0]!))
+      findings.push(
+        on(
+          'subnet-outside',
+          s.subnetFile,
+          `FLANNEL_SUBNET ${s.subnet} is outside the pod network ${ctx.cluster.podCIDR}`,
+          'delete the stale lease and restart flanneld',
+        ),
+      );
     return outcome(findings, 2, s.subnet ? { notes: [`subnet ${s.subnet}, MTU ${s.mtu}`] } : {});
   },
 });
@@ -75,19 +121,46 @@ const iface = hostCheck({
   title: "the flannel vxlan interface exists with the cluster's VNI, the host's address and MTU",
   on: { component: 'flanneld' },
   needs: ['live'],
-  codes: { 'vxlan-missing': 'no flannel.<VNI> interface', 'vxlan-down': 'the interface is down', 'vxlan-vni': 'another VNI', 'vxlan-local': 'sends from another address', 'vxlan-mtu': 'another MTU than flannel says' },
+  codes: {
+    'vxlan-missing': 'no flannel.<VNI> interface',
+    'vxlan-down': 'the interface is down',
+    'vxlan-vni': 'another VNI',
+    'vxlan-local': 'sends from another address',
+    'vxlan-mtu': 'another MTU than flannel says',
+  },
   async run(ctx, h) {
     if (ctx.cluster.flannel.backend !== 'vxlan') return notApplicable(`backend ${ctx.cluster.flannel.backend} uses no vxlan interface`);
     const w = h.model;
     const s = await state(ctx, h.name);
     const dev = `flannel.${ctx.cluster.flannel.vni}`;
     const on = findingsOn(h.name);
-    if (!s.link) return outcome([on('vxlan-missing', dev, 'does not exist (the seed: "after flannel starts you should find flannel.N")', FIX_FLANNEL(h))], 1);
+    if (!s.link)
+      return outcome(
+        [on('vxlan-missing', dev, 'does not exist (the seed: "after flannel starts you should find flannel.N")', FIX_FLANNEL(h))],
+        1,
+      );
     const findings: Finding[] = [];
     if (!s.link.up) findings.push(on('vxlan-down', dev, 'is down', FIX_FLANNEL(h)));
-    if (s.link.vni !== ctx.cluster.flannel.vni) findings.push(on('vxlan-vni', dev, `has VNI ${s.link.vni}, the network config says ${ctx.cluster.flannel.vni}`, 'align the VNI of the network config with the interface (restart flanneld)'));
-    if (s.link.local && s.link.local !== w.internalAddress && s.link.local !== w.address) findings.push(on('vxlan-local', dev, `sends from ${s.link.local}, not the host's address ${w.address}: flanneld picked the wrong interface`, `-iface=${w.internalAddress} and -public-ip=${w.address}`));
-    if (s.mtu && s.link.mtu !== s.mtu) findings.push(on('vxlan-mtu', dev, `has MTU ${s.link.mtu}, flannel's subnet.env says ${s.mtu}`, FIX_FLANNEL(h)));
+    if (s.link.vni !== ctx.cluster.flannel.vni)
+      findings.push(
+        on(
+          'vxlan-vni',
+          dev,
+          `has VNI ${s.link.vni}, the network config says ${ctx.cluster.flannel.vni}`,
+          'align the VNI of the network config with the interface (restart flanneld)',
+        ),
+      );
+    if (s.link.local && s.link.local !== w.internalAddress && s.link.local !== w.address)
+      findings.push(
+        on(
+          'vxlan-local',
+          dev,
+          `sends from ${s.link.local}, not the host's address ${w.address}: flanneld picked the wrong interface`,
+          `-iface=${w.internalAddress} and -public-ip=${w.address}`,
+        ),
+      );
+    if (s.mtu && s.link.mtu !== s.mtu)
+      findings.push(on('vxlan-mtu', dev, `has MTU ${s.link.mtu}, flannel's subnet.env says ${s.mtu}`, FIX_FLANNEL(h)));
     return outcome(findings, 1, { notes: [`${dev}: vni ${s.link.vni}, local ${s.link.local}, mtu ${s.link.mtu}`] });
   },
 });
@@ -110,8 +183,17 @@ const routes = hostCheck({
       const net = o.subnet.replace(/\.\d+\/(\d+)$/, '.0/$1');
       const via = ctx.cluster.flannel.backend === 'vxlan' ? `flannel.${ctx.cluster.flannel.vni}` : other.internalAddress;
       const route = s.routes.find((r) => r.startsWith(`${net} `));
-      if (!route) findings.push(on('route-missing', `route to ${net}`, `is missing (${other.host}'s pod subnet): flanneld on ${h.name} has not learned ${other.host}'s lease`, FIX_FLANNEL(h)));
-      else if (!route.includes(via)) findings.push(on('route-wrong', `route to ${net}`, `goes "${route}", not through ${via}`, FIX_FLANNEL(h)));
+      if (!route)
+        findings.push(
+          on(
+            'route-missing',
+            `route to ${net}`,
+            `is missing (${other.host}'s pod subnet): flanneld on ${h.name} has not learned ${other.host}'s lease`,
+            FIX_FLANNEL(h),
+          ),
+        );
+      else if (!route.includes(via))
+        findings.push(on('route-wrong', `route to ${net}`, `goes "${route}", not through ${via}`, FIX_FLANNEL(h)));
     }
     if (examined === 0) return inconclusive('no other worker holds a subnet to route to (see flannel.daemon)');
     return outcome(findings, examined);
@@ -120,7 +202,7 @@ const routes = hostCheck({
 
 export const flannelSuite: Suite = {
   name: 'flannel',
-  title: 'flannel (where it runs): daemon, vxlan interface, routes to the other workers\' subnets',
+  title: "flannel (where it runs): daemon, vxlan interface, routes to the other workers' subnets",
   dependsOn: ['kubelet'],
   gate: ['flannel.daemon'],
   checks: [daemon, iface, routes],

@@ -30,8 +30,17 @@ describe('HTTPRoutes as installed', () => {
     const routes = installedRoutes();
     expect(routes.map((r) => r.name).sort()).toEqual(['kubernetes-example', 'kubernetes-example-redirect', 'no-https']);
     const app = routes.find((r) => r.name === 'kubernetes-example')!;
-    expect(app).toEqual({ name: 'kubernetes-example', namespace: 'kubernetes-example', backends: [{ namespace: 'kubernetes-example', name: 'kubernetes-example' }], sections: ['https'] });
-    expect(routes.find((r) => r.name === 'kubernetes-example-redirect')).toMatchObject({ backends: [], sections: ['http'], redirect: { scheme: 'https', statusCode: 301 } });
+    expect(app).toEqual({
+      name: 'kubernetes-example',
+      namespace: 'kubernetes-example',
+      backends: [{ namespace: 'kubernetes-example', name: 'kubernetes-example' }],
+      sections: ['https'],
+    });
+    expect(routes.find((r) => r.name === 'kubernetes-example-redirect')).toMatchObject({
+      backends: [],
+      sections: ['http'],
+      redirect: { scheme: 'https', statusCode: 301 },
+    });
   });
 });
 
@@ -40,31 +49,56 @@ describe('the redirect decision', () => {
   const withoutRedirect = routes.filter((r) => !r.redirect);
 
   it('passes the redirect the route asks for', () => {
-    expect(judgeRedirect(NAME, ADDRESS, routes, { status: 301, location: `https://${NAME}/status/` }))
-      .toEqual({ kind: 'ok', note: `http://${NAME}/status/ via ${ADDRESS}: 301 -> https://${NAME}/status/` });
+    expect(judgeRedirect(NAME, ADDRESS, routes, { status: 301, location: `https://${NAME}/status/` })).toEqual({
+      kind: 'ok',
+      note: `http://${NAME}/status/ via ${ADDRESS}: 301 -> https://${NAME}/status/`,
+    });
   });
 
   it('a redirect elsewhere, or with another status, is redirect-wrong', () => {
-    expect(judgeRedirect(NAME, ADDRESS, routes, { status: 302, location: `https://${NAME}/status/` })).toMatchObject({ kind: 'finding', code: 'redirect-wrong' });
-    expect(judgeRedirect(NAME, ADDRESS, routes, { status: 301, location: 'http://elsewhere.test/' })).toMatchObject({ kind: 'finding', code: 'redirect-wrong' });
-    expect(judgeRedirect(NAME, ADDRESS, routes, { status: 301 })).toMatchObject({ kind: 'finding', code: 'redirect-wrong', message: expect.stringMatching(/redirects to nowhere/) });
+    expect(judgeRedirect(NAME, ADDRESS, routes, { status: 302, location: `https://${NAME}/status/` })).toMatchObject({
+      kind: 'finding',
+      code: 'redirect-wrong',
+    });
+    expect(judgeRedirect(NAME, ADDRESS, routes, { status: 301, location: 'http://elsewhere.test/' })).toMatchObject({
+      kind: 'finding',
+      code: 'redirect-wrong',
+    });
+    expect(judgeRedirect(NAME, ADDRESS, routes, { status: 301 })).toMatchObject({
+      kind: 'finding',
+      code: 'redirect-wrong',
+      message: expect.stringMatching(/redirects to nowhere/),
+    });
   });
 
   it('no redirect answered though the route asks: diagnosed as a failed request, naming the route', () => {
-    expect(judgeRedirect(NAME, ADDRESS, routes, { error: 'connect ECONNREFUSED 10.240.0.21:80', code: 'ECONNREFUSED' }))
-      .toEqual({ kind: 'diagnose', asks: 'route kubernetes-example/kubernetes-example-redirect asks for a 301 redirect to HTTPS' });
+    expect(judgeRedirect(NAME, ADDRESS, routes, { error: 'connect ECONNREFUSED 10.240.0.21:80', code: 'ECONNREFUSED' })).toEqual({
+      kind: 'diagnose',
+      asks: 'route kubernetes-example/kubernetes-example-redirect asks for a 301 redirect to HTTPS',
+    });
     expect(judgeRedirect(NAME, ADDRESS, routes, { status: 503, body: 'no healthy upstream' })).toMatchObject({ kind: 'diagnose' });
   });
 
   it('the redirect route gone while the site is routed: redirect-missing, whatever plain HTTP answers', () => {
     const gone404 = judgeRedirect(NAME, ADDRESS, withoutRedirect, { status: 404, body: 'not found' });
     expect(gone404).toMatchObject({ kind: 'finding', code: 'redirect-missing' });
-    expect(gone404.kind === 'finding' && gone404.message).toMatch(/its routes: kubernetes-example\/kubernetes-example\); at 10\.240\.0\.21 it answers 404: visitors .* do not reach the site/);
-    const clear = judgeRedirect(NAME, ADDRESS, [...withoutRedirect, { name: 'clear', namespace: 'x', backends: [{ namespace: 'x', name: 'app' }], sections: ['http'] }], { status: 200, body: 'ok' });
+    expect(gone404.kind === 'finding' && gone404.message).toMatch(
+      /its routes: kubernetes-example\/kubernetes-example\); at 10\.240\.0\.21 it answers 404: visitors .* do not reach the site/,
+    );
+    const clear = judgeRedirect(
+      NAME,
+      ADDRESS,
+      [...withoutRedirect, { name: 'clear', namespace: 'x', backends: [{ namespace: 'x', name: 'app' }], sections: ['http'] }],
+      { status: 200, body: 'ok' },
+    );
     expect(clear.kind === 'finding' && clear.message).toMatch(/get the site in clear text/);
-    expect(judgeRedirect(NAME, ADDRESS, withoutRedirect, { error: 'connect ECONNREFUSED 10.240.0.21:80', code: 'ECONNREFUSED' })).toMatchObject({ kind: 'finding', code: 'redirect-missing' });
+    expect(
+      judgeRedirect(NAME, ADDRESS, withoutRedirect, { error: 'connect ECONNREFUSED 10.240.0.21:80', code: 'ECONNREFUSED' }),
+    ).toMatchObject({ kind: 'finding', code: 'redirect-missing' });
     // Redirected to HTTPS by other means than a route of the name: not a finding.
-    expect(judgeRedirect(NAME, ADDRESS, withoutRedirect, { status: 308, location: `https://${NAME}/status/` })).toMatchObject({ kind: 'ok' });
+    expect(judgeRedirect(NAME, ADDRESS, withoutRedirect, { status: 308, location: `https://${NAME}/status/` })).toMatchObject({
+      kind: 'ok',
+    });
   });
 
   it('no route serves the name at all: nothing to redirect', () => {
@@ -72,8 +106,15 @@ describe('the redirect decision', () => {
   });
 });
 
-describe('the chain judgement\'s codes', () => {
-  const spec = (cn: string, dnsNames: string[] = []): CertSpec => ({ id: cn, title: cn, cn, usages: ['server'], dnsNames, ipAddresses: [] });
+describe("the chain judgement's codes", () => {
+  const spec = (cn: string, dnsNames: string[] = []): CertSpec => ({
+    id: cn,
+    title: cn,
+    cn,
+    usages: ['server'],
+    dnsNames,
+    ipAddresses: [],
+  });
   const subject = 'secret/kubernetes-example/kubernetes-example-tls';
 
   it('a leaf for the host whose chain reaches the ACME root: no finding', async () => {
@@ -101,29 +142,45 @@ describe('the chain judgement\'s codes', () => {
     expect((await judgeChain(subject, NAME, foreign.certPem, key.pem, anchor)).findings.map((f) => f.code)).toEqual(['foreign-ca']);
 
     const long = await issueLeaf(root, spec('', [NAME]), key, { notAfter: new Date(Date.now() + 5 * 365 * 86400_000) });
-    expect((await judgeChain(subject, NAME, long.certPem, (await generateRsaKey()).pem, anchor)).findings.map((f) => f.code).sort()).toEqual(['key-mismatch', 'lifetime-too-long']);
+    expect(
+      (await judgeChain(subject, NAME, long.certPem, (await generateRsaKey()).pem, anchor)).findings.map((f) => f.code).sort(),
+    ).toEqual(['key-mismatch', 'lifetime-too-long']);
 
-    const old = await issueLeaf(root, spec('', [NAME]), key, { notBefore: new Date(Date.now() - 30 * 86400_000), notAfter: new Date(Date.now() - 86400_000) });
+    const old = await issueLeaf(root, spec('', [NAME]), key, {
+      notBefore: new Date(Date.now() - 30 * 86400_000),
+      notAfter: new Date(Date.now() - 86400_000),
+    });
     expect((await judgeChain(subject, NAME, old.certPem, key.pem, anchor)).findings.map((f) => f.code)).toEqual(['expired']);
 
     expect((await judgeChain(subject, NAME, '', undefined, anchor)).findings.map((f) => f.code)).toEqual(['tls-crt-empty']);
   });
 });
 
-describe('TLS errors of the HTTPS request (recorded from Node\'s https client)', () => {
+describe("TLS errors of the HTTPS request (recorded from Node's https client)", () => {
   it('certificate errors are told apart from connection errors', () => {
-    for (const m of ['self-signed certificate', 'unable to verify the first certificate', 'unable to get local issuer certificate',
-      "Hostname/IP does not match certificate's altnames: Host: other.example. is not cert's CN: probe", 'certificate has expired']) {
+    for (const m of [
+      'self-signed certificate',
+      'unable to verify the first certificate',
+      'unable to get local issuer certificate',
+      "Hostname/IP does not match certificate's altnames: Host: other.example. is not cert's CN: probe",
+      'certificate has expired',
+    ]) {
       expect(isCertificateError(m)).toBe(true);
     }
-    for (const m of ['connect ECONNREFUSED 10.240.0.21:443', 'no answer within 5 s', 'socket hang up', 'read ECONNRESET']) expect(isCertificateError(m)).toBe(false);
+    for (const m of ['connect ECONNREFUSED 10.240.0.21:443', 'no answer within 5 s', 'socket hang up', 'read ECONNRESET'])
+      expect(isCertificateError(m)).toBe(false);
   });
 });
 
 // ---- verdicts that need no cluster -----------------------------------------------------------
 
 function liveTarget(c: Cluster): Target {
-  const host = (name: string) => ({ host: name, readFile: async () => undefined, listFiles: async () => [], exec: async () => ({ code: 1, stdout: '', stderr: '' }) });
+  const host = (name: string) => ({
+    host: name,
+    readFile: async () => undefined,
+    listFiles: async () => [],
+    exec: async () => ({ code: 1, stdout: '', stderr: '' }),
+  });
   return { name: 'fake', cluster: c, modelGiven: true, live: true, ownedByHardway: false, host, close: async () => undefined };
 }
 const check = (id: string) => ingressSuite.checks.find((c) => c.id === id)!;
@@ -134,16 +191,23 @@ describe('the ingress suite without the parts it checks', () => {
     void _ingress;
     const results = await runSuite(makeContext(liveTarget(noEdge), DEFAULT_OPTIONS), ingressSuite);
     expect(results.length).toBe(4 + 4 * 2); // 4 cluster checks, 4 host checks on 2 workers
-    expect(results.every((r) => r.status === 'skipped' && r.skip === 'not-applicable' && /no HTTPS edge/.test(r.diagnosis ?? ''))).toBe(true);
+    expect(results.every((r) => r.status === 'skipped' && r.skip === 'not-applicable' && /no HTTPS edge/.test(r.diagnosis ?? ''))).toBe(
+      true,
+    );
   });
 
   it('no plainHosts, no hosts: not-applicable; no browser in the run: inconclusive', async () => {
     const ctx = (c: Cluster) => makeContext(liveTarget(c), DEFAULT_OPTIONS);
     const plainless = { ...cluster, ingress: { ...cluster.ingress!, plainHosts: [] } };
-    expect(await runCheck(ctx(plainless), check('ingress.plain-http'), 'node-1')).toMatchObject({ status: 'skipped', skip: 'not-applicable' });
+    expect(await runCheck(ctx(plainless), check('ingress.plain-http'), 'node-1')).toMatchObject({
+      status: 'skipped',
+      skip: 'not-applicable',
+    });
     const hostless = { ...cluster, ingress: { ...cluster.ingress!, hosts: [] } };
-    for (const id of ['ingress.redirect', 'ingress.https']) expect(await runCheck(ctx(hostless), check(id), 'node-1')).toMatchObject({ status: 'skipped', skip: 'not-applicable' });
-    for (const id of ['ingress.issuer', 'ingress.certificate', 'ingress.browser']) expect(await runCheck(ctx(hostless), check(id))).toMatchObject({ status: 'skipped', skip: 'not-applicable' });
+    for (const id of ['ingress.redirect', 'ingress.https'])
+      expect(await runCheck(ctx(hostless), check(id), 'node-1')).toMatchObject({ status: 'skipped', skip: 'not-applicable' });
+    for (const id of ['ingress.issuer', 'ingress.certificate', 'ingress.browser'])
+      expect(await runCheck(ctx(hostless), check(id))).toMatchObject({ status: 'skipped', skip: 'not-applicable' });
     expect(await runCheck(ctx(cluster), check('ingress.browser'))).toMatchObject({ status: 'skipped', skip: 'inconclusive' });
   });
 

@@ -27,8 +27,18 @@ import type { Cluster } from '../../harness/model/cluster.ts';
 import { parseCertificates, publicKeyDerOf, x509 } from '../../harness/pki/keys.ts';
 import { registerSecret } from '../../harness/report/redact.ts';
 import {
-  type CheckContext, type Finding, type HostView, type Outcome, type Suite,
-  clusterCheck, findingsOn, hostCheck, inconclusive, notApplicable, outcome, renderFinding,
+  type CheckContext,
+  type Finding,
+  type HostView,
+  type Outcome,
+  type Suite,
+  clusterCheck,
+  findingsOn,
+  hostCheck,
+  inconclusive,
+  notApplicable,
+  outcome,
+  renderFinding,
 } from '../../harness/verify/check.ts';
 import { decode, query } from '../../harness/verify/dns.ts';
 import { apiError, kube } from '../../harness/verify/kube.ts';
@@ -81,8 +91,14 @@ async function udpQuery(server: string, name: string): Promise<string[]> {
   try {
     const reply = await new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no answer from ${server}:53 within 3 s`)), 3000);
-      sock.on('message', (m) => { clearTimeout(timer); resolve(m); });
-      sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+      sock.on('message', (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      sock.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
       sock.send(q.bytes, 53, server);
     });
     const a = decode(reply, q.id, 'udp');
@@ -99,9 +115,9 @@ function resolveOutside(ctx: CheckContext, name: string): Promise<{ addresses: s
     const server = outsideResolver(ctx.cluster);
     try {
       if (server) return { addresses: [...new Set(await udpQuery(server, name))], via: `${server}:53` };
-      return { addresses: (await lookup(name, { all: true, family: 4 })).map((a) => a.address), via: 'this machine\'s resolver' };
+      return { addresses: (await lookup(name, { all: true, family: 4 })).map((a) => a.address), via: "this machine's resolver" };
     } catch (e) {
-      return { addresses: [], via: server ? `${server}:53` : 'this machine\'s resolver', error: (e as Error).message };
+      return { addresses: [], via: server ? `${server}:53` : "this machine's resolver", error: (e as Error).message };
     }
   });
 }
@@ -125,18 +141,23 @@ function fetchVia(address: string, host: string, path: string, tls?: { ca?: stri
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       const peer = tls ? (res.socket as TLSSocket).getPeerCertificate?.()?.raw : undefined;
-      res.on('data', (d: Buffer) => { if (chunks.length < 64) chunks.push(d); });
-      res.on('end', () => resolve({
-        status: res.statusCode,
-        body: Buffer.concat(chunks).toString('utf8'),
-        ...(res.headers.location ? { location: res.headers.location } : {}),
-        ...(peer ? { peerDer: peer } : {}),
-      }));
+      res.on('data', (d: Buffer) => {
+        if (chunks.length < 64) chunks.push(d);
+      });
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode,
+          body: Buffer.concat(chunks).toString('utf8'),
+          ...(res.headers.location ? { location: res.headers.location } : {}),
+          ...(peer ? { peerDer: peer } : {}),
+        }),
+      );
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
     // Node appends advice about its own trust store to TLS errors; the diagnosis has its own.
     req.on('error', (e: NodeJS.ErrnoException) =>
-      resolve({ error: e.message.split('; if the root CA')[0]!, ...(e.code ? { code: e.code } : {}) }));
+      resolve({ error: e.message.split('; if the root CA')[0]!, ...(e.code ? { code: e.code } : {}) }),
+    );
     req.end();
   });
 }
@@ -153,15 +174,20 @@ interface GatewayState {
 async function gatewayOn(ctx: CheckContext, h: HostView): Promise<GatewayState> {
   const node = h.model.nodeName;
   const k = await kube(ctx);
-  const selector = Object.entries(GATEWAY_POD_LABELS).map(([a, b]) => `${a}=${b}`).join(',');
-  const pods = (await k.core.listNamespacedPod({ namespace: GATEWAY_NS, labelSelector: selector })).items
-    .filter((p) => p.spec?.nodeName === node);
+  const selector = Object.entries(GATEWAY_POD_LABELS)
+    .map(([a, b]) => `${a}=${b}`)
+    .join(',');
+  const pods = (await k.core.listNamespacedPod({ namespace: GATEWAY_NS, labelSelector: selector })).items.filter(
+    (p) => p.spec?.nodeName === node,
+  );
   const dsName = `daemonset/${GATEWAY_NS}/${GATEWAY_DAEMONSET}`;
   const missing = (message: string): GatewayState => ({ problem: { code: 'gateway-missing', subject: dsName, message } });
   if (!pods.length) {
     const ds = await k.apps.readNamespacedDaemonSet({ namespace: GATEWAY_NS, name: GATEWAY_DAEMONSET }).catch(() => undefined);
     if (!ds) return missing(`there is no gateway DaemonSet ${GATEWAY_NS}/${GATEWAY_DAEMONSET}`);
-    const sel = Object.entries(ds.spec?.template.spec?.nodeSelector ?? {}).map(([a, b]) => `${a}=${b}`).join(',');
+    const sel = Object.entries(ds.spec?.template.spec?.nodeSelector ?? {})
+      .map(([a, b]) => `${a}=${b}`)
+      .join(',');
     const n = await k.core.readNode({ name: node }).catch(() => undefined);
     const taints = (n?.spec?.taints ?? []).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(', ');
     const why = sel ? `; its nodeSelector ${sel} leaves ${node} out` : taints ? `; ${node} is tainted ${taints}` : '';
@@ -187,11 +213,17 @@ export interface RouteInfo {
 export function routeInfo(r: CmObject): RouteInfo {
   const ns = nsOf(r);
   const rules = (r.spec?.rules as Json[] | undefined) ?? [];
-  const backends = rules.flatMap((x) => ((x.backendRefs as Json[] | undefined) ?? [])
-    .map((b) => ({ namespace: (b.namespace as string | undefined) ?? ns, name: b.name as string })));
-  const redirect = rules.flatMap((x) => ((x.filters as Json[] | undefined) ?? [])
-    .filter((f) => f.type === 'RequestRedirect')
-    .map((f) => f.requestRedirect as { scheme?: string; statusCode?: number }))[0];
+  const backends = rules.flatMap((x) =>
+    ((x.backendRefs as Json[] | undefined) ?? []).map((b) => ({
+      namespace: (b.namespace as string | undefined) ?? ns,
+      name: b.name as string,
+    })),
+  );
+  const redirect = rules.flatMap((x) =>
+    ((x.filters as Json[] | undefined) ?? [])
+      .filter((f) => f.type === 'RequestRedirect')
+      .map((f) => f.requestRedirect as { scheme?: string; statusCode?: number }),
+  )[0];
   const sections = ((r.spec?.parentRefs as Json[] | undefined) ?? []).map((p) => (p.sectionName as string | undefined) ?? '');
   return { name: r.metadata?.name ?? '?', namespace: ns, backends, sections, ...(redirect ? { redirect } : {}) };
 }
@@ -213,9 +245,12 @@ async function backendProblem(ctx: CheckContext, backends: { namespace: string; 
     if (ready.length) continue;
     const svc = await k.core.readNamespacedService({ namespace: b.namespace, name: b.name }).catch(() => undefined);
     if (!svc) return `the route's backend Service ${b.namespace}/${b.name} does not exist`;
-    const sel = Object.entries(svc.spec?.selector ?? {}).map(([a, v]) => `${a}=${v}`).join(',');
-    const deps = (await k.apps.listNamespacedDeployment({ namespace: b.namespace })).items
-      .filter((d) => Object.entries(d.spec?.selector?.matchLabels ?? {}).every(([a, v]) => svc.spec?.selector?.[a] === v));
+    const sel = Object.entries(svc.spec?.selector ?? {})
+      .map(([a, v]) => `${a}=${v}`)
+      .join(',');
+    const deps = (await k.apps.listNamespacedDeployment({ namespace: b.namespace })).items.filter((d) =>
+      Object.entries(d.spec?.selector?.matchLabels ?? {}).every(([a, v]) => svc.spec?.selector?.[a] === v),
+    );
     const reps = deps.map((d) => `Deployment ${d.metadata?.name}: ${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0} replicas ready`);
     const detail = `selector ${sel || 'none'}${reps.length ? `; ${reps.join(', ')}` : ''}`;
     return `Service ${b.namespace}/${b.name} has no ready endpoints (${detail}): nothing to send the request to`;
@@ -234,9 +269,10 @@ async function issuerOf(ctx: CheckContext, cert: CmObject): Promise<CmObject | u
   const ref = cert.spec?.issuerRef as { name: string; kind?: string } | undefined;
   if (!ref) return undefined;
   const api = await custom(ctx);
-  const got = (ref.kind ?? 'Issuer') === 'ClusterIssuer'
-    ? api.getClusterCustomObject({ ...G.cm, plural: 'clusterissuers', name: ref.name })
-    : api.getNamespacedCustomObject({ ...G.cm, namespace: nsOf(cert), plural: 'issuers', name: ref.name });
+  const got =
+    (ref.kind ?? 'Issuer') === 'ClusterIssuer'
+      ? api.getClusterCustomObject({ ...G.cm, plural: 'clusterissuers', name: ref.name })
+      : api.getNamespacedCustomObject({ ...G.cm, namespace: nsOf(cert), plural: 'issuers', name: ref.name });
   return (await got.catch(() => undefined)) as CmObject | undefined;
 }
 
@@ -246,7 +282,9 @@ async function acmeState(ctx: CheckContext, cert: CmObject): Promise<AcmeState> 
   const list = async (g: { group: string; version: string }, plural: string) =>
     ((await api.listNamespacedCustomObject({ ...g, namespace: ns, plural })) as { items?: CmObject[] }).items ?? [];
   const [requests, orders, challenges] = await Promise.all([
-    list(G.cm, 'certificaterequests'), list(G.acme, 'orders'), list(G.acme, 'challenges'),
+    list(G.cm, 'certificaterequests'),
+    list(G.acme, 'orders'),
+    list(G.acme, 'challenges'),
   ]);
   const issuer = await issuerOf(ctx, cert);
   return { certificate: cert, ...ownedChain(cert, requests, orders, challenges), ...(issuer ? { issuer } : {}) };
@@ -293,7 +331,7 @@ function trustAnchor(ctx: CheckContext): Promise<TrustAnchor> {
 }
 
 export const CHAIN_CODES = {
-  'tls-crt-empty': 'the secret\'s tls.crt holds no certificate',
+  'tls-crt-empty': "the secret's tls.crt holds no certificate",
   'name-missing': 'the certificate does not name the host',
   'not-yet-valid': 'the certificate is not valid yet',
   expired: 'the certificate has expired',
@@ -301,7 +339,7 @@ export const CHAIN_CODES = {
   'key-mismatch': 'tls.key does not belong to the certificate',
   'chain-out-of-order': 'a certificate of tls.crt is not signed by the next one',
   'self-signed': 'the certificate is self-signed, not from the ACME CA',
-  'foreign-ca': 'the chain does not lead to the ACME CA\'s root',
+  'foreign-ca': "the chain does not lead to the ACME CA's root",
 } as const;
 
 export interface ChainVerdict {
@@ -314,12 +352,20 @@ export interface ChainVerdict {
 
 /** The secret's chain: leaf for `host`, sane validity, key pair, and up to the ACME CA's root. */
 export async function judgeChain(
-  subject: string, host: string, crtPem: string, keyPem: string | undefined, anchor: TrustAnchor,
+  subject: string,
+  host: string,
+  crtPem: string,
+  keyPem: string | undefined,
+  anchor: TrustAnchor,
 ): Promise<ChainVerdict> {
   const findings: Finding[] = [];
   const add = (code: keyof typeof CHAIN_CODES, message: string, fix: string) => findings.push({ code, subject, message, fix });
-  const done = (notes: string[], leaf?: x509.X509Certificate): ChainVerdict =>
-    ({ findings, problems: findings.map(renderFinding), notes, ...(leaf ? { leaf } : {}) });
+  const done = (notes: string[], leaf?: x509.X509Certificate): ChainVerdict => ({
+    findings,
+    problems: findings.map(renderFinding),
+    notes,
+    ...(leaf ? { leaf } : {}),
+  });
   const renew = 'delete the secret so that cert-manager issues a new one';
   const chain = parseCertificates(crtPem);
   const leaf = chain[0];
@@ -328,31 +374,51 @@ export async function judgeChain(
     return done([]);
   }
   const validity = `valid ${leaf.notBefore.toISOString()} .. ${leaf.notAfter.toISOString()}`;
-  const notes = [`${subject}: ${leaf.subject || '(no subject)'} issued by ${leaf.issuer}, serial ${leaf.serialNumber}, ${validity}; chain of ${chain.length}`];
+  const notes = [
+    `${subject}: ${leaf.subject || '(no subject)'} issued by ${leaf.issuer}, serial ${leaf.serialNumber}, ${validity}; chain of ${chain.length}`,
+  ];
   const sans = leaf.getExtension(x509.SubjectAlternativeNameExtension)?.names.items ?? [];
   const san = sans.filter((n) => n.type === 'dns').map((n) => n.value);
   if (!san.includes(host)) {
-    add('name-missing', `the certificate does not name ${host} (SANs: ${san.join(', ') || 'none'}): browsers reject it for that host`,
-      'cert-manager re-issues when the secret is deleted');
+    add(
+      'name-missing',
+      `the certificate does not name ${host} (SANs: ${san.join(', ') || 'none'}): browsers reject it for that host`,
+      'cert-manager re-issues when the secret is deleted',
+    );
   }
   const now = Date.now();
   const lifetimeDays = (leaf.notAfter.getTime() - leaf.notBefore.getTime()) / 86400_000;
   if (leaf.notBefore.getTime() > now + 5 * 60_000) {
-    add('not-yet-valid', `not valid before ${leaf.notBefore.toISOString()} (in the future: a clock is wrong)`,
-      `check the clocks of the ACME CA and the cluster, then ${renew}`);
+    add(
+      'not-yet-valid',
+      `not valid before ${leaf.notBefore.toISOString()} (in the future: a clock is wrong)`,
+      `check the clocks of the ACME CA and the cluster, then ${renew}`,
+    );
   }
   if (leaf.notAfter.getTime() < now) {
-    add('expired', `expired on ${leaf.notAfter.toISOString()}: cert-manager did not renew it`, "kubectl describe certificate (renewal), cert-manager's log");
+    add(
+      'expired',
+      `expired on ${leaf.notAfter.toISOString()}: cert-manager did not renew it`,
+      "kubectl describe certificate (renewal), cert-manager's log",
+    );
   }
   if (lifetimeDays > MAX_LIFETIME_DAYS) {
-    add('lifetime-too-long', `valid for ${Math.round(lifetimeDays)} days, more than the ${MAX_LIFETIME_DAYS} browsers accept for a server certificate`,
-      'issue it from an ACME CA that keeps to the CA/Browser Forum\'s limits (ingress.acmeServer)');
+    add(
+      'lifetime-too-long',
+      `valid for ${Math.round(lifetimeDays)} days, more than the ${MAX_LIFETIME_DAYS} browsers accept for a server certificate`,
+      "issue it from an ACME CA that keeps to the CA/Browser Forum's limits (ingress.acmeServer)",
+    );
   }
   if (keyPem) {
-    const same = await Promise.resolve().then(() => Buffer.from(leaf.publicKey.rawData).equals(publicKeyDerOf(keyPem))).catch(() => false);
+    const same = await Promise.resolve()
+      .then(() => Buffer.from(leaf.publicKey.rawData).equals(publicKeyDerOf(keyPem)))
+      .catch(() => false);
     if (!same) {
-      add('key-mismatch', 'tls.key does not belong to the certificate in tls.crt: TLS handshakes fail',
-        'delete the secret so that cert-manager issues a matching pair');
+      add(
+        'key-mismatch',
+        'tls.key does not belong to the certificate in tls.crt: TLS handshakes fail',
+        'delete the secret so that cert-manager issues a matching pair',
+      );
     }
   }
   // Each certificate must be signed by the next one.
@@ -360,7 +426,11 @@ export async function judgeChain(
     const ok = await chain[i]!.verify({ publicKey: chain[i + 1]!.publicKey, signatureOnly: true }).catch(() => false);
     if (!ok) {
       const [a, b] = [chain[i]!.subject, chain[i + 1]!.subject];
-      add('chain-out-of-order', `certificate ${i} (${a}) is not signed by the next one in tls.crt (${b}): the chain is out of order or mixed`, renew);
+      add(
+        'chain-out-of-order',
+        `certificate ${i} (${a}) is not signed by the next one in tls.crt (${b}): the chain is out of order or mixed`,
+        renew,
+      );
     }
   }
   const top = chain[chain.length - 1]!;
@@ -373,17 +443,26 @@ export async function judgeChain(
       else if (await top.verify({ publicKey: r.publicKey, signatureOnly: true }).catch(() => false)) reached = true;
     }
     if (!reached && selfSigned && chain.length === 1) {
-      add('self-signed', `the certificate is self-signed (${leaf.subject}), not issued by the ACME CA (${anchor.source}): ` +
-        'browsers show it as untrusted',
-        'delete the secret (or kubectl cert-manager renew) so that cert-manager puts its ACME certificate back');
+      add(
+        'self-signed',
+        `the certificate is self-signed (${leaf.subject}), not issued by the ACME CA (${anchor.source}): ` +
+          'browsers show it as untrusted',
+        'delete the secret (or kubectl cert-manager renew) so that cert-manager puts its ACME certificate back',
+      );
     } else if (!reached) {
-      add('foreign-ca', `the chain ends at "${top.issuer}", which is not signed by ${anchor.source} (root "${roots[0]?.subject}"): ` +
-        "the certificate comes from another CA, or the lab's Pebble restarted and made a new root",
-        'renew the certificate (delete the secret)');
+      add(
+        'foreign-ca',
+        `the chain ends at "${top.issuer}", which is not signed by ${anchor.source} (root "${roots[0]?.subject}"): ` +
+          "the certificate comes from another CA, or the lab's Pebble restarted and made a new root",
+        'renew the certificate (delete the secret)',
+      );
     }
   } else if (selfSigned && chain.length === 1) {
-    add('self-signed', `the certificate is self-signed (${leaf.subject}), not issued by the ACME CA`,
-      'delete the secret so that cert-manager issues it again');
+    add(
+      'self-signed',
+      `the certificate is self-signed (${leaf.subject}), not issued by the ACME CA`,
+      'delete the secret so that cert-manager issues it again',
+    );
   }
   return done(notes, leaf);
 }
@@ -392,11 +471,11 @@ export async function judgeChain(
 
 /** Codes of a request that did not get the expected answer (plain-http, redirect, https). */
 const HTTP_CODES = {
-  'connection-refused': 'nothing listens on the worker\'s port (the gateway is gone from it)',
+  'connection-refused': "nothing listens on the worker's port (the gateway is gone from it)",
   'no-answer': 'the request got no answer in time',
   'request-failed': 'the request failed otherwise',
   'no-route': 'the gateway answers 404: no HTTPRoute serves the name',
-  'backend-unavailable': 'the gateway answers 5xx: the route\'s backend has no ready endpoints',
+  'backend-unavailable': "the gateway answers 5xx: the route's backend has no ready endpoints",
   'backend-unreachable': 'the gateway answers 5xx although the backend has ready endpoints',
   'unexpected-answer': 'another answer than the app\'s "ok"',
 };
@@ -407,11 +486,12 @@ async function diagnoseHttp(ctx: CheckContext, h: HostView, name: string, url: s
   const address = h.model.address;
   if (a.error) {
     const g = await gatewayOn(ctx, h).catch((): GatewayState => ({}));
-    const [code, what] = a.code === 'ECONNREFUSED'
-      ? ['connection-refused', `refuses the connection at ${address} (nothing listens there)`]
-      : a.code === 'ETIMEDOUT'
-        ? ['no-answer', `does not answer at ${address} within ${TIMEOUT_MS / 1000} s`]
-        : ['request-failed', `fails at ${address}: ${a.error}`];
+    const [code, what] =
+      a.code === 'ECONNREFUSED'
+        ? ['connection-refused', `refuses the connection at ${address} (nothing listens there)`]
+        : a.code === 'ETIMEDOUT'
+          ? ['no-answer', `does not answer at ${address} within ${TIMEOUT_MS / 1000} s`]
+          : ['request-failed', `fails at ${address}: ${a.error}`];
     const fix = g.problem
       ? `bring the gateway back on ${h.name} (kubectl -n ${GATEWAY_NS} get pods -o wide; describe daemonset ${GATEWAY_DAEMONSET})`
       : `check the gateway's host ports on ${h.name} (iptables -t nat -S CNI-HOSTPORT-DNAT) and its logs`;
@@ -419,21 +499,40 @@ async function diagnoseHttp(ctx: CheckContext, h: HostView, name: string, url: s
   }
   const routes = await routesFor(ctx, name);
   if (a.status === 404 && !routes.length) {
-    return on('no-route', url, `answers 404 at ${address}: no HTTPRoute serves the host ${name}`, `create the route (the seed's ingress) for ${name}`);
+    return on(
+      'no-route',
+      url,
+      `answers 404 at ${address}: no HTTPRoute serves the host ${name}`,
+      `create the route (the seed's ingress) for ${name}`,
+    );
   }
   if (a.status && a.status >= 500) {
-    const why = await backendProblem(ctx, routes.flatMap((r) => r.backends));
+    const why = await backendProblem(
+      ctx,
+      routes.flatMap((r) => r.backends),
+    );
     return why
-      ? on('backend-unavailable', url, `answers ${a.status} at ${address}: ${why}`,
-        `scale the app up or make its pods Ready (kubectl -n ${routes[0]?.backends[0]?.namespace ?? APP_NS} get deploy,pods)`)
-      : on('backend-unreachable', url,
-        `answers ${a.status} at ${address} although the backend Service has ready endpoints: the gateway cannot reach the pods`,
-        "see the gateway's nginx log and flannel.pod-ping");
+      ? on(
+          'backend-unavailable',
+          url,
+          `answers ${a.status} at ${address}: ${why}`,
+          `scale the app up or make its pods Ready (kubectl -n ${routes[0]?.backends[0]?.namespace ?? APP_NS} get deploy,pods)`,
+        )
+      : on(
+          'backend-unreachable',
+          url,
+          `answers ${a.status} at ${address} although the backend Service has ready endpoints: the gateway cannot reach the pods`,
+          "see the gateway's nginx log and flannel.pod-ping",
+        );
   }
   const body = (a.body ?? '').slice(0, 80).replace(/\s+/g, ' ');
   const to = a.location ? ` -> ${a.location}` : '';
-  return on('unexpected-answer', url, `answers ${a.status}${to} at ${address} with "${body}", not the app's "ok"`,
-    `check the HTTPRoute for ${name} (${routes.map((r) => `${r.namespace}/${r.name}`).join(', ') || 'none'})`);
+  return on(
+    'unexpected-answer',
+    url,
+    `answers ${a.status}${to} at ${address} with "${body}", not the app's "ok"`,
+    `check the HTTPRoute for ${name} (${routes.map((r) => `${r.namespace}/${r.name}`).join(', ') || 'none'})`,
+  );
 }
 
 // ---- checks ----------------------------------------------------------------------------------
@@ -443,7 +542,7 @@ const NO_HOSTS = 'the model has no ingress.hosts (no site served over HTTPS)';
 
 const dns = clusterCheck({
   id: 'ingress.dns',
-  title: 'every app name resolves, through the outside world\'s DNS, to the workers',
+  title: "every app name resolves, through the outside world's DNS, to the workers",
   needs: ['live', 'edge'],
   codes: {
     'name-unresolved': 'the name does not resolve through the outside DNS',
@@ -452,7 +551,7 @@ const dns = clusterCheck({
   async run(ctx) {
     const ing = edgeOf(ctx);
     const all = names(ing);
-    if (!all.length) return notApplicable('the model\'s ingress section names no host (ingress.hosts and ingress.plainHosts are empty)');
+    if (!all.length) return notApplicable("the model's ingress section names no host (ingress.hosts and ingress.plainHosts are empty)");
     const want = ctx.cluster.workers.map((w) => w.address);
     const lab = outsideResolver(ctx.cluster) ? ' (the lab: /etc/hardway-labdns/hosts on the edge)' : '';
     const findings: Finding[] = [];
@@ -475,7 +574,8 @@ const dns = clusterCheck({
         findings.push({
           code: 'name-not-on-workers',
           subject: n,
-          message: `resolves through ${r.via} to ${foreign.join(', ')}, which is no worker (${workers}): ` +
+          message:
+            `resolves through ${r.via} to ${foreign.join(', ')}, which is no worker (${workers}): ` +
             "browsers and the ACME CA's HTTP-01 validation go there instead of the ingress",
           fix: `point its A records at the workers${lab}`,
         });
@@ -491,8 +591,8 @@ const gateway = hostCheck({
   on: { role: 'worker' },
   needs: ['live', 'edge'],
   codes: {
-    'gateway-missing': 'no gateway pod on the worker\'s node (or no gateway DaemonSet at all)',
-    'gateway-not-ready': 'the worker\'s gateway pod is not Ready',
+    'gateway-missing': "no gateway pod on the worker's node (or no gateway DaemonSet at all)",
+    'gateway-not-ready': "the worker's gateway pod is not Ready",
   },
   async run(ctx, h) {
     const g = await gatewayOn(ctx, h);
@@ -549,8 +649,12 @@ export function judgeRedirect(name: string, address: string, routes: RouteInfo[]
   if (r) {
     const want = r.redirect?.statusCode ?? 302;
     const route = `route ${r.namespace}/${r.name}`;
-    const wrong = (message: string): RedirectJudgement =>
-      ({ kind: 'finding', code: 'redirect-wrong', message, fix: "check the route's RequestRedirect filter" });
+    const wrong = (message: string): RedirectJudgement => ({
+      kind: 'finding',
+      code: 'redirect-wrong',
+      message,
+      fix: "check the route's RequestRedirect filter",
+    });
     if (a.status === want && toHttps) return { kind: 'ok', note: seen };
     if (toHttps) return wrong(`redirects to ${a.location} with ${a.status}, not with the ${want} ${route} asks for`);
     if (isRedirect) return wrong(`redirects to ${a.location ?? 'nowhere'} (${a.status}), not to ${target} as ${route} asks`);
@@ -563,9 +667,11 @@ export function judgeRedirect(name: string, address: string, routes: RouteInfo[]
   return {
     kind: 'finding',
     code: 'redirect-missing',
-    message: `no HTTPRoute redirects plain HTTP for ${name} to HTTPS (its routes: ${routeList}); at ${address} it ${got}: ` +
+    message:
+      `no HTTPRoute redirects plain HTTP for ${name} to HTTPS (its routes: ${routeList}); at ${address} it ${got}: ` +
       `visitors who type the name without https:// ${a.status === 200 ? 'get the site in clear text' : 'do not reach the site'}`,
-    fix: `restore the redirect route (hardway's edge installs ${APP_NS}/${APP}-redirect, the seed's ingress-production.yaml): ` +
+    fix:
+      `restore the redirect route (hardway's edge installs ${APP_NS}/${APP}-redirect, the seed's ingress-production.yaml): ` +
       `an HTTPRoute for ${name} on the gateway's http listener with a RequestRedirect filter to scheme https`,
   };
 }
@@ -602,7 +708,9 @@ const redirect = hostCheck({
     }
     const examined = ing.hosts.length - unrouted.length;
     if (!examined) {
-      return notApplicable(`no HTTPRoute serves ${unrouted.join(', ')} at all: no redirect to check (ingress.https reports the missing route)`);
+      return notApplicable(
+        `no HTTPRoute serves ${unrouted.join(', ')} at all: no redirect to check (ingress.https reports the missing route)`,
+      );
     }
     if (unrouted.length) notes.push(`no HTTPRoute serves ${unrouted.join(', ')}: not checked here (see ingress.https)`);
     return outcome(findings, examined, { notes });
@@ -611,12 +719,12 @@ const redirect = hostCheck({
 
 const issuer = clusterCheck({
   id: 'ingress.issuer',
-  title: 'the ACME issuer of the site certificates is Ready and points at the model\'s ACME server',
+  title: "the ACME issuer of the site certificates is Ready and points at the model's ACME server",
   needs: ['live', 'edge'],
   codes: {
     'issuer-missing': 'the issuer a Certificate names does not exist',
     'issuer-not-ready': 'the issuer is not Ready (its ACME account cannot be used)',
-    'issuer-wrong-server': 'the issuer\'s ACME server is not the model\'s ingress.acmeServer',
+    'issuer-wrong-server': "the issuer's ACME server is not the model's ingress.acmeServer",
     'no-certificate': 'no cert-manager Certificate names the site, so no issuer to check',
   },
   async run(ctx) {
@@ -638,7 +746,7 @@ const issuer = clusterCheck({
             code: 'issuer-missing',
             subject,
             message: `does not exist, yet Certificate ${nsOf(cert)}/${cert.metadata?.name} names it: nothing can issue the certificate`,
-            fix: 'create it (hardway\'s edge installer does)',
+            fix: "create it (hardway's edge installer does)",
           });
           continue;
         }
@@ -668,7 +776,7 @@ const issuer = clusterCheck({
         code: 'no-certificate',
         subject: ing.hosts.join(', '),
         message: `no cert-manager Certificate names ${them}: no issuer to check`,
-        fix: 'create the Certificate (the seed\'s tls-production.yaml)',
+        fix: "create the Certificate (the seed's tls-production.yaml)",
       });
     }
     return outcome(findings, seen.size, { notes });
@@ -677,12 +785,12 @@ const issuer = clusterCheck({
 
 const certificate = clusterCheck({
   id: 'ingress.certificate',
-  title: 'the site certificate is Ready; its secret\'s chain leads to the ACME CA\'s root, names the host, has a sane validity',
+  title: "the site certificate is Ready; its secret's chain leads to the ACME CA's root, names the host, has a sane validity",
   needs: ['live', 'edge'],
   codes: {
     'no-certificate': 'no cert-manager Certificate names the site',
-    'certificate-not-ready': 'the Certificate is not Ready (cert-manager\'s account of the ACME order)',
-    'secret-unreadable': 'the Certificate\'s secret cannot be read',
+    'certificate-not-ready': "the Certificate is not Ready (cert-manager's account of the ACME order)",
+    'secret-unreadable': "the Certificate's secret cannot be read",
     ...CHAIN_CODES,
   },
   async run(ctx) {
@@ -700,7 +808,7 @@ const certificate = clusterCheck({
           code: 'no-certificate',
           subject: name,
           message: 'no cert-manager Certificate names it: nobody obtains a certificate for it',
-          fix: 'create one (the seed\'s tls-production.yaml) with secretName matching the gateway\'s TLS listener',
+          fix: "create one (the seed's tls-production.yaml) with secretName matching the gateway's TLS listener",
         });
         continue;
       }
@@ -710,9 +818,12 @@ const certificate = clusterCheck({
         const id = `${ns}/${cert.metadata?.name}`;
         const ready = conditionOf(cert, 'Ready');
         if (ready?.status !== 'True') {
-          findings.push({ code: 'certificate-not-ready', subject: objectName('certificate', cert),
+          findings.push({
+            code: 'certificate-not-ready',
+            subject: objectName('certificate', cert),
             message: `is not Ready (for ${name}). cert-manager says: ${describeAcmeState(await acmeState(ctx, cert))}`,
-            fix: `kubectl -n ${ns} describe certificate,order,challenge; cert-manager's log` });
+            fix: `kubectl -n ${ns} describe certificate,order,challenge; cert-manager's log`,
+          });
           continue;
         }
         const secretName = cert.spec?.secretName as string;
@@ -721,8 +832,12 @@ const certificate = clusterCheck({
         try {
           secret = await k.core.readNamespacedSecret({ namespace: ns, name: secretName });
         } catch (e) {
-          findings.push({ code: 'secret-unreadable', subject, message: `of Certificate ${id} cannot be read (${apiError(e)})`,
-            fix: `kubectl -n ${ns} get secret ${secretName}; cert-manager writes it when it issues the certificate` });
+          findings.push({
+            code: 'secret-unreadable',
+            subject,
+            message: `of Certificate ${id} cannot be read (${apiError(e)})`,
+            fix: `kubectl -n ${ns} get secret ${secretName}; cert-manager writes it when it issues the certificate`,
+          });
           continue;
         }
         const crt = secret.data?.['tls.crt'] ? Buffer.from(secret.data['tls.crt'], 'base64').toString('utf8') : '';
@@ -734,10 +849,11 @@ const certificate = clusterCheck({
         // cert-manager replaces a foreign certificate in its secret at once, unless it is not running.
         const cm = await k.apps.readNamespacedDeployment({ namespace: CERT_MANAGER_NS, name: 'cert-manager' }).catch(() => undefined);
         const replicas = `${cm?.status?.readyReplicas ?? 0}/${cm?.spec?.replicas ?? 0}`;
-        const down = cm && !(cm.status?.readyReplicas ?? 0)
-          ? ` (cert-manager's controller ${CERT_MANAGER_NS}/cert-manager has ${replicas} replicas ready, ` +
-            `so nothing puts the issued certificate back and Certificate ${id} still reads Ready)`
-          : '';
+        const down =
+          cm && !(cm.status?.readyReplicas ?? 0)
+            ? ` (cert-manager's controller ${CERT_MANAGER_NS}/cert-manager has ${replicas} replicas ready, ` +
+              `so nothing puts the issued certificate back and Certificate ${id} still reads Ready)`
+            : '';
         const start = `start cert-manager's controller (kubectl -n ${CERT_MANAGER_NS} scale deploy/cert-manager --replicas=1), then `;
         findings.push(...v.findings.map((f) => (down ? { ...f, message: `${f.message}${down}`, fix: `${start}${f.fix}` } : f)));
       }
@@ -768,7 +884,7 @@ const https = hostCheck({
   needs: ['live', 'edge'],
   codes: {
     ...HTTP_CODES,
-    'certificate-untrusted': 'the served certificate does not verify against the ACME CA\'s root',
+    'certificate-untrusted': "the served certificate does not verify against the ACME CA's root",
     'stale-certificate': 'the gateway serves another certificate than the one in the secret',
   },
   async run(ctx, h) {
@@ -783,9 +899,14 @@ const https = hostCheck({
       const url = `https://${name}/status/`;
       const a = await fetchVia(address, name, '/status/', anchor.roots ? { ca: anchor.roots } : {});
       if (a.error && isCertificateError(a.error)) {
-        findings.push(on('certificate-untrusted', url,
-          `presents at ${address} a certificate that does not verify against ${anchor.source}: ${a.error}`,
-          'see ingress.certificate (the secret) and whether the gateway serves that secret'));
+        findings.push(
+          on(
+            'certificate-untrusted',
+            url,
+            `presents at ${address} a certificate that does not verify against ${anchor.source}: ${a.error}`,
+            'see ingress.certificate (the secret) and whether the gateway serves that secret',
+          ),
+        );
         continue;
       }
       if (a.error || a.status !== 200 || a.body?.trim() !== 'ok') {
@@ -794,9 +915,14 @@ const https = hostCheck({
       }
       const want = await secretLeafFor(ctx, name);
       if (want && a.peerDer && !want.equals(a.peerDer)) {
-        findings.push(on('stale-certificate', url,
-          `serves at ${address} a certificate other than the one in the Certificate's secret: the gateway on ${h.name} has not loaded the current secret`,
-          `kubectl -n ${GATEWAY_NS} logs on ${h.name}'s gateway pod (nginx reload)`));
+        findings.push(
+          on(
+            'stale-certificate',
+            url,
+            `serves at ${address} a certificate other than the one in the Certificate's secret: the gateway on ${h.name} has not loaded the current secret`,
+            `kubectl -n ${GATEWAY_NS} logs on ${h.name}'s gateway pod (nginx reload)`,
+          ),
+        );
         continue;
       }
       notes.push(`${url} via ${address}: 200 ok, certificate verified against ${anchor.source}`);
@@ -810,7 +936,11 @@ function run(cmd: string, args: string[]): Promise<void> {
     execFile(cmd, args, (err, _o, stderr) => {
       if (!err) return resolve();
       const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-      reject(new Error(missing ? `${cmd} not found (apt-get install libnss3-tools)` : `${cmd} ${args[0]} failed: ${stderr.trim().split('\n').pop()}`));
+      reject(
+        new Error(
+          missing ? `${cmd} not found (apt-get install libnss3-tools)` : `${cmd} ${args[0]} failed: ${stderr.trim().split('\n').pop()}`,
+        ),
+      );
     });
   });
 }
@@ -852,11 +982,15 @@ function browsers(ctx: CheckContext, br: NonNullable<CheckContext['browser']>): 
     const rules = [...maps, 'MAP * ~NOTFOUND'].join(', ');
     const dir = await mkdtemp(join(tmpdir(), 'hardway-chromium-'));
     ctx.defer(() => rm(dir, { recursive: true, force: true }));
-    const [home, emptyHome] = await Promise.all([browserHome(dir, anchor.roots ?? []), anchor.roots ? browserHome(join(dir, 'untrusting'), []) : undefined]);
-    const launch = (h: string) => br.launch({ env: { ...process.env, HOME: h }, args: [`--host-resolver-rules=${rules}`] }).then((b) => {
-      ctx.defer(() => b.close());
-      return b;
-    });
+    const [home, emptyHome] = await Promise.all([
+      browserHome(dir, anchor.roots ?? []),
+      anchor.roots ? browserHome(join(dir, 'untrusting'), []) : undefined,
+    ]);
+    const launch = (h: string) =>
+      br.launch({ env: { ...process.env, HOME: h }, args: [`--host-resolver-rules=${rules}`] }).then((b) => {
+        ctx.defer(() => b.close());
+        return b;
+      });
     const [trusting, control] = await Promise.all([launch(home), emptyHome ? launch(emptyHome) : undefined]);
     return { anchor, resolved, trusting, ...(control ? { control } : {}) };
   });
@@ -864,12 +998,12 @@ function browsers(ctx: CheckContext, br: NonNullable<CheckContext['browser']>): 
 
 const browser = clusterCheck({
   id: 'ingress.browser',
-  title: 'https://<domain>/ opens in Chromium that trusts only the ACME CA\'s root (screenshot attached)',
+  title: "https://<domain>/ opens in Chromium that trusts only the ACME CA's root (screenshot attached)",
   needs: ['live', 'edge'],
   // Two visits of up to 20 s per name (the real one and the control without the ACME root).
   timeoutMs: 120_000,
   codes: {
-    'name-unresolved': 'the site\'s name does not resolve through the outside DNS',
+    'name-unresolved': "the site's name does not resolve through the outside DNS",
     'certificate-refused': 'Chromium refuses the served certificate (ERR_CERT_...)',
     'page-unreachable': 'Chromium cannot open the page (connection, or DNS pointing elsewhere)',
     'backend-unavailable': 'the page answers 5xx',
@@ -893,8 +1027,11 @@ const browser = clusterCheck({
       const r = b.resolved.get(name)!;
       const address = r.addresses[0];
       if (!address) {
-        add('name-unresolved', `Chromium cannot open it: ${name} does not resolve through ${r.via} (${r.error ?? 'no A record'})`,
-          'see ingress.dns');
+        add(
+          'name-unresolved',
+          `Chromium cannot open it: ${name} does not resolve through ${r.via} (${r.error ?? 'no A record'})`,
+          'see ingress.dns',
+        );
         continue;
       }
       visited++;
@@ -909,12 +1046,18 @@ const browser = clusterCheck({
           const err = error.replace(/^page\.goto: /, '');
           const onWorker = ctx.cluster.workers.some((w) => w.address === address);
           if (/ERR_CERT/.test(error)) {
-            add('certificate-refused', `Chromium refuses it at ${address}: ${err}: the served certificate does not chain to ${anchor.source}`,
-              'see ingress.certificate');
+            add(
+              'certificate-refused',
+              `Chromium refuses it at ${address}: ${err}: the served certificate does not chain to ${anchor.source}`,
+              'see ingress.certificate',
+            );
           } else {
             const elsewhere = onWorker ? '' : ` (${address} is no worker: the outside DNS sends visitors elsewhere; see ingress.dns)`;
-            add('page-unreachable', `Chromium cannot open it at ${address}: ${err}${elsewhere}`,
-              onWorker ? 'see ingress.gateway and ingress.https' : 'see ingress.dns');
+            add(
+              'page-unreachable',
+              `Chromium cannot open it at ${address}: ${err}${elsewhere}`,
+              onWorker ? 'see ingress.gateway and ingress.https' : 'see ingress.dns',
+            );
           }
           continue;
         }
@@ -922,7 +1065,13 @@ const browser = clusterCheck({
         await page.screenshot({ path: shot, fullPage: true });
         await br.attach(`https://${name}/ in Chromium`, shot, 'image/png');
         const title = await page.title();
-        const text = async (sel: string) => (await page.locator(sel).textContent({ timeout: 3000 }).catch(() => null))?.trim();
+        const text = async (sel: string) =>
+          (
+            await page
+              .locator(sel)
+              .textContent({ timeout: 3000 })
+              .catch(() => null)
+          )?.trim();
         const shownHost = await text('#host');
         const sec = await resp.securityDetails();
         const validTo = sec?.validTo ? new Date(sec.validTo * 1000).toISOString() : '?';
@@ -930,13 +1079,19 @@ const browser = clusterCheck({
         notes.push(`${url} -> ${resp.status()} "${title}" served by pod ${(await text('#pod')) ?? '?'}; ${tls}`);
         const got = `Chromium gets HTTP ${resp.status()} ("${title}")`;
         if (resp.status() >= 500) {
-          const why = await backendProblem(ctx, (await routesFor(ctx, name)).flatMap((x) => x.backends));
+          const why = await backendProblem(
+            ctx,
+            (await routesFor(ctx, name)).flatMap((x) => x.backends),
+          );
           if (why) add('backend-unavailable', `${got}: ${why}`, 'scale the app up or make its pods Ready');
-          else add('backend-unavailable', got, 'see ingress.https and the gateway\'s nginx log');
-        } else if (resp.status() !== 200) add('http-error', got, 'see ingress.https and the route\'s backend');
+          else add('backend-unavailable', got, "see ingress.https and the gateway's nginx log");
+        } else if (resp.status() !== 200) add('http-error', got, "see ingress.https and the route's backend");
         else if (shownHost !== name) {
-          add('wrong-page', `opens, but the page is not the demo app for ${name} (title "${title}", host shown: ${shownHost ?? 'none'})`,
-            'check the HTTPRoute\'s backend');
+          add(
+            'wrong-page',
+            `opens, but the page is not the demo app for ${name} (title "${title}", host shown: ${shownHost ?? 'none'})`,
+            "check the HTTPRoute's backend",
+          );
         }
       } finally {
         await page.close().catch(() => undefined);
@@ -945,10 +1100,16 @@ const browser = clusterCheck({
         // Control: without the ACME root the same visit must fail, or trust came from elsewhere.
         const page2 = await b.control.newPage();
         try {
-          const err = await page2.goto(url, { timeout: 20_000 }).then(() => '', (e: Error) => e.message);
+          const err = await page2.goto(url, { timeout: 20_000 }).then(
+            () => '',
+            (e: Error) => e.message,
+          );
           if (!err) {
-            add('trusted-elsewhere', 'Chromium also opens it without the ACME root: the certificate is trusted through another CA, not the ACME CA',
-              'see ingress.certificate');
+            add(
+              'trusted-elsewhere',
+              'Chromium also opens it without the ACME root: the certificate is trusted through another CA, not the ACME CA',
+              'see ingress.certificate',
+            );
           } else if (/ERR_CERT_AUTHORITY_INVALID/.test(err)) {
             notes.push('control: without the ACME root Chromium refuses the site (ERR_CERT_AUTHORITY_INVALID)');
           }
@@ -965,6 +1126,7 @@ export const ingressSuite: Suite = {
   name: 'ingress',
   title: 'the HTTPS edge: DNS, gateway, plain HTTP, redirect, ACME issuer and certificate, HTTPS in Chromium',
   dependsOn: ['kube-proxy'],
+  gate: ['ingress.gateway', 'ingress.https'],
   checks: [dns, gateway, plainHttp, redirect, issuer, certificate, https, browser],
   // Chromium starts while the suites before this one run.
   prepare: async (ctx) => {

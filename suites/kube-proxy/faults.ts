@@ -5,7 +5,10 @@ import { start, stop } from '../../harness/faults/ops.ts';
 
 export const kubeProxyFaults: Fault[] = [
   {
-    id: 'kube-proxy-stopped-rules-flushed', title: 'kube-proxy stopped on the first worker and its nat rules flushed', on: 'lab',
+    id: 'kube-proxy-stopped-rules-flushed',
+    title: 'kube-proxy stopped on the first worker and its nat rules flushed',
+    on: 'lab',
+    layouts: ['seed', 'kthw'],
     expect: (r) => [
       { check: 'hosts.services-active', host: r.workers[0], codes: ['unit-inactive'] },
       { check: 'hosts.listening', host: r.workers[0], codes: ['port-not-listening'] },
@@ -19,9 +22,19 @@ export const kubeProxyFaults: Fault[] = [
     repair: (env) => start(env, env.workers[0]!, 'kube-proxy'),
   },
   {
-    id: 'backend-pod-unreachable', title: "one backend pod broken: the demo app on the last worker stops answering other nodes", on: 'lab',
+    id: 'backend-pod-unreachable',
+    title: 'one backend pod broken: the demo app on the last worker stops answering other nodes',
+    on: 'lab',
     expect: (r) => r.workers.slice(0, -1).map((w) => ({ check: 'kube-proxy.clusterip-spread', host: w, codes: ['backend-unreachable'] })),
-    inject: (env) => env.host(env.workers.at(-1)!).run('iptables -w 5 -I FORWARD -o cni0 -p tcp --dport 8000 -j REJECT -m comment --comment hardway-fault').then(() => undefined),
-    repair: (env) => env.host(env.workers.at(-1)!).run('iptables -w 5 -D FORWARD -o cni0 -p tcp --dport 8000 -j REJECT -m comment --comment hardway-fault').then(() => undefined),
+    inject: (env) =>
+      env
+        .host(env.workers.at(-1)!)
+        .run('iptables -w 5 -I FORWARD -o cni0 -p tcp --dport 8000 -j REJECT -m comment --comment hardway-fault')
+        .then(() => undefined),
+    repair: (env) =>
+      env
+        .host(env.workers.at(-1)!)
+        .run('iptables -w 5 -D FORWARD -o cni0 -p tcp --dport 8000 -j REJECT -m comment --comment hardway-fault')
+        .then(() => undefined),
   },
 ];

@@ -8,7 +8,16 @@ import { type ComponentFacts, podNetworkOf } from '../../harness/discovery/facts
 import { statusHint } from '../../harness/discovery/fix-text.ts';
 import { natBackends, parseConntrack } from '../../harness/hostio/conntrack.ts';
 import { parseIptablesS, rulesOf } from '../../harness/hostio/iptables.ts';
-import { type CheckContext, type HostView, type Suite, hostCheck, inconclusive, notApplicable, outcome, passed } from '../../harness/verify/check.ts';
+import {
+  type CheckContext,
+  type HostView,
+  type Suite,
+  hostCheck,
+  inconclusive,
+  notApplicable,
+  outcome,
+  passed,
+} from '../../harness/verify/check.ts';
 import { kube, poll } from '../../harness/verify/kube.ts';
 import { BACKEND_PORT, BACKEND_SERVICE, backends, workspace } from '../../harness/verify/workspace.ts';
 
@@ -25,7 +34,11 @@ export function proxyMode(c: ComponentFacts): { mode: string; source: string } {
 }
 
 /** How to look at the rules kube-proxy programs, per mode. */
-const RULES_HINT: Record<string, string> = { iptables: 'iptables -t nat -vnL KUBE-SERVICES', ipvs: 'ipvsadm -Ln', nftables: 'nft list table ip kube-proxy' };
+const RULES_HINT: Record<string, string> = {
+  iptables: 'iptables -t nat -vnL KUBE-SERVICES',
+  ipvs: 'ipvsadm -Ln',
+  nftables: 'nft list table ip kube-proxy',
+};
 
 /** The rules of KUBE-SERVICES that send a ClusterIP to its service chain. */
 export function servicesProgrammed(out: string, ips: readonly string[]): { missing: string[]; noChain: boolean } {
@@ -38,7 +51,8 @@ export function servicesProgrammed(out: string, ips: readonly string[]): { missi
 
 /** Every ready endpoint has its DNAT rule (iptables mode): kube-proxy has synced them. */
 export function endpointsProgrammed(out: string, endpoints: readonly string[], port: number): boolean {
-  const dnat = parseIptablesS(out, 'iptables -t nat -S').value.rules.filter((r) => r.target === 'DNAT').map((r) => r.options['--to-destination']);
+  const rules = parseIptablesS(out, 'iptables -t nat -S').value.rules;
+  const dnat = rules.filter((r) => r.target === 'DNAT').map((r) => r.options['--to-destination']);
   return endpoints.every((ip) => dnat.includes(`${ip}:${port}`));
 }
 
@@ -49,13 +63,20 @@ async function readyEndpoints(ctx: CheckContext): Promise<string[]> {
     const ns = await workspace(ctx);
     const want = (await backends(ctx)).pods.filter((p) => p.ip).length;
     const read = async () => {
-      const s = await k.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${BACKEND_SERVICE}` });
+      const s = await k.discovery.listNamespacedEndpointSlice({
+        namespace: ns,
+        labelSelector: `kubernetes.io/service-name=${BACKEND_SERVICE}`,
+      });
       return s.items.flatMap((x) => (x.endpoints ?? []).filter((e) => e.conditions?.ready).flatMap((e) => e.addresses));
     };
-    const got = await poll(30_000, async () => {
-      const ips = await read();
-      return ips.length >= want ? ips : undefined;
-    }, 300);
+    const got = await poll(
+      30_000,
+      async () => {
+        const ips = await read();
+        return ips.length >= want ? ips : undefined;
+      },
+      300,
+    );
     return got ?? read();
   });
 }
@@ -78,32 +99,44 @@ const natRules = hostCheck({
     const c = proxyOf(h);
     const { mode, source } = proxyMode(c);
     if (mode !== 'iptables') {
-      return notApplicable(`kube-proxy on ${h.name} runs in ${mode} mode (${source}): services are not KUBE-SVC chains of the nat table ` +
-        `(${RULES_HINT[mode] ?? 'its own rules'}); kube-proxy.clusterip-spread judges them by what they do`);
+      return notApplicable(
+        `kube-proxy on ${h.name} runs in ${mode} mode (${source}): services are not KUBE-SVC chains of the nat table ` +
+          `(${RULES_HINT[mode] ?? 'its own rules'}); kube-proxy.clusterip-spread judges them by what they do`,
+      );
     }
     const [{ clusterIP }, kip] = await Promise.all([backends(ctx), kubernetesServiceIP(ctx)]);
     const want = [clusterIP, ...(kip ? [kip] : [])];
     // kube-proxy programs a new service within its sync period: give it a few seconds.
     let seen = { missing: want, noChain: false };
-    const found = await poll(15_000, async () => {
-      seen = servicesProgrammed((await h.access.exec!('iptables -w 5 -t nat -S KUBE-SERVICES 2>&1', { timeoutMs: 20_000 })).stdout, want);
-      return seen.missing.length === 0 ? true : undefined;
-    }, 500);
+    const found = await poll(
+      15_000,
+      async () => {
+        seen = servicesProgrammed((await h.access.exec!('iptables -w 5 -t nat -S KUBE-SERVICES 2>&1', { timeoutMs: 20_000 })).stdout, want);
+        return seen.missing.length === 0 ? true : undefined;
+      },
+      500,
+    );
     const notes = [`mode iptables (${source})`];
     if (found) return passed(want.length, notes);
-    return outcome([{
-      code: 'nat-rules-missing',
-      host: h.name,
-      subject: 'iptables -t nat KUBE-SERVICES',
-      message: `${seen.noChain ? 'has no KUBE-SERVICES chain' : `has no rule for ${seen.missing.join(', ')}`}: kube-proxy on ${h.name} is not programming services`,
-      fix: `${statusHint(h.init, c.unit, h.name)}; look at ${RULES_HINT.iptables} (the seed)`,
-    }], want.length, { notes });
+    return outcome(
+      [
+        {
+          code: 'nat-rules-missing',
+          host: h.name,
+          subject: 'iptables -t nat KUBE-SERVICES',
+          message: `${seen.noChain ? 'has no KUBE-SERVICES chain' : `has no rule for ${seen.missing.join(', ')}`}: kube-proxy on ${h.name} is not programming services`,
+          fix: `${statusHint(h.init, c.unit, h.name)}; look at ${RULES_HINT.iptables} (the seed)`,
+        },
+      ],
+      want.length,
+      { notes },
+    );
   },
 });
 
 const spread = hostCheck({
   id: 'kube-proxy.clusterip-spread',
-  title: `${REQUESTS} requests to the ClusterIP from the node all succeed and conntrack shows every backend`,
+  title: `at least ${REQUESTS} requests (10 per backend) to the ClusterIP from the node all succeed and conntrack shows every backend`,
   on: { component: 'kube-proxy' },
   needs: ['live', 'active'],
   codes: {
@@ -118,16 +151,33 @@ const spread = hostCheck({
     const { mode, source } = proxyMode(c);
     const { pods, clusterIP } = await backends(ctx);
     const up = pods.filter((p) => p.ip);
-    if (up.length < 2) return inconclusive(`fewer than two backend pods run (${pods.map((p) => p.problem).filter(Boolean).join('; ')})`);
+    if (up.length < 2)
+      return inconclusive(
+        `fewer than two backend pods run (${pods
+          .map((p) => p.problem)
+          .filter(Boolean)
+          .join('; ')})`,
+      );
+    // Enough requests that a random spread misses no backend by chance: with 6 backends, 20 miss
+    // one about 1 run in 7, 10 per backend about 1 in 10 000.
+    const requests = Math.max(REQUESTS, 10 * up.length);
     const eps = await readyEndpoints(ctx);
     // kube-proxy programs new endpoints within its sync period: wait for the exact signal (iptables
     // mode: a DNAT rule to every ready endpoint; otherwise a first answer) before judging the spread.
-    await poll(10_000, async () => {
-      if (mode === 'iptables') return endpointsProgrammed((await h.access.exec!('iptables -w 5 -t nat -S 2>/dev/null', { timeoutMs: 15_000 })).stdout, eps, BACKEND_PORT) ? true : undefined;
-      return (await h.access.exec!(`curl -s -m 2 http://${clusterIP}/status/`, { timeoutMs: 10_000 })).stdout.trim() === 'ok' ? true : undefined;
-    }, 250);
+    await poll(
+      10_000,
+      async () => {
+        if (mode === 'iptables') {
+          const nat = (await h.access.exec!('iptables -w 5 -t nat -S 2>/dev/null', { timeoutMs: 15_000 })).stdout;
+          return endpointsProgrammed(nat, eps, BACKEND_PORT) ? true : undefined;
+        }
+        const answer = (await h.access.exec!(`curl -s -m 2 http://${clusterIP}/status/`, { timeoutMs: 10_000 })).stdout.trim();
+        return answer === 'ok' ? true : undefined;
+      },
+      250,
+    );
     const r = await h.access.exec!(
-      `ok=0; for i in $(seq ${REQUESTS}); do [ "$(curl -s -m 2 http://${clusterIP}/status/)" = ok ] && ok=$((ok+1)); done; echo $ok; ` +
+      `ok=0; for i in $(seq ${requests}); do [ "$(curl -s -m 2 http://${clusterIP}/status/)" = ok ] && ok=$((ok+1)); done; echo $ok; ` +
         `command -v conntrack >/dev/null || { echo no-conntrack; exit 0; }; conntrack -L -d ${clusterIP} -p tcp 2>/dev/null`,
       { timeoutMs: 90_000 },
     );
@@ -135,35 +185,66 @@ const spread = hostCheck({
     const okCount = Number(first);
     const subject = `ClusterIP ${clusterIP}`;
     if (rest[0]?.trim() === 'no-conntrack') {
-      const notes = [`${okCount}/${REQUESTS} answered ok; no conntrack on ${host}: which backends answered was not seen`, `mode ${mode} (${source})`];
-      if (okCount === REQUESTS) return passed(REQUESTS, notes);
-      return outcome([{ code: 'kube-proxy-at-fault', host, subject, message: `only ${okCount}/${REQUESTS} requests answered (no conntrack on ${host} to tell which backend was missed)`, fix: `${statusHint(h.init, c.unit, host)}; install conntrack to see the spread` }], REQUESTS, { notes });
+      const notes = [`${okCount}/${requests} answered ok; no conntrack on ${host}: which backends answered was not seen`];
+      notes.push(`mode ${mode} (${source})`);
+      if (okCount === requests) return passed(requests, notes);
+      const message = `only ${okCount}/${requests} requests answered (no conntrack on ${host} to tell which backend was missed)`;
+      const fix = `${statusHint(h.init, c.unit, host)}; install conntrack to see the spread`;
+      return outcome([{ code: 'kube-proxy-at-fault', host, subject, message, fix }], requests, { notes });
     }
     const seen = natBackends(parseConntrack(rest.join('\n')).value, clusterIP);
-    const notes = [`${okCount}/${REQUESTS} answered ok; conntrack backends: ${seen.join(', ') || 'none'}; endpoints: ${eps.join(', ')}`, `mode ${mode} (${source})`];
+    const notes = [`${okCount}/${requests} answered ok; conntrack backends: ${seen.join(', ') || 'none'}; endpoints: ${eps.join(', ')}`];
+    notes.push(`mode ${mode} (${source})`);
     const missing = up.filter((p) => !seen.includes(p.ip!));
-    if (okCount === REQUESTS && missing.length === 0) return passed(REQUESTS, notes);
+    if (okCount === requests && missing.length === 0) return passed(requests, notes);
     if (eps.length < up.length) {
-      return outcome([{ code: 'endpoints-lag', host, subject, message: `the Service has ${eps.length} ready endpoints for ${up.length} running backends: the endpointslice controller (kube-controller-manager) or a readiness probe lags`, fix: `kubectl -n ${await workspace(ctx)} describe endpointslices` }], REQUESTS, { notes });
+      return outcome(
+        [
+          {
+            code: 'endpoints-lag',
+            host,
+            subject,
+            message: `the Service has ${eps.length} ready endpoints for ${up.length} running backends: the endpointslice controller (kube-controller-manager) or a readiness probe lags`,
+            fix: `kubectl -n ${await workspace(ctx)} describe endpointslices`,
+          },
+        ],
+        requests,
+        { notes },
+      );
     }
     // The seed's procedure: ask each pod address directly from this node.
-    const direct = await Promise.all(up.map(async (p) => {
-      const d = await h.access.exec!(`curl -s -m 3 http://${p.ip}:${BACKEND_PORT}/status/`, { timeoutMs: 10_000 });
-      return { pod: p, ok: d.stdout.trim() === 'ok' };
-    }));
+    const direct = await Promise.all(
+      up.map(async (p) => {
+        const d = await h.access.exec!(`curl -s -m 3 http://${p.ip}:${BACKEND_PORT}/status/`, { timeoutMs: 10_000 });
+        return { pod: p, ok: d.stdout.trim() === 'ok' };
+      }),
+    );
     const dead = direct.filter((d) => !d.ok);
-    const lost = missing.length ? `conntrack shows only ${seen.join(', ') || 'no backend'} (missing ${missing.map((p) => `${p.ip} on ${p.host}`).join(', ')})` : `only ${okCount}/${REQUESTS} requests answered`;
+    const lost = missing.length
+      ? `conntrack shows only ${seen.join(', ') || 'no backend'} (missing ${missing.map((p) => `${p.ip} on ${p.host}`).join(', ')})`
+      : `only ${okCount}/${requests} requests answered`;
     if (dead.length === 0) {
-      return outcome([{ code: 'kube-proxy-at-fault', host, subject, message: `${lost}, yet every pod answers when asked directly: kube-proxy is at fault (the seed)`, fix: `${statusHint(h.init, c.unit, host)}; compare ${RULES_HINT[mode] ?? 'its rules'} on every node` }], REQUESTS, { notes });
+      const message = `${lost}, yet every pod answers when asked directly: kube-proxy is at fault (the seed)`;
+      const fix = `${statusHint(h.init, c.unit, host)}; compare ${RULES_HINT[mode] ?? 'its rules'} on every node`;
+      return outcome([{ code: 'kube-proxy-at-fault', host, subject, message, fix }], requests, { notes });
     }
-    const network = podNetworkOf(ctx.facts) === 'flannel' ? 'see flannel.pod-ping' : 'check the routes to the other nodes\' pod subnets (ip route) and the pod network';
-    return outcome([{
-      code: 'backend-unreachable',
-      host,
-      subject,
-      message: `${lost}; asked directly from ${host}, ${dead.map((d) => `${d.pod.name} (${d.pod.ip}:${BACKEND_PORT} on ${d.pod.host})`).join(', ')} does not answer: not kube-proxy but the pod network to ${dead.map((d) => d.pod.host).join(', ')} or the pod itself (the seed)`,
-      fix: `${network}, then the pod's logs`,
-    }], REQUESTS, { notes });
+    const network =
+      podNetworkOf(ctx.facts) === 'flannel'
+        ? 'see flannel.pod-ping'
+        : "check the routes to the other nodes' pod subnets (ip route) and the pod network";
+    return outcome(
+      [
+        {
+          code: 'backend-unreachable',
+          host,
+          subject,
+          message: `${lost}; asked directly from ${host}, ${dead.map((d) => `${d.pod.name} (${d.pod.ip}:${BACKEND_PORT} on ${d.pod.host})`).join(', ')} does not answer: not kube-proxy but the pod network to ${dead.map((d) => d.pod.host).join(', ')} or the pod itself (the seed)`,
+          fix: `${network}, then the pod's logs`,
+        },
+      ],
+      requests,
+      { notes },
+    );
   },
 });
 

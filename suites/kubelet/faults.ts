@@ -1,25 +1,31 @@
 // Faults that prove the kubelet suite: a kubelet registering under a name its certificate does
 // not carry (the seed's NODE_NAME warning).
 import type { Fault } from '../../harness/faults/fault.ts';
-import { leaseStale, nodesReady, restart, restoreFile, systemdUnit } from '../../harness/faults/ops.ts';
+import { nodeNotReady, nodesReady, restart, restoreFile, systemdUnit } from '../../harness/faults/ops.ts';
 
 export const kubeletFaults: Fault[] = [
   {
-    id: 'kubelet-node-name-mismatch', title: 'the last worker\'s kubelet registering under a name its certificate does not carry', on: 'lab',
+    id: 'kubelet-node-name-mismatch',
+    title: "the last worker's kubelet registering under a name its certificate does not carry",
+    on: 'lab',
     // scheduler.job still completes: once its pod on the first worker finishes, the anti-affinity
     // lets the second pod run there too. The scheduler works; the spread over the workers does not.
     expect: (r) => [
-      { check: 'kubelet.ready', host: r.workers.at(-1), codes: ['node-lease-stale'] },
+      { check: 'kubelet.ready', host: r.workers.at(-1), codes: ['node-not-ready', 'node-lease-stale'] },
       { check: 'kubelet.pods-run', host: r.workers.at(-1), codes: ['pod-not-running'] },
       { check: 'scheduler.spread', codes: ['worker-unused'] },
     ],
     async inject(env) {
       const w = env.cluster.workers.at(-1)!;
-      await env.host(w.host).run(`sed -i 's/--hostname-override=${w.nodeName}\\b/--hostname-override=${w.nodeName}-renamed/' ${systemdUnit('kubelet')} && grep -q ${w.nodeName}-renamed ${systemdUnit('kubelet')}`);
+      await env
+        .host(w.host)
+        .run(
+          `sed -i 's/--hostname-override=${w.nodeName}\\b/--hostname-override=${w.nodeName}-renamed/' ${systemdUnit('kubelet')} && grep -q ${w.nodeName}-renamed ${systemdUnit('kubelet')}`,
+        );
       await env.host(w.host).run(env.init(w.host).restart('kubelet'));
     },
-    // The node lease must go stale before the suites look (the node turns NotReady later).
-    effect: (env) => leaseStale(env, 'kube-node-lease', env.cluster.workers.at(-1)!.nodeName, 31),
+    // The node must be NotReady before the suites look: then the scheduler keeps pods off it.
+    effect: (env) => nodeNotReady(env, env.cluster.workers.at(-1)!.nodeName),
     async repair(env) {
       const w = env.workers.at(-1)!;
       await restoreFile(env, w, systemdUnit('kubelet'));

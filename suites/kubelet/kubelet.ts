@@ -5,7 +5,16 @@ import { createServer, type AddressInfo } from 'node:net';
 import { get } from 'node:http';
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
-import { type Finding, type HostView, type Suite, findingsOn, hostCheck, inconclusive, outcome, passed } from '../../harness/verify/check.ts';
+import {
+  type Finding,
+  type HostView,
+  type Suite,
+  findingsOn,
+  hostCheck,
+  inconclusive,
+  outcome,
+  passed,
+} from '../../harness/verify/check.ts';
 import { type Kube, apiError, kube } from '../../harness/verify/kube.ts';
 import { leaseAge } from '../../harness/verify/leases.ts';
 import { podExec } from '../../harness/verify/pod-exec.ts';
@@ -13,8 +22,16 @@ import { BACKEND_PORT, backends, probePods, workspace } from '../../harness/veri
 
 /** Kubelet journal lines that explain a registration problem (forbidden, unauthorized, x509). */
 async function kubeletComplaints(h: HostView): Promise<string> {
-  const r = await h.access.exec!(`${h.init.logs('kubelet', 300)} | grep -Ei 'forbidden|unauthorized|x509|is not allowed|Unable to register' | tail -n 2`, { timeoutMs: 15_000 }).catch(() => undefined);
-  const lines = r?.stdout.trim().split('\n').filter(Boolean).map((l) => l.slice(0, 240)) ?? [];
+  const r = await h.access.exec!(
+    `${h.init.logs('kubelet', 300)} | grep -Ei 'forbidden|unauthorized|x509|is not allowed|Unable to register' | tail -n 2`,
+    { timeoutMs: 15_000 },
+  ).catch(() => undefined);
+  const lines =
+    r?.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(0, 240)) ?? [];
   return lines.length ? `; kubelet says: ${lines.join(' | ')}` : '';
 }
 
@@ -38,20 +55,54 @@ const ready = hostCheck({
       node = await k.core.readNode({ name: w.nodeName });
     } catch (e) {
       const names = (await k.core.listNode()).items.map((n) => n.metadata!.name).join(', ');
-      return outcome([on('node-missing', `node ${w.nodeName}`, `does not exist (${apiError(e)}; nodes: ${names || 'none'}): kubelet registers under another name or cannot reach the apiserver${await kubeletComplaints(h)}`, `--hostname-override=${w.nodeName} must match its certificate (CN system:node:${w.nodeName})`)], 1);
+      return outcome(
+        [
+          on(
+            'node-missing',
+            `node ${w.nodeName}`,
+            `does not exist (${apiError(e)}; nodes: ${names || 'none'}): kubelet registers under another name or cannot reach the apiserver${await kubeletComplaints(h)}`,
+            `--hostname-override=${w.nodeName} must match its certificate (CN system:node:${w.nodeName})`,
+          ),
+        ],
+        1,
+      );
     }
     const cond = node.status?.conditions?.find((c) => c.type === 'Ready');
     const findings: Finding[] = [];
     if (cond?.status !== 'True') {
-      findings.push(on('node-not-ready', `node ${w.nodeName}`, `is not Ready (${cond?.status ?? 'no condition'}: ${cond?.reason ?? ''} ${cond?.message?.slice(0, 160) ?? ''})${await kubeletComplaints(h)}`, `${h.init.logsHint('kubelet')} on ${h.name}; kubectl describe node ${w.nodeName}`));
+      findings.push(
+        on(
+          'node-not-ready',
+          `node ${w.nodeName}`,
+          `is not Ready (${cond?.status ?? 'no condition'}: ${cond?.reason ?? ''} ${cond?.message?.slice(0, 160) ?? ''})${await kubeletComplaints(h)}`,
+          `${h.init.logsHint('kubelet')} on ${h.name}; kubectl describe node ${w.nodeName}`,
+        ),
+      );
     }
     const lease = await leaseAge(ctx, 'kube-node-lease', w.nodeName);
     if (lease.ageS !== undefined && lease.ageS > 30) {
-      findings.push(on('node-lease-stale', `lease kube-node-lease/${w.nodeName}`, `not renewed for ${lease.ageS} s (kubelet renews every 10 s): the kubelet of ${w.nodeName} is gone or renamed${cond?.status === 'True' ? ' — the node still looks Ready only until the grace period ends' : ''}${await kubeletComplaints(h)}`, `systemctl status kubelet on ${h.name}, and --hostname-override=${w.nodeName}`));
+      findings.push(
+        on(
+          'node-lease-stale',
+          `lease kube-node-lease/${w.nodeName}`,
+          `not renewed for ${lease.ageS} s (kubelet renews every 10 s): the kubelet of ${w.nodeName} is gone or renamed${cond?.status === 'True' ? ' — the node still looks Ready only until the grace period ends' : ''}${await kubeletComplaints(h)}`,
+          `systemctl status kubelet on ${h.name}, and --hostname-override=${w.nodeName}`,
+        ),
+      );
     }
     const ips = (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
-    if (!ips.includes(w.internalAddress)) findings.push(on('node-ip', `node ${w.nodeName}`, `reports InternalIP ${ips.join(', ') || 'none'}, the model says ${w.internalAddress}`, `--node-ip=${w.internalAddress}`));
-    return outcome(findings, 3, { notes: [`${w.nodeName}: kubelet ${node.status?.nodeInfo?.kubeletVersion}, ${node.status?.nodeInfo?.containerRuntimeVersion}`] });
+    if (!ips.includes(w.internalAddress))
+      findings.push(
+        on(
+          'node-ip',
+          `node ${w.nodeName}`,
+          `reports InternalIP ${ips.join(', ') || 'none'}, the model says ${w.internalAddress}`,
+          `--node-ip=${w.internalAddress}`,
+        ),
+      );
+    return outcome(findings, 3, {
+      notes: [`${w.nodeName}: kubelet ${node.status?.nodeInfo?.kubeletVersion}, ${node.status?.nodeInfo?.containerRuntimeVersion}`],
+    });
   },
 });
 
@@ -65,7 +116,18 @@ const podsRun = hostCheck({
   async run(ctx, h) {
     const pod = (await probePods(ctx)).find((p) => p.host === h.name)!;
     return pod.problem
-      ? outcome([{ code: 'pod-not-running', host: h.name, subject: `pod ${pod.name}`, message: pod.problem, fix: `${h.init.logsHint('kubelet')} and ${h.init.logsHint('containerd')} on ${h.name}` }], 1)
+      ? outcome(
+          [
+            {
+              code: 'pod-not-running',
+              host: h.name,
+              subject: `pod ${pod.name}`,
+              message: pod.problem,
+              fix: `${h.init.logsHint('kubelet')} and ${h.init.logsHint('containerd')} on ${h.name}`,
+            },
+          ],
+          1,
+        )
       : passed(1, [`${pod.name} ${pod.ip}`]);
   },
 });
@@ -116,7 +178,11 @@ const streaming = hostCheck({
   title: 'logs, exec and port-forward reach pods on every worker',
   on: { role: 'worker' },
   needs: ['live', 'active'],
-  codes: { 'logs-failed': 'kubectl logs failed', 'exec-failed': 'kubectl exec failed', 'port-forward-failed': 'kubectl port-forward failed' },
+  codes: {
+    'logs-failed': 'kubectl logs failed',
+    'exec-failed': 'kubectl exec failed',
+    'port-forward-failed': 'kubectl port-forward failed',
+  },
   timeoutMs: 90_000,
   async run(ctx, h) {
     const k = await kube(ctx);
@@ -133,11 +199,43 @@ const streaming = hostCheck({
     };
     const on = findingsOn(h.name);
     const findings: Finding[] = [];
-    await readLogs(k, ns, pod.name).catch((e) => findings.push(on('logs-failed', `kubectl logs ${pod.name}`, `failed: ${why(e)}`, `see certs.sans and ${h.init.logsHint('kubelet')} on ${h.name}`)));
-    await execEcho(k, ns, probe.name).catch((e) => findings.push(on('exec-failed', `kubectl exec ${probe.name}`, `failed: ${why(e)}`, "see certs.sans, and enable_tls_streaming=false in containerd's config (the seed)")));
-    await portForwardGet(k, ns, pod.name, BACKEND_PORT, '/status/').then((body) => {
-      if (body.trim() !== 'ok') findings.push(on('port-forward-failed', `kubectl port-forward ${pod.name}:${BACKEND_PORT}`, `answered ${JSON.stringify(body.slice(0, 80))}, expected "ok"`, "check the demo app's log"));
-    }, (e) => findings.push(on('port-forward-failed', `kubectl port-forward ${pod.name}`, `failed: ${why(e)}`, `socat/nsenter on ${h.name} and kubelet's streaming server`)));
+    await readLogs(k, ns, pod.name).catch((e) =>
+      findings.push(
+        on('logs-failed', `kubectl logs ${pod.name}`, `failed: ${why(e)}`, `see certs.sans and ${h.init.logsHint('kubelet')} on ${h.name}`),
+      ),
+    );
+    await execEcho(k, ns, probe.name).catch((e) =>
+      findings.push(
+        on(
+          'exec-failed',
+          `kubectl exec ${probe.name}`,
+          `failed: ${why(e)}`,
+          "see certs.sans, and enable_tls_streaming=false in containerd's config (the seed)",
+        ),
+      ),
+    );
+    await portForwardGet(k, ns, pod.name, BACKEND_PORT, '/status/').then(
+      (body) => {
+        if (body.trim() !== 'ok')
+          findings.push(
+            on(
+              'port-forward-failed',
+              `kubectl port-forward ${pod.name}:${BACKEND_PORT}`,
+              `answered ${JSON.stringify(body.slice(0, 80))}, expected "ok"`,
+              "check the demo app's log",
+            ),
+          );
+      },
+      (e) =>
+        findings.push(
+          on(
+            'port-forward-failed',
+            `kubectl port-forward ${pod.name}`,
+            `failed: ${why(e)}`,
+            `socat/nsenter on ${h.name} and kubelet's streaming server`,
+          ),
+        ),
+    );
     return outcome(findings, 3);
   },
 });

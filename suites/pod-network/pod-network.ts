@@ -8,7 +8,16 @@ import { type ClusterFacts, podNetworkOf } from '../../harness/discovery/facts.t
 import { parseIpRoutes, routeTo } from '../../harness/hostio/ip.ts';
 import { cidrContains, parseCidr } from '../../harness/model/net.ts';
 import type { Host } from '../../harness/model/cluster.ts';
-import { type CheckContext, type Finding, type Suite, findingsOn, hostCheck, inconclusive, notApplicable, outcome } from '../../harness/verify/check.ts';
+import {
+  type CheckContext,
+  type Finding,
+  type Suite,
+  findingsOn,
+  hostCheck,
+  inconclusive,
+  notApplicable,
+  outcome,
+} from '../../harness/verify/check.ts';
 import { kube } from '../../harness/verify/kube.ts';
 import { podExec } from '../../harness/verify/pod-exec.ts';
 import { probePods, workspace } from '../../harness/verify/workspace.ts';
@@ -24,20 +33,43 @@ const cniConfig = hostCheck({
   id: 'pod-network.cni-config',
   title: "the container runtime's CNI config is valid and hands out addresses inside the pod network",
   on: { role: 'worker' },
-  codes: { 'cni-config-missing': 'the runtime has no usable CNI config', 'cni-subnet-outside': 'the config hands out addresses outside the pod network' },
+  codes: {
+    'cni-config-missing': 'the runtime has no usable CNI config',
+    'cni-subnet-outside': 'the config hands out addresses outside the pod network',
+  },
   async run(ctx, h) {
     const cni = h.facts.cni;
     if (!cni) return notApplicable(`discovery found no container runtime on ${h.name}`);
     const on = findingsOn(h.name);
     const net = cni.containerd;
     if (!net) {
-      const why = cni.files.length ? `the first file of ${cni.confDir}, ${cni.files[0]!.path}, is not a valid CNI config (containerd does not fall back to the next one)` : `${cni.confDir} holds no *.conf, *.conflist or *.json`;
-      return outcome([on('cni-config-missing', cni.confDir, `${why}: the runtime reports "cni plugin not initialized" and no pod starts`, `put the pod network's config into ${cni.confDir} (${podNetworkOf(ctx.facts) === 'flannel' ? "flannel's 10-flannel.conflist" : "the bridge plugin's 10-bridge.conf, as KTHW's chapter 09 does"})`)], Math.max(1, cni.files.length));
+      const why = cni.files.length
+        ? `the first file of ${cni.confDir}, ${cni.files[0]!.path}, is not a valid CNI config (containerd does not fall back to the next one)`
+        : `${cni.confDir} holds no *.conf, *.conflist or *.json`;
+      return outcome(
+        [
+          on(
+            'cni-config-missing',
+            cni.confDir,
+            `${why}: the runtime reports "cni plugin not initialized" and no pod starts`,
+            `put the pod network's config into ${cni.confDir} (${podNetworkOf(ctx.facts) === 'flannel' ? "flannel's 10-flannel.conflist" : "the bridge plugin's 10-bridge.conf, as KTHW's chapter 09 does"})`,
+          ),
+        ],
+        Math.max(1, cni.files.length),
+      );
     }
     const findings: Finding[] = [];
     const pod = parseCidr(ctx.cluster.podCIDR);
     for (const sub of net.plugins.flatMap((p) => p.ipam?.subnets ?? [])) {
-      if (pod && !cidrContains(pod, sub.split('/')[0]!)) findings.push(on('cni-subnet-outside', net.file, `hands out ${sub}, outside the pod network ${ctx.cluster.podCIDR} (${ctx.derived?.sources.podCIDR ?? 'the model'}): kube-proxy and the routes treat those pods as outside the cluster`, `give ${h.name} a subnet of ${ctx.cluster.podCIDR} in ${net.file}`));
+      if (pod && !cidrContains(pod, sub.split('/')[0]!))
+        findings.push(
+          on(
+            'cni-subnet-outside',
+            net.file,
+            `hands out ${sub}, outside the pod network ${ctx.cluster.podCIDR} (${ctx.derived?.sources.podCIDR ?? 'the model'}): kube-proxy and the routes treat those pods as outside the cluster`,
+            `give ${h.name} a subnet of ${ctx.cluster.podCIDR} in ${net.file}`,
+          ),
+        );
     }
     return outcome(findings, 1, { notes: [`${net.file}: ${net.types.join(' -> ')}`] });
   },
@@ -51,7 +83,12 @@ const routes = hostCheck({
   codes: { 'route-missing': "no route to another worker's pod subnet", 'route-wrong': 'the route goes elsewhere than that worker' },
   async run(ctx, h) {
     const kind = podNetworkOf(ctx.facts);
-    if (kind !== 'bridge') return notApplicable(kind === 'flannel' ? 'flannel programs the routes (see flannel.routes)' : `the pod network is ${kind === 'none' ? 'not found' : 'not a bridge per node'}: its own CNI routes pods`);
+    if (kind !== 'bridge')
+      return notApplicable(
+        kind === 'flannel'
+          ? 'flannel programs the routes (see flannel.routes)'
+          : `the pod network is ${kind === 'none' ? 'not found' : 'not a bridge per node'}: its own CNI routes pods`,
+      );
     const others = ctx.cluster.workers.filter((w) => w.host !== h.name);
     const wanted = others.map((w) => ({ w, ...bridgeSubnet(ctx.facts, w.host) })).filter((x) => x.subnet);
     if (!wanted.length) return inconclusive('no other worker has a bridge subnet to route to (see pod-network.cni-config)');
@@ -63,8 +100,17 @@ const routes = hostCheck({
       const net = subnet!.replace(/\.\d+\/(\d+)$/, '.0/$1');
       const route = routeTo(table, net);
       const add = `ip route add ${net} via ${w.internalAddress} on ${h.name} (KTHW chapter 11), and keep it across reboots`;
-      if (!route) findings.push(on('route-missing', `route to ${net}`, `is missing: pods on ${w.host} (${net}) are unreachable from ${h.name}`, add));
-      else if (route.gateway !== w.internalAddress && route.gateway !== w.address) findings.push(on('route-wrong', `route to ${net}`, `goes via ${route.gateway ?? route.dev ?? '?'}, not ${w.host} (${w.internalAddress})`, `ip route replace ${net} via ${w.internalAddress} on ${h.name}`));
+      if (!route)
+        findings.push(on('route-missing', `route to ${net}`, `is missing: pods on ${w.host} (${net}) are unreachable from ${h.name}`, add));
+      else if (route.gateway !== w.internalAddress && route.gateway !== w.address)
+        findings.push(
+          on(
+            'route-wrong',
+            `route to ${net}`,
+            `goes via ${route.gateway ?? route.dev ?? '?'}, not ${w.host} (${w.internalAddress})`,
+            `ip route replace ${net} via ${w.internalAddress} on ${h.name}`,
+          ),
+        );
     }
     return outcome(findings, wanted.length);
   },
@@ -102,20 +148,28 @@ const podToPod = hostCheck({
     const ns = await workspace(ctx);
     const findings: Finding[] = [];
     const notes: string[] = [];
-    await Promise.all(others.map(async (other) => {
-      const [fromPod, fromNode] = await Promise.all([
-        podExec(k, ns, mine.name, ['ping', '-c', '2', '-i', '0.2', '-W', '2', other.ip!]),
-        h.access.exec!(`ping -c 2 -i 0.2 -W 2 ${other.ip}`, { timeoutMs: 15_000 }),
-      ]);
-      const nodeOk = fromNode.code === 0;
-      if (fromPod.ok && nodeOk) {
-        notes.push(`${host} pod and node -> ${other.host} pod ${other.ip}: ok`);
-        return;
-      }
-      const peer = ctx.cluster.workers.find((w) => w.host === other.host)!;
-      const who = `${fromPod.ok ? '' : `pod ${mine.name} cannot ping it`}${!fromPod.ok && !nodeOk ? ', and ' : ''}${nodeOk ? '' : `${host} itself cannot ping it`}`;
-      findings.push({ code: 'pod-network-broken', host, subject: `${other.host}'s pod ${other.ip}`, message: `${who}: the pod network from ${host} to ${other.host} is broken`, fix: `check ${whereToLook(ctx, h.model, peer)}` });
-    }));
+    await Promise.all(
+      others.map(async (other) => {
+        const [fromPod, fromNode] = await Promise.all([
+          podExec(k, ns, mine.name, ['ping', '-c', '2', '-i', '0.2', '-W', '2', other.ip!]),
+          h.access.exec!(`ping -c 2 -i 0.2 -W 2 ${other.ip}`, { timeoutMs: 15_000 }),
+        ]);
+        const nodeOk = fromNode.code === 0;
+        if (fromPod.ok && nodeOk) {
+          notes.push(`${host} pod and node -> ${other.host} pod ${other.ip}: ok`);
+          return;
+        }
+        const peer = ctx.cluster.workers.find((w) => w.host === other.host)!;
+        const who = `${fromPod.ok ? '' : `pod ${mine.name} cannot ping it`}${!fromPod.ok && !nodeOk ? ', and ' : ''}${nodeOk ? '' : `${host} itself cannot ping it`}`;
+        findings.push({
+          code: 'pod-network-broken',
+          host,
+          subject: `${other.host}'s pod ${other.ip}`,
+          message: `${who}: the pod network from ${host} to ${other.host} is broken`,
+          fix: `check ${whereToLook(ctx, h.model, peer)}`,
+        });
+      }),
+    );
     return outcome(findings, others.length, { notes });
   },
 });

@@ -2,14 +2,23 @@
 //   - over its budget (fixtures/budgets.yaml, the seed's measurements): a warning. The budget is
 //     held against the anonymous memory of the unit's cgroup (memory.stat total_rss on cgroup v1,
 //     anon on v2): what the component allocated, not the page cache nor its mapped binary.
-//   - dangerous, a failure: the OOM killer struck inside a component's cgroup since the component
-//     was last started (memory.oom_control / memory.events oom_kill: the counter lives as long as
-//     the unit's cgroup, i.e. across automatic restarts), or the host's available memory is below
+//   - dangerous, a failure: the OOM killer struck inside a component's cgroup (memory.oom_control /
+//     memory.events oom_kill: the counter lives as long as the unit's cgroup, which outlives
+//     automatic restarts and systemctl restart; a stop removes it), or the host's available memory is below
 //     what its components use together (they could not all start again).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { type CheckContext, type Finding, type HostView, type Suite, hostCheck, inconclusive, notApplicable, outcome } from '../../harness/verify/check.ts';
+import {
+  type CheckContext,
+  type Finding,
+  type HostView,
+  type Suite,
+  hostCheck,
+  inconclusive,
+  notApplicable,
+  outcome,
+} from '../../harness/verify/check.ts';
 
 export const DEFAULT_BUDGETS = resolve(import.meta.dirname, '../../fixtures/budgets.yaml');
 
@@ -68,15 +77,20 @@ export function parseMemory(out: string): HostMemory {
 
 function script(h: HostView, units: string[]): string {
   // Every field is printed, "x" when absent, so that the columns never shift.
-  const perUnit = units.map((u) => h.init.kind === 'openrc'
-    ? `p=$(pidof ${u} | cut -d' ' -f1); r=$(awk '/VmRSS/{print $2*1024}' /proc/$p/status 2>/dev/null); echo "${u} x x \${r:-x} x"`
-    : `cg=$(systemctl show -p ControlGroup --value ${u} 2>/dev/null); ` +
-      `a=$(cat /sys/fs/cgroup/memory$cg/memory.stat /sys/fs/cgroup$cg/memory.stat 2>/dev/null | awk '/^(total_rss|anon) /{print $2; exit}'); ` +
-      `o=$(cat /sys/fs/cgroup/memory$cg/memory.oom_control /sys/fs/cgroup$cg/memory.events 2>/dev/null | awk '/^oom_kill /{print $2; exit}'); ` +
-      `c=$(systemctl show -p MemoryCurrent --value ${u} 2>/dev/null | tr -dc 0-9); ` +
-      `r=$(awk '/VmRSS/{print $2*1024}' /proc/$(systemctl show -p MainPID --value ${u} 2>/dev/null)/status 2>/dev/null); ` +
-      `[ -n "$cg" ] || o=; echo "${u} \${a:-x} \${c:-x} \${r:-x} \${o:-x}"`);
-  return [...perUnit, `echo "meminfo $(awk '/^MemTotal:/{print $2}' /proc/meminfo) $(awk '/^MemAvailable:/{print $2}' /proc/meminfo)"`].join('\n');
+  const perUnit = units.map((u) =>
+    h.init.kind === 'openrc'
+      ? `p=$(pidof ${u} | cut -d' ' -f1); r=$(awk '/VmRSS/{print $2*1024}' /proc/$p/status 2>/dev/null); echo "${u} x x \${r:-x} x"`
+      : `cg=$(systemctl show -p ControlGroup --value ${u} 2>/dev/null); ` +
+        `a=$(cat /sys/fs/cgroup/memory$cg/memory.stat /sys/fs/cgroup$cg/memory.stat 2>/dev/null | awk '/^(total_rss|anon) /{print $2; exit}'); ` +
+        `o=$(cat /sys/fs/cgroup/memory$cg/memory.oom_control /sys/fs/cgroup$cg/memory.events 2>/dev/null | awk '/^oom_kill /{print $2; exit}'); ` +
+        `c=$(systemctl show -p MemoryCurrent --value ${u} 2>/dev/null | tr -dc 0-9); ` +
+        `r=$(awk '/VmRSS/{print $2*1024}' /proc/$(systemctl show -p MainPID --value ${u} 2>/dev/null)/status 2>/dev/null); ` +
+        `[ -n "$cg" ] || o=; echo "${u} \${a:-x} \${c:-x} \${r:-x} \${o:-x}"`,
+  );
+  return [
+    ...perUnit,
+    `echo "meminfo $(awk '/^MemTotal:/{print $2}' /proc/meminfo) $(awk '/^MemAvailable:/{print $2}' /proc/meminfo)"`,
+  ].join('\n');
 }
 
 const MiB = 1048576;
@@ -107,7 +121,13 @@ const memory = hostCheck({
     let used = 0;
     for (const u of m.units) {
       if (u.oomKills) {
-        findings.push({ code: 'oom-killed', host: h.name, subject: u.unit, message: `the OOM killer killed ${u.oomKills} process${u.oomKills > 1 ? 'es' : ''} in its cgroup since it was started (it restarts, and loses its work, each time)`, fix: `give ${h.name} more memory or lower what runs there; read the kernel log (journalctl -k | grep -i oom) and ${h.init.logsHint(u.unit)}` });
+        findings.push({
+          code: 'oom-killed',
+          host: h.name,
+          subject: u.unit,
+          message: `the OOM killer killed ${u.oomKills} process${u.oomKills > 1 ? 'es' : ''} in its cgroup (it restarts, and loses its work, each time; the kernel counts for as long as the cgroup exists, restarts included)`,
+          fix: `give ${h.name} more memory or lower what runs there; read the kernel log (journalctl -k | grep -i oom) and ${h.init.logsHint(u.unit)}; once fixed, the count goes with the cgroup: stop the unit, then start it (a restart keeps the cgroup)`,
+        });
       }
       if (u.bytes === undefined) {
         notes.push(`${u.unit}: not running, no measurement`);
@@ -116,18 +136,33 @@ const memory = hostCheck({
       examined++;
       used += u.bytes;
       const budget = budgets[kindOf.get(u.unit) ?? u.unit];
-      notes.push(`${u.unit}: ${mib(u.bytes)} MiB${budget ? ` of ${budget}` : ''}${u.systemdBytes !== undefined ? ` (systemd: ${mib(u.systemdBytes)} MiB with page cache)` : ''}`);
+      notes.push(
+        `${u.unit}: ${mib(u.bytes)} MiB${budget ? ` of ${budget}` : ''}${u.systemdBytes !== undefined ? ` (systemd: ${mib(u.systemdBytes)} MiB with page cache)` : ''}`,
+      );
       if (budget && u.bytes > budget * MiB) {
-        warnings.push({ code: 'over-budget', host: h.name, subject: u.unit, message: `uses ${mib(u.bytes)} MiB, over its budget of ${budget} MiB (the seed measured ${budget} MiB at most)`, fix: "plan the host's memory accordingly or raise the budget" });
+        warnings.push({
+          code: 'over-budget',
+          host: h.name,
+          subject: u.unit,
+          message: `uses ${mib(u.bytes)} MiB, over its budget of ${budget} MiB (the seed measured ${budget} MiB at most)`,
+          fix: "plan the host's memory accordingly or raise the budget",
+        });
       }
     }
     if (m.availableBytes !== undefined) {
       notes.push(`available ${mib(m.availableBytes)} MiB of ${mib(m.totalBytes ?? 0)} MiB; components use ${mib(used)} MiB`);
       if (examined && m.availableBytes < used) {
-        findings.push({ code: 'memory-exhausted', host: h.name, subject: '/proc/meminfo', message: `MemAvailable is ${mib(m.availableBytes)} MiB, less than the ${mib(used)} MiB its components use: after a restart they may not all fit, and the OOM killer is near`, fix: `add memory (or swap) to ${h.name}, or move work off it` });
+        findings.push({
+          code: 'memory-exhausted',
+          host: h.name,
+          subject: '/proc/meminfo',
+          message: `MemAvailable is ${mib(m.availableBytes)} MiB, less than the ${mib(used)} MiB its components use: after a restart they may not all fit, and the OOM killer is near`,
+          fix: `add memory (or swap) to ${h.name}, or move work off it`,
+        });
       }
     }
-    if (!examined && !findings.length) return inconclusive(`no component of ${h.name} could be measured (${r.stderr.trim().slice(0, 120) || 'none is running'})`);
+    if (!examined && !findings.length)
+      return inconclusive(`no component of ${h.name} could be measured (${r.stderr.trim().slice(0, 120) || 'none is running'})`);
     return outcome(findings, examined, { notes, ...(warnings.length ? { warnings } : {}) });
   },
 });

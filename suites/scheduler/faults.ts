@@ -4,7 +4,10 @@ import { leaseStale, start, stop } from '../../harness/faults/ops.ts';
 
 export const schedulerFaults: Fault[] = [
   {
-    id: 'scheduler-stopped', title: 'kube-scheduler stopped (the seed: it "stopped by itself")', on: 'lab',
+    id: 'scheduler-stopped',
+    title: 'kube-scheduler stopped (the seed: it "stopped by itself")',
+    on: 'lab',
+    layouts: ['seed', 'kthw'],
     expect: (r) => [
       { check: 'hosts.services-active', host: r.master, codes: ['unit-inactive'] },
       { check: 'hosts.listening', host: r.master, codes: ['port-not-listening'] },

@@ -26,7 +26,15 @@ interface JobRun {
   /** Each run's Job has a name of its own (a catalogue reuses one namespace for many runs). */
   name: string;
   complete: boolean;
-  pods: { name: string; node?: string; scheduledBy?: string; scheduledMsg?: string; failedScheduling?: string; phase?: string; problem?: string }[];
+  pods: {
+    name: string;
+    node?: string;
+    scheduledBy?: string;
+    scheduledMsg?: string;
+    failedScheduling?: string;
+    phase?: string;
+    problem?: string;
+  }[];
   error?: string;
 }
 
@@ -45,8 +53,16 @@ function jobSpec(name: string, workers: number, image: string, pullPolicy: strin
           automountServiceAccountToken: false,
           terminationGracePeriodSeconds: 0,
           // One pod per worker: the scheduler has to place them on different nodes.
-          affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: `hardway-job-${name}` } } }] } },
-          containers: [{ name: 'app', image, imagePullPolicy: pullPolicy, command: ['sh', '-c', 'echo scheduled on $(hostname); sleep 2'] }],
+          affinity: {
+            podAntiAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [
+                { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: `hardway-job-${name}` } } },
+              ],
+            },
+          },
+          containers: [
+            { name: 'app', image, imagePullPolicy: pullPolicy, command: ['sh', '-c', 'echo scheduled on $(hostname); sleep 2'] },
+          ],
         },
       },
     },
@@ -67,33 +83,39 @@ function runJob(ctx: CheckContext): Promise<JobRun> {
     // Done when the Job completes; given up early when a pod still has no node after 25 s
     // (scheduled pods complete in seconds: waiting the full minute would tell nothing more).
     const t0 = Date.now();
-    const done = await poll(60_000, async () => {
-      const j = await k.batch.readNamespacedJob({ namespace: ns, name: JOB });
-      if (j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')) return true;
-      if (Date.now() - t0 > 15_000) {
-        const pending = (await k.core.listNamespacedPod({ namespace: ns, labelSelector: `job-name=${JOB}` })).items;
-        if (pending.length === 0 || pending.some((p) => !p.spec?.nodeName)) return false;
-      }
-      return undefined;
-    }, 500);
+    const done = await poll(
+      60_000,
+      async () => {
+        const j = await k.batch.readNamespacedJob({ namespace: ns, name: JOB });
+        if (j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')) return true;
+        if (Date.now() - t0 > 15_000) {
+          const pending = (await k.core.listNamespacedPod({ namespace: ns, labelSelector: `job-name=${JOB}` })).items;
+          if (pending.length === 0 || pending.some((p) => !p.spec?.nodeName)) return false;
+        }
+        return undefined;
+      },
+      500,
+    );
     const pods = (await k.core.listNamespacedPod({ namespace: ns, labelSelector: `job-name=${JOB}` })).items;
     const events = (await k.core.listNamespacedEvent({ namespace: ns })).items;
     return {
       name: JOB,
       complete: done === true,
-      pods: await Promise.all(pods.map(async (p) => {
-        const name = p.metadata!.name!;
-        const sched = events.find((e) => e.involvedObject?.name === name && e.reason === 'Scheduled');
-        const failed = events.filter((e) => e.involvedObject?.name === name && e.reason === 'FailedScheduling').pop();
-        return {
-          name,
-          ...(p.spec?.nodeName ? { node: p.spec.nodeName } : {}),
-          ...(sched ? { scheduledBy: sched.source?.component ?? sched.reportingComponent ?? '', scheduledMsg: sched.message ?? '' } : {}),
-          ...(!sched && failed ? { failedScheduling: failed.message ?? '' } : {}),
-          ...(p.status?.phase ? { phase: p.status.phase } : {}),
-          ...(p.status?.phase !== 'Succeeded' ? { problem: await podProblem(k, ns, name) } : {}),
-        };
-      })),
+      pods: await Promise.all(
+        pods.map(async (p) => {
+          const name = p.metadata!.name!;
+          const sched = events.find((e) => e.involvedObject?.name === name && e.reason === 'Scheduled');
+          const failed = events.filter((e) => e.involvedObject?.name === name && e.reason === 'FailedScheduling').pop();
+          return {
+            name,
+            ...(p.spec?.nodeName ? { node: p.spec.nodeName } : {}),
+            ...(sched ? { scheduledBy: sched.source?.component ?? sched.reportingComponent ?? '', scheduledMsg: sched.message ?? '' } : {}),
+            ...(!sched && failed ? { failedScheduling: failed.message ?? '' } : {}),
+            ...(p.status?.phase ? { phase: p.status.phase } : {}),
+            ...(p.status?.phase !== 'Succeeded' ? { problem: await podProblem(k, ns, name) } : {}),
+          };
+        }),
+      ),
     };
   });
 }
@@ -115,15 +137,53 @@ const job = clusterCheck({
     const r = await runJob(ctx);
     const f = (code: string, subject: string, message: string, fix: string): Finding => ({ code, subject, message, fix });
     if (r.error) return outcome([f('job-not-created', `Job ${r.name}`, r.error, 'check the apiserver and the admin credentials')], 0);
-    if (r.pods.length === 0) return outcome([f('job-no-pods', `Job ${r.name}`, 'created no pod within 60 s: the job controller of kube-controller-manager is not running', 'see controller-manager.leader')], 1);
+    if (r.pods.length === 0)
+      return outcome(
+        [
+          f(
+            'job-no-pods',
+            `Job ${r.name}`,
+            'created no pod within 60 s: the job controller of kube-controller-manager is not running',
+            'see controller-manager.leader',
+          ),
+        ],
+        1,
+      );
     const findings: Finding[] = [];
     for (const p of r.pods) {
       // The scheduler ran but found no node: the nodes are the problem, not the scheduler.
-      if (!p.scheduledBy && p.failedScheduling) findings.push(f('unschedulable', `pod ${p.name}`, `cannot be scheduled: ${p.failedScheduling.slice(0, 240)}`, 'kubectl describe nodes (NotReady, taints, cordons)'));
-      else if (!p.scheduledBy) findings.push(f('not-scheduled', `pod ${p.name}`, `has no Scheduled event (${p.problem ?? p.phase}): kube-scheduler is not scheduling`, fixScheduler(ctx)));
-      else if (p.scheduledBy !== 'default-scheduler') findings.push(f('other-scheduler', `pod ${p.name}`, `was scheduled by ${p.scheduledBy}, not default-scheduler`, 'check which scheduler runs'));
+      if (!p.scheduledBy && p.failedScheduling)
+        findings.push(
+          f(
+            'unschedulable',
+            `pod ${p.name}`,
+            `cannot be scheduled: ${p.failedScheduling.slice(0, 240)}`,
+            'kubectl describe nodes (NotReady, taints, cordons)',
+          ),
+        );
+      else if (!p.scheduledBy)
+        findings.push(
+          f(
+            'not-scheduled',
+            `pod ${p.name}`,
+            `has no Scheduled event (${p.problem ?? p.phase}): kube-scheduler is not scheduling`,
+            fixScheduler(ctx),
+          ),
+        );
+      else if (p.scheduledBy !== 'default-scheduler')
+        findings.push(
+          f('other-scheduler', `pod ${p.name}`, `was scheduled by ${p.scheduledBy}, not default-scheduler`, 'check which scheduler runs'),
+        );
     }
-    if (!r.complete && findings.length === 0) findings.push(f('job-incomplete', `Job ${r.name}`, `did not complete within 60 s: ${r.pods.map((p) => `${p.name}: ${p.problem ?? p.phase}`).join('; ')}`, 'kubectl describe job and its pods'));
+    if (!r.complete && findings.length === 0)
+      findings.push(
+        f(
+          'job-incomplete',
+          `Job ${r.name}`,
+          `did not complete within 60 s: ${r.pods.map((p) => `${p.name}: ${p.problem ?? p.phase}`).join('; ')}`,
+          'kubectl describe job and its pods',
+        ),
+      );
     return outcome(findings, r.pods.length, { notes: r.pods.filter((p) => p.scheduledMsg).map((p) => p.scheduledMsg!) });
   },
 });
@@ -141,8 +201,25 @@ const spread = clusterCheck({
     const workers = workersOf(ctx);
     const unused = workers.filter((w) => !used.has(w.nodeName));
     if (unused.length === 0) return passed(workers.length);
-    if (r.pods.every((p) => !p.node)) return outcome([{ code: 'no-pod-placed', subject: `Job ${r.name}`, message: 'no pod was placed on any node', fix: fixScheduler(ctx) }], r.pods.length);
-    return outcome([{ code: 'worker-unused', subject: `nodes ${unused.map((w) => w.nodeName).join(', ')}`, message: `got no pod of the Job (pending: ${r.pods.filter((p) => !p.node).map((p) => p.problem).join('; ')}): the node is NotReady, cordoned or tainted`, fix: `kubectl describe node ${unused[0]!.nodeName}` }], workers.length);
+    if (r.pods.every((p) => !p.node))
+      return outcome(
+        [{ code: 'no-pod-placed', subject: `Job ${r.name}`, message: 'no pod was placed on any node', fix: fixScheduler(ctx) }],
+        r.pods.length,
+      );
+    return outcome(
+      [
+        {
+          code: 'worker-unused',
+          subject: `nodes ${unused.map((w) => w.nodeName).join(', ')}`,
+          message: `got no pod of the Job (pending: ${r.pods
+            .filter((p) => !p.node)
+            .map((p) => p.problem)
+            .join('; ')}): the node is NotReady, cordoned or tainted`,
+          fix: `kubectl describe node ${unused[0]!.nodeName}`,
+        },
+      ],
+      workers.length,
+    );
   },
 });
 
@@ -150,11 +227,17 @@ const spread = clusterCheck({
 export function schedulerLease(c: ComponentFacts): ConfiguredLease {
   const e = c.scheduler;
   const flags = ['leader-elect', 'leader-elect-resource-name', 'leader-elect-resource-namespace'].filter((f) => c.flags.has(f));
-  const source = flags.length ? flags.map((f) => c.source(f)).join(', ') : e?.configFile ? `${c.host}:${e.configFile} leaderElection` : `${c.host}: kube-scheduler's default lease`;
-  return { elect: e?.leaderElect ?? c.flags.bool('leader-elect') ?? true, namespace: e?.leaseNamespace ?? 'kube-system', name: e?.leaseName ?? 'kube-scheduler', source };
+  const source = flags.length
+    ? flags.map((f) => c.source(f)).join(', ')
+    : e?.configFile
+      ? `${c.host}:${e.configFile} leaderElection`
+      : `${c.host}: kube-scheduler's default lease`;
+  const elect = e?.leaderElect ?? c.flags.bool('leader-elect') ?? true;
+  return { elect, namespace: e?.leaseNamespace ?? 'kube-system', name: e?.leaseName ?? 'kube-scheduler', source };
 }
 
-const leader = leaderLeaseCheck('scheduler.leader', 'kube-scheduler', schedulerLease, ' (the seed: it "stopped by itself" until systemd restarted it)');
+const SEED = ' (the seed: it "stopped by itself" until systemd restarted it)';
+const leader = leaderLeaseCheck('scheduler.leader', 'kube-scheduler', schedulerLease, SEED);
 
 export const schedulerSuite: Suite = {
   name: 'scheduler',

@@ -17,14 +17,28 @@ const tmp = mkdtempSync(join(tmpdir(), 'hardway-security-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const master = lab.cluster.masters[0]!;
-const [w1, w2] = lab.cluster.workers as [typeof lab.cluster.workers[0], typeof lab.cluster.workers[0]];
+const [w1, w2] = lab.cluster.workers as [(typeof lab.cluster.workers)[0], (typeof lab.cluster.workers)[0]];
 const inventory = writeInventory(join(tmp, 'lab.yaml'), inventoryDoc(lab));
 
-async function security(target = inventory, expiryWarningDays = DEFAULT_OPTIONS.expiryWarningDays): Promise<{ failed: string[]; doc: ReportDocument }> {
-  const { doc } = await verify({ target, suites: ['security'], options: { ...DEFAULT_OPTIONS, active: false, expiryWarningDays }, reporter: 'quiet' });
+async function security(
+  target = inventory,
+  expiryWarningDays = DEFAULT_OPTIONS.expiryWarningDays,
+): Promise<{ failed: string[]; doc: ReportDocument }> {
+  const { doc } = await verify({
+    target,
+    suites: ['security'],
+    options: { ...DEFAULT_OPTIONS, active: false, expiryWarningDays },
+    reporter: 'quiet',
+  });
   const checks = doc.suites.flatMap((s) => s.checks);
   expect(checks.length).toBe(1 + 1 + 1 + 2 + 3 + 2);
-  return { failed: checks.filter((c) => c.status === 'failed').map((c) => `${c.id}@${c.host}`).sort(), doc };
+  return {
+    failed: checks
+      .filter((c) => c.status === 'failed')
+      .map((c) => `${c.id}@${c.host}`)
+      .sort(),
+    doc,
+  };
 }
 
 function diagnosis(doc: ReportDocument, key: string): string {
@@ -38,7 +52,7 @@ function codes(doc: ReportDocument, key: string): string[] {
 }
 
 describe('the security suite on the lab (through an inventory)', () => {
-  it('passes as installed, the lab\'s deliberate token accepted by the inventory', async () => {
+  it("passes as installed, the lab's deliberate token accepted by the inventory", async () => {
     const { failed, doc } = await security();
     expect(failed).toEqual([]);
     const checks = doc.suites.flatMap((s) => s.checks);
@@ -52,21 +66,41 @@ describe('the security suite on the lab (through an inventory)', () => {
     const { failed, doc: report } = await security(writeInventory(join(tmp, 'no-accept.yaml'), doc));
     expect(failed).toEqual([`security.static-token@${master.host}`]);
     expect(codes(report, `security.static-token@${master.host}`)).toEqual(['static-token']);
-    expect(diagnosis(report, `security.static-token@${master.host}`)).toMatch(/token\.csv: kube-apiserver accepts static tokens from it \(1 token, 1 in system:masters\).*; fix: remove --token-auth-file/);
+    expect(diagnosis(report, `security.static-token@${master.host}`)).toMatch(
+      /token\.csv: kube-apiserver accepts static tokens from it \(1 token, 1 in system:masters\).*; fix: remove --token-auth-file/,
+    );
   });
 
   it('anonymous access: a binding that lets system:anonymous list namespaces fails it', async () => {
     try {
-      await must(lab, 'master', `kubectl create clusterrole hardway-test-anonymous --verb=list --resource=namespaces && kubectl create clusterrolebinding hardway-test-anonymous --clusterrole=hardway-test-anonymous --user=system:anonymous`);
-      await waitUntil('anonymous GET /api/v1/namespaces to answer 200', 30_000, async () => (await tlsProbe('test', master.address, lab.cluster.apiserver.port, '/api/v1/namespaces')).status === 200);
+      await must(
+        lab,
+        'master',
+        `kubectl create clusterrole hardway-test-anonymous --verb=list --resource=namespaces && kubectl create clusterrolebinding hardway-test-anonymous --clusterrole=hardway-test-anonymous --user=system:anonymous`,
+      );
+      await waitUntil(
+        'anonymous GET /api/v1/namespaces to answer 200',
+        30_000,
+        async () => (await tlsProbe('test', master.address, lab.cluster.apiserver.port, '/api/v1/namespaces')).status === 200,
+      );
       const { failed, doc } = await security();
       expect(failed).toEqual([`security.anonymous-auth@${master.host}`]);
       expect(codes(doc, `security.anonymous-auth@${master.host}`)).toEqual(['anonymous-read']);
-      expect(diagnosis(doc, `security.anonymous-auth@${master.host}`)).toMatch(/without credentials answered HTTP 200 \(from this machine\): anonymous users can list namespaces; fix: /);
+      expect(diagnosis(doc, `security.anonymous-auth@${master.host}`)).toMatch(
+        /without credentials answered HTTP 200 \(from this machine\): anonymous users can list namespaces; fix: /,
+      );
     } finally {
-      await must(lab, 'master', 'kubectl delete clusterrolebinding hardway-test-anonymous --ignore-not-found && kubectl delete clusterrole hardway-test-anonymous --ignore-not-found');
+      await must(
+        lab,
+        'master',
+        'kubectl delete clusterrolebinding hardway-test-anonymous --ignore-not-found && kubectl delete clusterrole hardway-test-anonymous --ignore-not-found',
+      );
     }
-    await waitUntil('anonymous access to be refused again', 30_000, async () => (await tlsProbe('test', master.address, lab.cluster.apiserver.port, '/api/v1/namespaces')).status === 403);
+    await waitUntil(
+      'anonymous access to be refused again',
+      30_000,
+      async () => (await tlsProbe('test', master.address, lab.cluster.apiserver.port, '/api/v1/namespaces')).status === 403,
+    );
   });
 
   it('etcd without client certificate authentication fails it', async () => {
@@ -74,16 +108,32 @@ describe('the security suite on the lab (through an inventory)', () => {
     try {
       // A drop-in with etcd's command line minus --client-cert-auth and --trusted-ca-file (which
       // alone already makes etcd ask for client certificates).
-      await must(lab, 'master', `mkdir -p ${dropIn.replace(/\/[^/]+$/, '')} && { printf '[Service]\\nExecStart=\\n'; sed -n '/^ExecStart=/,/[^\\\\]$/p' /etc/systemd/system/etcd.service | grep -v -e '--client-cert-auth \\\\$' -e '--trusted-ca-file='; } > ${dropIn} && systemctl daemon-reload && systemctl restart etcd`);
-      await waitUntil('etcd to answer without a client certificate', 60_000, async () => (await tlsProbe('test', master.internalAddress, 2379, '/version')).status === 200);
+      await must(
+        lab,
+        'master',
+        `mkdir -p ${dropIn.replace(/\/[^/]+$/, '')} && { printf '[Service]\\nExecStart=\\n'; sed -n '/^ExecStart=/,/[^\\\\]$/p' /etc/systemd/system/etcd.service | grep -v -e '--client-cert-auth \\\\$' -e '--trusted-ca-file='; } > ${dropIn} && systemctl daemon-reload && systemctl restart etcd`,
+      );
+      await waitUntil(
+        'etcd to answer without a client certificate',
+        60_000,
+        async () => (await tlsProbe('test', master.internalAddress, 2379, '/version')).status === 200,
+      );
       await clusterHealthy(lab);
       const { failed, doc } = await security();
       expect(failed).toEqual([`security.etcd-client-cert@${master.host}`]);
       expect(codes(doc, `security.etcd-client-cert@${master.host}`)).toEqual(['etcd-no-client-cert']);
-      expect(diagnosis(doc, `security.etcd-client-cert@${master.host}`)).toMatch(new RegExp(`https://${master.internalAddress.replace(/\./g, '\\.')}:2379: etcd answered HTTP 200 \\(from this machine\\), HTTP 200 \\(from ${w1.host}\\) to a client without a certificate: .*; fix: --client-cert-auth=true`));
+      expect(diagnosis(doc, `security.etcd-client-cert@${master.host}`)).toMatch(
+        new RegExp(
+          `https://${master.internalAddress.replace(/\./g, '\\.')}:2379: etcd answered HTTP 200 \\(from this machine\\), HTTP 200 \\(from ${w1.host}\\) to a client without a certificate: .*; fix: add --client-cert-auth=true and --trusted-ca-file=\\S+ to etcd's ExecStart in /etc/systemd/system/etcd\\.service\\.d/hardway-security-test\\.conf on ${master.host}`,
+        ),
+      );
     } finally {
       await must(lab, 'master', `rm -f ${dropIn} && systemctl daemon-reload && systemctl restart etcd`);
-      await waitUntil('etcd to refuse clients without a certificate again', 60_000, async () => !!(await tlsProbe('test', master.internalAddress, 2379, '/version')).refused);
+      await waitUntil(
+        'etcd to refuse clients without a certificate again',
+        60_000,
+        async () => !!(await tlsProbe('test', master.internalAddress, 2379, '/version')).refused,
+      );
       await clusterHealthy(lab);
     }
   });
@@ -93,12 +143,18 @@ describe('the security suite on the lab (through an inventory)', () => {
     const backup = '/root/kubelet-config.hardway-security-test';
     const url = (w: typeof w1) => tlsProbe('test', w.internalAddress, 10250, '/pods');
     try {
-      await must(lab, w1.host, `cp -p ${cfg} ${backup} && sed -i '/^  anonymous:/,/^  [a-z]/ s/enabled: false/enabled: true/; s/^  mode: Webhook/  mode: AlwaysAllow/' ${cfg} && grep -A1 '^  anonymous:' ${cfg} | grep -q 'enabled: true' && grep -q 'mode: AlwaysAllow' ${cfg} && systemctl restart kubelet`);
+      await must(
+        lab,
+        w1.host,
+        `cp -p ${cfg} ${backup} && sed -i '/^  anonymous:/,/^  [a-z]/ s/enabled: false/enabled: true/; s/^  mode: Webhook/  mode: AlwaysAllow/' ${cfg} && grep -A1 '^  anonymous:' ${cfg} | grep -q 'enabled: true' && grep -q 'mode: AlwaysAllow' ${cfg} && systemctl restart kubelet`,
+      );
       await waitUntil(`${w1.host}'s kubelet to answer anonymously`, 60_000, async () => (await url(w1)).status === 200);
       const { failed, doc } = await security();
       expect(failed).toEqual([`security.kubelet-auth@${w1.host}`]);
       expect(codes(doc, `security.kubelet-auth@${w1.host}`)).toEqual(['kubelet-anonymous-access']);
-      expect(diagnosis(doc, `security.kubelet-auth@${w1.host}`)).toMatch(/answered HTTP 200 \(from this machine\) without credentials: .*\(authentication\.anonymous\.enabled is true, authorization\.mode AlwaysAllow\); fix: in \/var\/lib\/kubernetes\/kubelet\/kubelet-config\.yaml/);
+      expect(diagnosis(doc, `security.kubelet-auth@${w1.host}`)).toMatch(
+        /answered HTTP 200 \(from this machine\) without credentials: .*\(authentication\.anonymous\.enabled is true, authorization\.mode AlwaysAllow\); fix: in \/var\/lib\/kubernetes\/kubelet\/kubelet-config\.yaml/,
+      );
     } finally {
       await must(lab, w1.host, `if [ -f ${backup} ]; then mv -f ${backup} ${cfg}; fi && systemctl restart kubelet`);
       await waitUntil(`${w1.host}'s kubelet to refuse anonymous requests again`, 60_000, async () => (await url(w1)).status === 401);
@@ -128,7 +184,9 @@ describe('the security suite on the lab (through an inventory)', () => {
       const { failed, doc } = await security();
       expect(failed).toEqual([`security.ca-key-on-workers@${w2.host}`]);
       expect(codes(doc, `security.ca-key-on-workers@${w2.host}`)).toEqual(['ca-key-on-worker']);
-      expect(diagnosis(doc, `security.ca-key-on-workers@${w2.host}`)).toBe(`${w2.host}:${copy}: is the CA private key under another name; fix: delete it, it belongs on masters only`);
+      expect(diagnosis(doc, `security.ca-key-on-workers@${w2.host}`)).toBe(
+        `${w2.host}:${copy}: is the CA private key under another name; fix: delete it, it belongs on masters only`,
+      );
     } finally {
       await onHost(lab, w2.host, `rm -f ${copy}`);
     }

@@ -1,5 +1,6 @@
 // The security suite's judgement, its parsers of host output (recorded shapes in fixtures/), the
-// checks through the engine on a fake host and on a rendered tree, and the TLS probe on loopback.
+// checks through the engine on facts read from the seed's and KTHW's files and on a rendered tree,
+// and the TLS probe on loopback.
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -7,19 +8,48 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../harness/model/cluster.ts';
 import { loadCluster } from '../../harness/model/load.ts';
 import { issueCa } from '../../harness/pki/issue.ts';
 import { renderToDir } from '../../harness/render/render.ts';
 import { initSystem } from '../../harness/system/init-system.ts';
 import { dirTarget } from '../../harness/targets/dir.ts';
-import type { HostAccess, Target } from '../../harness/targets/target.ts';
+import type { ExecResult, Target } from '../../harness/targets/target.ts';
+import { componentOn } from '../../harness/discovery/facts.ts';
+import { factsFromFiles, filesOfSystemctlCat } from '../../harness/discovery/from-files.ts';
+import {
+  type HostFiles,
+  kthwCluster,
+  kthwFacts,
+  kthwFiles,
+  liveTarget,
+  seedFacts,
+  seedFiles,
+  withFiles,
+} from '../../harness/testing/facts-fixtures.ts';
 import { DEFAULT_OPTIONS, type Outcome, type VerifyOptions } from '../../harness/verify/check.ts';
+import { runContext } from '../../harness/verify/context.ts';
 import { makeContext, runCheck, runSuite } from '../../harness/verify/engine.ts';
 import {
-  UNIT_STATE_MARK, applyAccepted, curlOutcome, judgeAnonymous, judgeEtcd, judgeKubelet, judgeStaticToken, kubeletConfigOf,
-  parseUnitRead, securitySuite, tlsErrorProbe, tlsProbe, tlsReason, unitFlags, unitUnread, withoutUnit,
+  applyAccepted,
+  combine,
+  curlOutcome,
+  etcdListeners,
+  etcdProbeTargets,
+  judgeAnonymous,
+  judgeEtcd,
+  judgeEtcdLocal,
+  judgeEtcdPlain,
+  judgeKubelet,
+  judgeStaticToken,
+  kubeletConfigOf,
+  type Probe,
+  probeFromHere,
+  securitySuite,
+  tlsErrorProbe,
+  tlsProbe,
+  tlsReason,
 } from './security.ts';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
@@ -27,87 +57,6 @@ const master = { name: 'master', init: initSystem('systemd') };
 const node1 = { name: 'node-1', init: initSystem('systemd') };
 const codes = (o: Outcome) => o.findings.map((f) => f.code);
 const warningCodes = (o: Outcome) => (o.warnings ?? []).map((f) => f.code);
-
-const UNIT = `# /etc/systemd/system/kube-apiserver.service
-[Service]
-ExecStart=/usr/local/bin/kube-apiserver \\
-  --advertise-address=10.240.0.10 \\
-  --authorization-mode=Node,RBAC \\
-  --token-auth-file=/var/lib/kubernetes/token.csv \\
-  --enable-bootstrap-token-auth \\
-  --v=1
-# --anonymous-auth=false (a comment, not a flag)
-`;
-
-describe('flags of a unit', () => {
-  it('reads --name=value and bare --name across continuation lines, not from comments', () => {
-    const f = unitFlags(UNIT);
-    expect(f.get('authorization-mode')).toBe('Node,RBAC');
-    expect(f.get('token-auth-file')).toBe('/var/lib/kubernetes/token.csv');
-    expect(f.get('enable-bootstrap-token-auth')).toBe('true');
-    expect(f.has('anonymous-auth')).toBe(false);
-    expect(unitFlags('command_args="--anonymous-auth=false --authorization-mode=AlwaysAllow"').get('authorization-mode')).toBe('AlwaysAllow');
-  });
-
-  it('reads systemctl cat of the installed kube-apiserver unit', () => {
-    const f = unitFlags(fixture('systemctl-cat-kube-apiserver.txt'));
-    expect(f.get('authorization-mode')).toBe('Node,RBAC');
-    expect(f.get('token-auth-file')).toBe('/var/lib/kubernetes/token.csv');
-    expect(f.get('secure-port')).toBe('6443');
-    expect(f.get('allow-privileged')).toBe('true');
-    expect(f.has('anonymous-auth')).toBe(false);
-  });
-
-  it('takes the command line in effect: a drop-in that resets ExecStart= replaces the unit\'s', () => {
-    const f = unitFlags(fixture('systemctl-cat-kube-apiserver-dropin.txt'));
-    expect(f.has('token-auth-file')).toBe(false);
-    expect(f.get('authorization-mode')).toBe('Node,RBAC');
-  });
-
-  it('reads an OpenRC init script followed by its conf.d, and the kthw kubelet unit', () => {
-    expect(unitFlags(fixture('openrc-kubelet.txt')).get('config')).toBe('/var/lib/kubernetes/kubelet/kubelet-config.yaml');
-    expect(unitFlags(fixture('systemctl-cat-kubelet-kthw.txt')).get('config')).toBe('/var/lib/kubelet/kubelet-config.yaml');
-  });
-});
-
-describe('reading a unit: definition and state', () => {
-  const text = fixture('systemctl-cat-kube-apiserver.txt');
-
-  it('splits the definition from the state line', () => {
-    const u = parseUnitRead('kube-apiserver', `${text}${UNIT_STATE_MARK}\nkube-apiserver|active|enabled|on-failure\n`);
-    expect(u.text).toBe(text);
-    expect(u.state).toEqual({ name: 'kube-apiserver', active: 'active', enabled: 'enabled', restart: 'on-failure' });
-    expect(unitUnread(master, u)).toBeUndefined();
-  });
-
-  it('no definition and not running: the unit is missing (a finding)', () => {
-    // systemd for a unit that does not exist: is-active "inactive", is-enabled nothing on stdout.
-    const u = parseUnitRead('kube-apiserver', `${UNIT_STATE_MARK}\nkube-apiserver|inactive||no\n`);
-    expect(u).toEqual({ unit: 'kube-apiserver', text: '', state: { name: 'kube-apiserver', active: 'inactive', enabled: 'not-found', restart: 'no' } });
-    const o = unitUnread(master, u)!;
-    expect(codes(o)).toEqual(['unit-missing']);
-    expect(o.findings[0]).toMatchObject({ host: 'master', subject: 'kube-apiserver' });
-    // OpenRC without the script: rc-service prints no status.
-    expect(codes(unitUnread({ name: 'node-2', init: initSystem('openrc') }, parseUnitRead('kubelet', `${UNIT_STATE_MARK}\nkubelet|inactive|disabled|no\n`))!))
-      .toEqual(['unit-missing']);
-  });
-
-  it('no definition while it runs, or no answer from the init system: inconclusive', () => {
-    expect(unitUnread(master, parseUnitRead('kube-apiserver', `${UNIT_STATE_MARK}\nkube-apiserver|active|enabled|on-failure\n`))).toMatchObject({ findings: [], inconclusive: expect.stringMatching(/runs, but systemctl cat/) });
-    // Recorded: systemctl on a host whose systemd is not PID 1 prints nothing on stdout.
-    expect(unitUnread(master, parseUnitRead('kube-apiserver', `${UNIT_STATE_MARK}\nkube-apiserver|||\n`))?.inconclusive).toMatch(/gave no state/);
-    expect(unitUnread(master, parseUnitRead('kube-apiserver', ''))?.inconclusive).toMatch(/gave no state/);
-  });
-
-  it('withoutUnit: keeps the probes\' findings, otherwise the check cannot pass', () => {
-    const unread = unitUnread(master, parseUnitRead('kube-apiserver', `${UNIT_STATE_MARK}\nkube-apiserver|active|enabled|on-failure\n`))!;
-    const fine = judgeAnonymous(master, 'https://10.240.0.10:6443/api/v1/namespaces', undefined, [{ from: 'this machine', status: 403 }]);
-    expect(fine.findings).toEqual([]);
-    expect(withoutUnit(unread, fine)).toMatchObject({ findings: [], inconclusive: expect.any(String) });
-    const open = judgeAnonymous(master, 'https://10.240.0.10:6443/api/v1/namespaces', undefined, [{ from: 'this machine', status: 200 }]);
-    expect(codes(withoutUnit(unread, open))).toEqual(['anonymous-read']);
-  });
-});
 
 describe('judgements', () => {
   it('static token: failed on targets hardway did not create, a warning in the lab, accepted by the inventory', () => {
@@ -119,55 +68,95 @@ describe('judgements', () => {
       code: 'static-token',
       host: 'master',
       subject: '/var/lib/kubernetes/token.csv',
-      message: 'kube-apiserver accepts static tokens from it (1 token, 1 in system:masters): the seed\'s debugging token never expires and makes its holder cluster-admin',
-      fix: 'remove --token-auth-file from kube-apiserver\'s unit and delete /var/lib/kubernetes/token.csv on master, then systemctl daemon-reload && systemctl restart kube-apiserver ' +
+      message:
+        "kube-apiserver accepts static tokens from it (1 token, 1 in system:masters): the seed's debugging token never expires and makes its holder cluster-admin",
+      fix:
+        "remove --token-auth-file from kube-apiserver's unit and delete /var/lib/kubernetes/token.csv on master, then systemctl daemon-reload && systemctl restart kube-apiserver " +
         '(set apiserver.staticToken: false in cluster.yaml); if you keep it on purpose, list security.static-token under accept: in the inventory',
     });
     const lab = judgeStaticToken(master, { ...facts, ownedByHardway: true });
     expect(lab.findings).toEqual([]);
     expect(warningCodes(lab)).toEqual(['static-token']);
-    expect(codes(judgeStaticToken(master, { ...facts, modelStaticToken: false, ownedByHardway: true }))).toEqual(['static-token-not-in-model']);
+    expect(codes(judgeStaticToken(master, { ...facts, modelStaticToken: false, ownedByHardway: true }))).toEqual([
+      'static-token-not-in-model',
+    ]);
     const accepted = applyAccepted('security.static-token', ['security.static-token'], prod);
     expect(accepted.findings).toEqual([]);
     expect(warningCodes(accepted)).toEqual(['static-token']);
     expect(accepted.warnings![0]!.message).toMatch(/^accepted by the inventory \(accept: security\.static-token\): kube-apiserver accepts/);
     expect(accepted.warnings![0]!.fix).toMatch(/cluster\.yaml\)$/);
     expect(applyAccepted('security.static-token', ['security.other'], prod)).toBe(prod);
-    expect(judgeStaticToken(master, { modelStaticToken: false, ownedByHardway: false })).toEqual({ findings: [], examined: 1, notes: ['no --token-auth-file: static tokens are off'] });
+    expect(judgeStaticToken(master, { modelStaticToken: false, ownedByHardway: false })).toEqual({
+      findings: [],
+      examined: 1,
+      notes: ['no --token-auth-file: static tokens are off'],
+    });
   });
 
-  it('anonymous access: 401/403 pass, 200 fails, AlwaysAllow fails, no telling answer is inconclusive', () => {
-    const flags = unitFlags(UNIT);
+  it('anonymous access: 401/403 pass, 200 fails, AlwaysAllow fails, no telling answer is inconclusive', async () => {
+    const flags = componentOn(await seedFacts(), 'master', 'kube-apiserver')!.flags;
     const url = 'https://10.240.0.10:6443/api/v1/namespaces';
     const refused = judgeAnonymous(master, url, flags, [{ from: 'this machine', status: 403 }]);
     expect(refused).toMatchObject({ findings: [], examined: 2 });
     expect(refused.inconclusive).toBeUndefined();
     const open = judgeAnonymous(master, url, flags, [{ from: 'this machine', status: 200 }]);
     expect(codes(open)).toEqual(['anonymous-read']);
-    expect(open.findings[0]).toMatchObject({ subject: url, message: 'without credentials answered HTTP 200 (from this machine): anonymous users can list namespaces' });
-    expect(codes(judgeAnonymous(master, url, new Map([['authorization-mode', 'AlwaysAllow']]), [{ from: 'this machine', status: 401 }]))).toEqual(['authorization-always-allow']);
-    expect(codes(judgeAnonymous(master, url, new Map(), [{ from: 'this machine', status: 401 }]))).toEqual(['authorization-always-allow']);
-    const silent = judgeAnonymous(master, url, flags, [{ from: 'this machine', unreachable: 'ETIMEDOUT' }, { from: 'master', unreachable: 'no curl on the host' }]);
+    expect(open.findings[0]).toMatchObject({
+      subject: url,
+      message: 'without credentials answered HTTP 200 (from this machine): anonymous users can list namespaces',
+    });
+    expect(
+      codes(judgeAnonymous(master, url, new Map([['authorization-mode', 'AlwaysAllow']]), [{ from: 'this machine', status: 401 }])),
+    ).toEqual(['authorization-always-allow']);
+    const none = judgeAnonymous(
+      master,
+      url,
+      new Map(),
+      [{ from: 'this machine', status: 401 }],
+      (change) => `${change} kube-apiserver's ExecStart in /etc/x.service`,
+    );
+    expect(codes(none)).toEqual(['authorization-always-allow']);
+    expect(none.findings[0]!.fix).toBe("set --authorization-mode=Node,RBAC in kube-apiserver's ExecStart in /etc/x.service");
+    const silent = judgeAnonymous(master, url, flags, [
+      { from: 'this machine', unreachable: 'ETIMEDOUT' },
+      { from: 'master', unreachable: 'no curl on the host' },
+    ]);
     expect(silent).toMatchObject({ findings: [], inconclusive: expect.stringMatching(/gave no answer that tells/) });
     // An apiserver in trouble (etcd down) answers 5xx: that says nothing about anonymous access.
-    expect(judgeAnonymous(master, url, flags, [{ from: 'this machine', status: 503 }]).inconclusive).toMatch(/gave no answer that tells \(this machine: HTTP 503\)/);
+    expect(judgeAnonymous(master, url, flags, [{ from: 'this machine', status: 503 }]).inconclusive).toMatch(
+      /gave no answer that tells \(this machine: HTTP 503\)/,
+    );
   });
 
   it('etcd: any HTTP answer without a client certificate fails; refusals pass; no connection is inconclusive', () => {
     const url = 'https://10.240.0.10:2379';
-    const ok = judgeEtcd(master, url, [{ from: 'this machine', refused: 'tlsv13 alert certificate required' }, { from: 'node-1', refused: 'curl exit 56' }]);
+    const ok = judgeEtcd(master, url, [
+      { from: 'this machine', refused: 'tlsv13 alert certificate required' },
+      { from: 'node-1', refused: 'curl exit 56' },
+    ]);
     expect(ok).toMatchObject({ findings: [], examined: 2 });
     expect(ok.inconclusive).toBeUndefined();
-    const open = judgeEtcd(master, url, [{ from: 'this machine', unreachable: 'ETIMEDOUT' }, { from: 'node-1', status: 404 }]);
-    expect(open.findings).toEqual([{
-      code: 'etcd-no-client-cert',
-      host: 'master',
-      subject: url,
-      message: 'etcd answered HTTP 404 (from node-1) to a client without a certificate: whoever reaches port 2379 reads and writes the whole cluster state, Secrets included',
-      fix: '--client-cert-auth=true and --trusted-ca-file=/var/lib/kubernetes/ca.pem in etcd\'s unit on master, then systemctl daemon-reload && systemctl restart etcd ' +
-        '(and firewall 2379 to the masters and workers)',
-    }]);
-    expect(judgeEtcd(master, url, [{ from: 'this machine', unreachable: 'ECONNREFUSED' }])).toMatchObject({ findings: [], examined: 0, inconclusive: expect.stringMatching(/cannot tell whether it requires client certificates/) });
+    const open = judgeEtcd(master, url, [
+      { from: 'this machine', unreachable: 'ETIMEDOUT' },
+      { from: 'node-1', status: 404 },
+    ]);
+    expect(open.findings).toEqual([
+      {
+        code: 'etcd-no-client-cert',
+        host: 'master',
+        subject: url,
+        message:
+          'etcd answered HTTP 404 (from node-1) to a client without a certificate: whoever reaches port 2379 reads and writes the whole cluster state, Secrets included',
+        fix:
+          "--client-cert-auth=true and --trusted-ca-file=<the cluster CA> in etcd's unit on master, then systemctl daemon-reload && systemctl restart etcd " +
+          '(and firewall 2379 to the masters and workers)',
+      },
+    ]);
+    expect(judgeEtcd(master, url, [{ from: 'this machine', unreachable: 'ECONNREFUSED' }])).toMatchObject({
+      findings: [],
+      examined: 0,
+      inconclusive: expect.stringMatching(/cannot tell whether it requires client certificates/),
+    });
   });
 
   it('kubelet: 200 fails naming the config; AlwaysAllow fails; anonymous with Webhook authorization warns', () => {
@@ -178,16 +167,32 @@ describe('judgements', () => {
     const served = judgeKubelet(node1, url, [{ from: 'this machine', status: 200 }], open, cfgPath);
     expect(codes(served)).toEqual(['kubelet-anonymous-access']);
     expect(served.findings[0]!.message).toMatch(/\(authentication\.anonymous\.enabled is true, authorization\.mode AlwaysAllow\)$/);
-    expect(served.findings[0]!.fix).toBe(`in ${cfgPath} on node-1 set authentication.anonymous.enabled: false, authentication.webhook.enabled: true and authorization.mode: Webhook, then systemctl daemon-reload && systemctl restart kubelet`);
-    expect(judgeKubelet(node1, url, [{ from: 'this machine', status: 401 }], { anonymous: false, mode: 'Webhook' }, cfgPath)).toMatchObject({ findings: [], examined: 2 });
+    expect(served.findings[0]!.fix).toBe(
+      `in ${cfgPath} on node-1 set authentication.anonymous.enabled: false, authentication.webhook.enabled: true and authorization.mode: Webhook, then systemctl daemon-reload && systemctl restart kubelet`,
+    );
+    expect(judgeKubelet(node1, url, [{ from: 'this machine', status: 401 }], { anonymous: false, mode: 'Webhook' }, cfgPath)).toMatchObject(
+      { findings: [], examined: 2 },
+    );
     const anon = judgeKubelet(node1, url, [{ from: 'this machine', status: 403 }], { anonymous: true, mode: 'Webhook' }, cfgPath);
     expect(anon.findings).toEqual([]);
     expect(warningCodes(anon)).toEqual(['kubelet-anonymous-enabled']);
-    expect(codes(judgeKubelet(node1, url, [{ from: 'this machine', unreachable: 'ETIMEDOUT' }], { mode: 'AlwaysAllow' }, cfgPath))).toEqual(['kubelet-always-allow']);
-    expect(judgeKubelet(node1, url, [{ from: 'this machine', unreachable: 'ETIMEDOUT' }], undefined, cfgPath).inconclusive).toMatch(/gave no answer that tells/);
-    expect(judgeKubelet(node1, url, [{ from: 'this machine', status: 500 }], undefined, cfgPath).inconclusive).toMatch(/gave no answer that tells/);
+    expect(codes(judgeKubelet(node1, url, [{ from: 'this machine', unreachable: 'ETIMEDOUT' }], { mode: 'AlwaysAllow' }, cfgPath))).toEqual(
+      ['kubelet-always-allow'],
+    );
+    expect(judgeKubelet(node1, url, [{ from: 'this machine', unreachable: 'ETIMEDOUT' }], undefined, cfgPath).inconclusive).toMatch(
+      /gave no answer that tells/,
+    );
+    expect(judgeKubelet(node1, url, [{ from: 'this machine', status: 500 }], undefined, cfgPath).inconclusive).toMatch(
+      /gave no answer that tells/,
+    );
     // Anonymous enabled but no telling answer: inconclusive, the warning kept.
-    const untold = judgeKubelet(node1, url, [{ from: 'this machine', unreachable: 'ETIMEDOUT' }], { anonymous: true, mode: 'Webhook' }, cfgPath);
+    const untold = judgeKubelet(
+      node1,
+      url,
+      [{ from: 'this machine', unreachable: 'ETIMEDOUT' }],
+      { anonymous: true, mode: 'Webhook' },
+      cfgPath,
+    );
     expect(untold.inconclusive).toMatch(/gave no answer that tells/);
     expect(warningCodes(untold)).toEqual(['kubelet-anonymous-enabled']);
   });
@@ -208,36 +213,64 @@ describe('the kubelet config reader (the configurations hardway installs)', () =
   });
 });
 
-describe('curl and OpenSSL outputs (recorded: curl 7.88.1 / OpenSSL 3.0.19, Node\'s TLS client)', () => {
-  it('curl: answers, refusals with OpenSSL\'s reason, no connection', () => {
+describe("curl and OpenSSL outputs (recorded: curl 7.88.1 / OpenSSL 3.0.19, Node's TLS client)", () => {
+  it("curl: answers, refusals with OpenSSL's reason, no connection", () => {
     expect(curlOutcome('node-1', '401 0\n')).toEqual({ from: 'node-1', status: 401 });
-    expect(curlOutcome('node-1', 'curl: (56) OpenSSL SSL_read: OpenSSL/3.0.19: error:0A00045C:SSL routines::tlsv13 alert certificate required, errno 0\n000 56\n'))
-      .toEqual({ from: 'node-1', refused: 'curl exit 56 (tlsv13 alert certificate required)' });
-    expect(curlOutcome('node-1', 'curl: (35) OpenSSL/3.0.19: error:0A000410:SSL routines::sslv3 alert handshake failure\n000 35\n'))
-      .toEqual({ from: 'node-1', refused: 'curl exit 35 (sslv3 alert handshake failure)' });
-    expect(curlOutcome('node-1', 'curl: (7) Failed to connect to 127.0.0.1 port 18446 after 0 ms: Couldn\'t connect to server\n000 7\n'))
-      .toEqual({ from: 'node-1', unreachable: 'curl exit 7 (connection refused)' });
-    expect(curlOutcome('node-1', 'curl: (6) Could not resolve host: no-such-host.invalid\n000 6\n')).toEqual({ from: 'node-1', unreachable: 'curl exit 6 (name not resolved)' });
-    expect(curlOutcome('node-1', 'curl: (28) SSL connection timeout\n000 28\n')).toEqual({ from: 'node-1', unreachable: 'curl exit 28 (timeout)' });
+    expect(
+      curlOutcome(
+        'node-1',
+        'curl: (56) OpenSSL SSL_read: OpenSSL/3.0.19: error:0A00045C:SSL routines::tlsv13 alert certificate required, errno 0\n000 56\n',
+      ),
+    ).toEqual({ from: 'node-1', refused: 'curl exit 56 (tlsv13 alert certificate required)' });
+    expect(
+      curlOutcome('node-1', 'curl: (35) OpenSSL/3.0.19: error:0A000410:SSL routines::sslv3 alert handshake failure\n000 35\n'),
+    ).toEqual({ from: 'node-1', refused: 'curl exit 35 (sslv3 alert handshake failure)' });
+    expect(
+      curlOutcome('node-1', "curl: (7) Failed to connect to 127.0.0.1 port 18446 after 0 ms: Couldn't connect to server\n000 7\n"),
+    ).toEqual({ from: 'node-1', unreachable: 'curl exit 7 (connection refused)' });
+    expect(curlOutcome('node-1', 'curl: (6) Could not resolve host: no-such-host.invalid\n000 6\n')).toEqual({
+      from: 'node-1',
+      unreachable: 'curl exit 6 (name not resolved)',
+    });
+    expect(curlOutcome('node-1', 'curl: (28) SSL connection timeout\n000 28\n')).toEqual({
+      from: 'node-1',
+      unreachable: 'curl exit 28 (timeout)',
+    });
   });
 
   it('curl: a port that does not speak TLS is no refusal (nothing told about client certificates)', () => {
-    expect(curlOutcome('node-1', 'curl: (35) OpenSSL/3.0.19: error:0A00010B:SSL routines::wrong version number\n000 35\n'))
-      .toEqual({ from: 'node-1', unreachable: 'curl exit 35 (the port does not speak TLS)' });
+    expect(curlOutcome('node-1', 'curl: (35) OpenSSL/3.0.19: error:0A00010B:SSL routines::wrong version number\n000 35\n')).toEqual({
+      from: 'node-1',
+      unreachable: 'curl exit 35 (the port does not speak TLS)',
+    });
   });
 
   it('curl: the older shape without an error line, an OpenSSL 1.1 line, and garbage', () => {
     expect(curlOutcome('node-1', '000 7')).toEqual({ from: 'node-1', unreachable: 'curl exit 7 (connection refused)' });
     expect(curlOutcome('node-1', '000 56')).toEqual({ from: 'node-1', refused: 'curl exit 56 (TLS alert: certificate required)' });
-    expect(curlOutcome('node-1', 'curl: (35) error:14094410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure\n000 35'))
-      .toEqual({ from: 'node-1', refused: 'curl exit 35 (sslv3 alert handshake failure)' });
+    expect(curlOutcome('node-1', 'curl: (35) error:14094410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure\n000 35')).toEqual({
+      from: 'node-1',
+      refused: 'curl exit 35 (sslv3 alert handshake failure)',
+    });
     expect(curlOutcome('node-1', '')).toEqual({ from: 'node-1', unreachable: 'unexpected curl output ""' });
   });
 
-  it('Node\'s TLS errors: refusals, and a port that does not speak TLS', () => {
-    const required = { message: '80CC69B78B7F0000:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 116\n', code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' };
-    const handshake = { message: '80CC69B78B7F0000:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 40\n', code: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' };
-    const plain = { message: '80CC69B78B7F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n', code: 'ERR_SSL_WRONG_VERSION_NUMBER' };
+  it("Node's TLS errors: refusals, and a port that does not speak TLS", () => {
+    const required = {
+      message:
+        '80CC69B78B7F0000:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 116\n',
+      code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+    };
+    const handshake = {
+      message:
+        '80CC69B78B7F0000:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 40\n',
+      code: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+    };
+    const plain = {
+      message:
+        '80CC69B78B7F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n',
+      code: 'ERR_SSL_WRONG_VERSION_NUMBER',
+    };
     expect(tlsReason(required)).toBe('tlsv13 alert certificate required');
     expect(tlsErrorProbe(required)).toEqual({ refused: 'tlsv13 alert certificate required' });
     expect(tlsErrorProbe(handshake)).toEqual({ refused: 'sslv3 alert handshake failure' });
@@ -245,56 +278,257 @@ describe('curl and OpenSSL outputs (recorded: curl 7.88.1 / OpenSSL 3.0.19, Node
   });
 });
 
-// ---- the checks through the engine ----------------------------------------------------------
+describe("etcd's client URLs (from its flags)", () => {
+  const flags = (listen: string, advertise = '') => ({
+    list: (n: string) => (n === 'listen-client-urls' ? listen : n === 'advertise-client-urls' ? advertise : '').split(',').filter(Boolean),
+  });
+
+  it('the seed: one TLS listener others reach (the loopback one is governed by the same --client-cert-auth)', async () => {
+    const etcd = componentOn(await seedFacts(), 'master', 'etcd')!;
+    const l = etcdListeners(etcd.flags, '10.240.0.10');
+    expect(l.map((x) => x.url)).toEqual(['https://10.240.0.10:2379', 'https://127.0.0.1:2379']);
+    expect(etcdProbeTargets(l)).toMatchObject({ external: [{ url: 'https://10.240.0.10:2379', tls: true }], local: [] });
+  });
+
+  it('KTHW: plain http on 127.0.0.1 only', async () => {
+    const etcd = componentOn(await kthwFacts(), 'server', 'etcd')!;
+    expect(etcdProbeTargets(etcdListeners(etcd.flags, '10.241.0.10'))).toEqual({
+      external: [],
+      local: [{ url: 'http://127.0.0.1:2379', tls: false, host: '127.0.0.1', port: 2379, loopback: true }],
+    });
+  });
+
+  it("wildcards are probed where etcd advertises them (else at the host's address); etcd's default is http://localhost:2379", () => {
+    expect(
+      etcdListeners(flags('https://0.0.0.0:2379', 'https://10.0.0.5:2379,https://127.0.0.1:2379'), '10.0.0.9').map((x) => x.url),
+    ).toEqual(['https://10.0.0.5:2379']);
+    expect(etcdListeners(flags('http://0.0.0.0:2379'), '10.0.0.9').map((x) => x.url)).toEqual(['http://10.0.0.9:2379']);
+    expect(etcdListeners(flags(''), '10.0.0.9')).toEqual([
+      { url: 'http://localhost:2379', tls: false, host: 'localhost', port: 2379, loopback: true },
+    ]);
+    // An http listener on loopback next to a TLS one others reach is still judged (the old kubeadm way).
+    expect(
+      etcdProbeTargets(etcdListeners(flags('https://10.0.0.5:2379,http://127.0.0.1:2381'), '10.0.0.5')).local.map((x) => x.url),
+    ).toEqual(['http://127.0.0.1:2381']);
+  });
+});
+
+describe('etcd judgements beyond TLS', () => {
+  const local = { url: 'http://127.0.0.1:2379', tls: false, host: '127.0.0.1', port: 2379, loopback: true };
+
+  it('plain http others reach fails, whatever the probe got', () => {
+    const o = judgeEtcdPlain(master, 'http://10.240.0.10:2379', [{ from: 'this machine', status: 200 }], 'serve https');
+    expect(codes(o)).toEqual(['etcd-plain-http']);
+    expect(o.findings[0]!.message).toMatch(
+      /^etcd serves clients over plain http on an address other hosts reach \(this machine: HTTP 200\)/,
+    );
+    expect(
+      codes(judgeEtcdPlain(master, 'http://10.240.0.10:2379', [{ from: 'this machine', unreachable: 'ETIMEDOUT' }], 'serve https')),
+    ).toEqual(['etcd-plain-http']);
+  });
+
+  it('loopback only, without client certificates: a warning (only local processes reach it), not a failure', () => {
+    const o = judgeEtcdLocal({ name: 'server', init: initSystem('systemd') }, local, { from: 'server', status: 200 }, 'serve https');
+    expect(o.findings).toEqual([]);
+    expect(warningCodes(o)).toEqual(['etcd-loopback-unauthenticated']);
+    expect(o.warnings![0]!.message).toBe(
+      'etcd answers over plain http, without any authentication on 127.0.0.1 only (HTTP 200 from server): only processes on server reach it, ' +
+        'but any of them (a hostNetwork pod, a local user) reads and writes the whole cluster state',
+    );
+    const tls = { ...local, url: 'https://127.0.0.1:2379', tls: true };
+    expect(judgeEtcdLocal(master, tls, { from: 'master', refused: 'curl exit 56' }, 'x')).toMatchObject({ findings: [], examined: 1 });
+    expect(judgeEtcdLocal(master, tls, { from: 'master', unreachable: 'curl exit 7' }, 'x').inconclusive).toMatch(
+      /gave no answer that tells/,
+    );
+  });
+
+  it('combine: findings and warnings add up; a part that cannot tell keeps the check from passing', () => {
+    const warn = judgeEtcdLocal(master, local, { from: 'master', status: 200 }, 'x');
+    const fail = judgeEtcdPlain(master, 'http://10.0.0.1:2379', [], 'x');
+    const untold = judgeEtcd(master, 'https://10.0.0.1:2379', [{ from: 'this machine', unreachable: 'ECONNREFUSED' }]);
+    expect(combine([warn, fail])).toMatchObject({
+      examined: 2,
+      findings: [{ code: 'etcd-plain-http' }],
+      warnings: [{ code: 'etcd-loopback-unauthenticated' }],
+    });
+    expect(combine([warn, untold])).toMatchObject({
+      findings: [],
+      inconclusive: expect.stringMatching(/cannot tell/),
+      warnings: [{ code: 'etcd-loopback-unauthenticated' }],
+    });
+    expect(combine([fail, untold]).inconclusive).toBeUndefined();
+  });
+});
+
+// ---- the checks through the engine, on facts from the seed's and KTHW's files ----------------
 
 const cluster = loadCluster('fixtures/lab/cluster.yaml');
+const check = (id: string) => securitySuite.checks.find((c) => c.id === id)!;
+type Answer = (host: string, cmd: string) => Partial<ExecResult> | undefined;
 
-/** A live target whose hosts answer from a table: command substring -> stdout, path -> content. */
-function fakeTarget(c: Cluster, answers: Record<string, string>, files: Record<string, string>, extra: Partial<Target> = {}): Target {
-  const host = (name: string): HostAccess => ({
-    host: name,
-    readFile: async (p) => files[`${name}:${p}`],
-    listFiles: async () => [],
-    exec: async (cmd) => {
-      const hit = Object.entries(answers).find(([k]) => k.startsWith(`${name}:`) && cmd.includes(k.slice(name.length + 1)));
-      return { code: 0, stdout: hit?.[1] ?? '', stderr: '' };
-    },
-  });
-  return { name: 'fake', cluster: c, modelGiven: true, live: true, ownedByHardway: false, host, close: async () => undefined, ...extra };
+// Probes from this machine answer from `here` (default: no connection), and are recorded.
+const probed: string[] = [];
+let here: (host: string, port: number) => Omit<Probe, 'from'> = () => ({ unreachable: 'ECONNREFUSED' });
+const realProbes = { ...probeFromHere };
+beforeEach(() => {
+  probed.length = 0;
+  here = () => ({ unreachable: 'ECONNREFUSED' });
+  probeFromHere.tls = async (from, host, port) => (probed.push(`tls ${host}:${port}`), { from, ...here(host, port) });
+  probeFromHere.http = async (from, host, port) => (probed.push(`http ${host}:${port}`), { from, ...here(host, port) });
+});
+afterAll(() => Object.assign(probeFromHere, realProbes));
+
+async function runOn(
+  c: Cluster,
+  files: HostFiles,
+  id: string,
+  host: string,
+  answer: Answer = () => undefined,
+  extra: Partial<Target> = {},
+) {
+  return runCheck(
+    makeContext(liveTarget(c, files, answer, extra), DEFAULT_OPTIONS, { facts: await factsFromFiles(files) }),
+    check(id),
+    host,
+  );
 }
 
-const check = (id: string) => securitySuite.checks.find((c) => c.id === id)!;
-const apiUnit = `${fixture('systemctl-cat-kube-apiserver.txt')}${UNIT_STATE_MARK}\nkube-apiserver|active|enabled|on-failure\n`;
-const TOKEN = '/var/lib/kubernetes/token.csv';
-
 describe('security.static-token through the engine', () => {
-  const run = (answers: Record<string, string>, extra: Partial<Target> = {}) =>
-    runCheck(makeContext(fakeTarget(cluster, answers, { [`master:${TOKEN}`]: 'secret-token,admin,admin,"system:masters"\n' }, extra), DEFAULT_OPTIONS), check('security.static-token'), 'master');
+  const files = seedFiles();
 
-  it('fails with the static token on a target hardway did not build, passes with a warning once accepted', async () => {
-    const failed = await run({ 'master:systemctl cat kube-apiserver': apiUnit });
+  it('fails with the static token on a target hardway did not build, naming the unit and file; a warning once accepted', async () => {
+    const failed = await runOn(cluster, files, 'security.static-token', 'master');
     expect(failed).toMatchObject({ status: 'failed', examined: 2 });
     expect(failed.findings?.map((f) => f.code)).toEqual(['static-token']);
-    expect(failed.diagnosis).toMatch(/^master:\/var\/lib\/kubernetes\/token\.csv: kube-apiserver accepts static tokens from it \(1 token, 1 in system:masters\).*; fix: remove --token-auth-file/);
-    const accepted = await run({ 'master:systemctl cat kube-apiserver': apiUnit }, { accepted: ['security.static-token'] });
+    expect(failed.diagnosis).toMatch(
+      /^master:\/var\/lib\/kubernetes\/token\.csv: kube-apiserver accepts static tokens from it \(1 token, 1 in system:masters\)/,
+    );
+    expect(failed.findings![0]!.fix).toBe(
+      "remove --token-auth-file from kube-apiserver's ExecStart in /etc/systemd/system/kube-apiserver.service on master, then systemctl daemon-reload && " +
+        "systemctl restart kube-apiserver, and delete /var/lib/kubernetes/token.csv (and apiserver.staticToken: false in the inventory's cluster model); " +
+        'if you keep it on purpose, list security.static-token under accept: in the inventory',
+    );
+    const accepted = await runOn(cluster, files, 'security.static-token', 'master', undefined, { accepted: ['security.static-token'] });
     expect(accepted.status).toBe('passed');
     expect(accepted.findings?.map((f) => `${f.code} ${f.severity}`)).toEqual(['static-token warning']);
+    const lab = await runOn(cluster, files, 'security.static-token', 'master', undefined, { ownedByHardway: true });
+    expect(lab.findings?.map((f) => f.fix)).toEqual([
+      expect.stringMatching(/\(set apiserver\.staticToken: false in cluster\.yaml, then hardway render\)$/),
+    ]);
   });
 
-  it('no unit text: unit-missing when the apiserver does not run, inconclusive when it does', async () => {
-    const missing = await run({ 'master:systemctl cat kube-apiserver': `${UNIT_STATE_MARK}\nkube-apiserver|inactive||no\n` });
-    expect(missing.status).toBe('failed');
-    expect(missing.findings?.map((f) => f.code)).toEqual(['unit-missing']);
-    const unreadable = await run({ 'master:systemctl cat kube-apiserver': `${UNIT_STATE_MARK}\nkube-apiserver|active|enabled|on-failure\n` });
-    expect(unreadable).toMatchObject({ status: 'skipped', skip: 'inconclusive' });
-    const silent = await run({});
-    expect(silent).toMatchObject({ status: 'skipped', skip: 'inconclusive' });
+  it('a drop-in that replaced ExecStart without --token-auth-file passes (discovery reads the command line in effect)', async () => {
+    const dropIn = withFiles(files, 'master', (x) => ({
+      ...x,
+      ...filesOfSystemctlCat(fixture('systemctl-cat-kube-apiserver-dropin.txt')),
+    }));
+    expect(await runOn(cluster, dropIn, 'security.static-token', 'master')).toMatchObject({ status: 'passed', examined: 1 });
   });
 
-  it('a drop-in that removed --token-auth-file passes', async () => {
-    const dropIn = `${fixture('systemctl-cat-kube-apiserver-dropin.txt')}${UNIT_STATE_MARK}\nkube-apiserver|active|enabled|on-failure\n`;
-    const r = await run({ 'master:systemctl cat kube-apiserver': dropIn });
+  it('KTHW has no --token-auth-file: passes', async () => {
+    expect(await runOn(kthwCluster(), kthwFiles(), 'security.static-token', 'server')).toMatchObject({
+      status: 'passed',
+      notes: ['no --token-auth-file: static tokens are off'],
+    });
+  });
+});
+
+describe('security.etcd-client-cert through the engine', () => {
+  it("KTHW's etcd on 127.0.0.1 over http: passes with a warning, probed by curl on the server itself", async () => {
+    const r = await runOn(kthwCluster(), kthwFiles(), 'security.etcd-client-cert', 'server', (h, cmd) =>
+      h === 'server' && cmd.includes('http://127.0.0.1:2379/version') ? { stdout: '200 0' } : { code: 1 },
+    );
     expect(r).toMatchObject({ status: 'passed', examined: 1 });
+    expect(probed).toEqual([]);
+    expect(r.findings?.map((f) => `${f.code} ${f.severity}`)).toEqual(['etcd-loopback-unauthenticated warning']);
+    expect(r.findings![0]!.fix).toMatch(
+      /^if more than processes on server are to be trusted: serve clients over https: .* in etcd's ExecStart in \/etc\/systemd\/system\/etcd\.service on server, then systemctl daemon-reload && systemctl restart etcd, and give kube-apiserver --etcd-cafile/,
+    );
+  });
+
+  it('etcd over http on an address others reach fails (etcd-plain-http)', async () => {
+    const files = withFiles(kthwFiles(), 'server', (x) => ({
+      ...x,
+      '/etc/systemd/system/etcd.service': x['/etc/systemd/system/etcd.service']!.replace(
+        '--listen-client-urls http://127.0.0.1:2379',
+        '--listen-client-urls http://192.0.2.1:2379',
+      ),
+    }));
+    here = () => ({ status: 200 });
+    const r = await runOn(kthwCluster(), files, 'security.etcd-client-cert', 'server', () => ({ stdout: '000 7' }));
+    expect(r.findings?.map((f) => f.code)).toEqual(['etcd-plain-http']);
+    expect(probed).toEqual(['http 192.0.2.1:2379']);
+  });
+});
+
+describe('security.kubelet-auth through the engine', () => {
+  it("probes the kubelet's --node-ip and port; an answer fails naming the kubelet's --config file", async () => {
+    const target = seedFiles();
+    const facts = await factsFromFiles(target);
+    const k = componentOn(facts, 'node-1', 'kubelet')!;
+    expect([k.kubelet?.nodeIP, k.kubelet?.port, k.kubelet?.configFile]).toEqual([
+      '10.240.0.21',
+      10250,
+      '/var/lib/kubernetes/kubelet/kubelet-config.yaml',
+    ]);
+    const o = judgeKubelet(
+      node1,
+      'https://10.240.0.21:10250/pods',
+      [{ from: 'this machine', status: 200 }],
+      { anonymous: k.kubelet!.anonymousAuth, mode: k.kubelet!.authorizationMode },
+      k.kubelet!.configFile!,
+    );
+    expect(codes(o)).toEqual(['kubelet-anonymous-access']);
+  });
+
+  it('a kubelet without --config runs on its legacy defaults (anonymous, AlwaysAllow): the fix adds flags to its unit', async () => {
+    const files = withFiles(kthwFiles(), 'node-0', (x) => ({
+      ...x,
+      '/etc/systemd/system/kubelet.service': x['/etc/systemd/system/kubelet.service']!.replace(
+        '--config=/var/lib/kubelet/kubelet-config.yaml',
+        '--v=1',
+      ),
+    }));
+    const r = await runOn(kthwCluster(), files, 'security.kubelet-auth', 'node-0', () => ({ stdout: '000 7' }));
+    expect(r.findings?.map((f) => f.code)).toEqual(['kubelet-always-allow']);
+    expect(probed).toEqual(['tls 10.241.0.20:10250']);
+    expect(r.findings![0]).toMatchObject({
+      subject: '/etc/systemd/system/kubelet.service',
+      fix:
+        "add --anonymous-auth=false --authentication-token-webhook=true --authorization-mode=Webhook to kubelet's ExecStart in /etc/systemd/system/kubelet.service on node-0, " +
+        'then systemctl daemon-reload && systemctl restart kubelet (or give it a KubeletConfiguration with --config)',
+    });
+  });
+});
+
+describe('fix texts on an OpenRC host (init script and conf.d)', () => {
+  it("name the init script that holds the kubelet's command line and rc-service's restart", async () => {
+    const [init, confd] = fixture('openrc-kubelet.txt').split('# /etc/conf.d/kubelet\n');
+    const files = withFiles(seedFiles(), 'node-1', (x) => {
+      const y = Object.fromEntries(Object.entries(x).filter(([p]) => !p.startsWith('/etc/systemd/')));
+      return {
+        ...y,
+        '/etc/init.d/kubelet': init!,
+        '/etc/conf.d/kubelet': confd!,
+        '/var/lib/kubernetes/kubelet/kubelet-config.yaml': 'kind: KubeletConfiguration\napiVersion: kubelet.config.k8s.io/v1beta1\n',
+      };
+    });
+    const k = componentOn(await factsFromFiles(files), 'node-1', 'kubelet')!;
+    expect([k.unit, k.kubelet?.configFile]).toEqual(['kubelet', '/var/lib/kubernetes/kubelet/kubelet-config.yaml']);
+    const openrc = { ...cluster, workers: cluster.workers.map((w) => (w.host === 'node-1' ? { ...w, init: 'openrc' as const } : w)) };
+    const r = await runOn(openrc, files, 'security.kubelet-auth', 'node-1', () => ({ stdout: '000 7' }));
+    // A file without authentication settings takes the file's defaults: anonymous off, Webhook.
+    expect(r).toMatchObject({ status: 'skipped', skip: 'inconclusive' });
+    const anon = withFiles(files, 'node-1', (x) => ({
+      ...x,
+      '/etc/init.d/kubelet': x['/etc/init.d/kubelet']!.replace('--v=1', '--v=1 --authorization-mode=AlwaysAllow'),
+    }));
+    const f = await runOn(openrc, anon, 'security.kubelet-auth', 'node-1', () => ({ stdout: '000 7' }));
+    expect(f.findings?.map((x) => x.code)).toEqual(['kubelet-always-allow']);
+    expect(f.findings![0]!.fix).toBe(
+      'in /var/lib/kubernetes/kubelet/kubelet-config.yaml on node-1 set authentication.anonymous.enabled: false, authentication.webhook.enabled: true ' +
+        "and authorization.mode: Webhook, and remove --authorization-mode from kubelet's command line in /etc/init.d/kubelet (they override the file), then rc-service kubelet restart",
+    );
   });
 });
 
@@ -305,7 +539,10 @@ describe('the security suite on a rendered tree (offline)', () => {
     await renderToDir(cluster, dir);
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
-  const verify = (options: VerifyOptions) => runSuite(makeContext(dirTarget(`dir:${dir}`, dir, cluster), options), securitySuite);
+  const verify = async (options: VerifyOptions, at = dir) => {
+    const target = dirTarget(`dir:${at}`, at, cluster);
+    return runSuite(await runContext(target, options), securitySuite);
+  };
 
   it('runs the certificate checks, and the probes are not applicable without a live target', async () => {
     const results = await verify(DEFAULT_OPTIONS);
@@ -318,20 +555,22 @@ describe('the security suite on a rendered tree (offline)', () => {
     expect(by('security.ca-key-on-workers').map((r) => `${r.host} ${r.status}`)).toEqual(['node-1 passed', 'node-2 passed']);
   });
 
-  it('certs.validity\'s expires-soon warnings are failures here', async () => {
+  it("certs.validity's expires-soon warnings are failures here; the fix says hardway render only on a lab hardway built", async () => {
     const results = await verify({ ...DEFAULT_OPTIONS, expiryWarningDays: 100_000 });
     const expiry = results.filter((r) => r.id === 'security.cert-expiry');
     expect(expiry.every((r) => r.status === 'failed')).toBe(true);
-    expect(new Set(expiry.flatMap((r) => r.findings?.map((f) => `${f.code} ${f.severity}`) ?? []))).toEqual(new Set(['expires-soon error']));
-    expect(expiry[0]!.diagnosis).toMatch(/expires in \d+ days .* \(within 100000 days\); fix: re-issue it/);
+    expect(new Set(expiry.flatMap((r) => r.findings?.map((f) => `${f.code} ${f.severity}`) ?? []))).toEqual(
+      new Set(['expires-soon error']),
+    );
+    expect(expiry[0]!.diagnosis).toMatch(/expires in \d+ days .* \(within 100000 days\); fix: re-issue it from the CA that signed it/);
+    expect(expiry[0]!.diagnosis).not.toMatch(/hardway render/);
   });
 
-  it('on an empty tree the expiry check examines nothing, so it does not pass', async () => {
+  it('on an empty tree no component is found: the expiry check does not pass', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'hardway-security-empty-'));
     try {
-      const results = await runSuite(makeContext(dirTarget(`dir:${empty}`, empty, cluster), DEFAULT_OPTIONS), securitySuite);
-      const expiry = results.filter((r) => r.id === 'security.cert-expiry');
-      expect(expiry.map((r) => `${r.status} ${r.examined}`)).toEqual(['failed 0', 'failed 0', 'failed 0']);
+      const expiry = (await verify(DEFAULT_OPTIONS, empty)).filter((r) => r.id === 'security.cert-expiry');
+      expect(expiry.map((r) => r.status === 'passed')).toEqual([false, false, false]);
     } finally {
       await rm(empty, { recursive: true, force: true });
     }
@@ -347,12 +586,17 @@ describe('the TLS probe (servers on loopback)', () => {
     certPem = ca.certPem;
     keyPem = ca.key.pem;
   });
-  afterAll(() => servers.forEach((s) => s.close()));
+  afterAll(() => {
+    for (const s of servers) s.close();
+  });
 
   async function listen(requireCert: boolean, opts: { maxVersion?: 'TLSv1.2' } = {}): Promise<number> {
-    const s = createTlsServer({ cert: certPem, key: keyPem, requestCert: requireCert, rejectUnauthorized: requireCert, ca: [certPem], ...opts }, (sock) => {
-      sock.on('data', () => sock.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
-    });
+    const s = createTlsServer(
+      { cert: certPem, key: keyPem, requestCert: requireCert, rejectUnauthorized: requireCert, ca: [certPem], ...opts },
+      (sock) => {
+        sock.on('data', () => sock.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+      },
+    );
     s.on('tlsClientError', () => undefined);
     s.listen(0, '127.0.0.1');
     await once(s, 'listening');
@@ -390,6 +634,9 @@ describe('the TLS probe (servers on loopback)', () => {
     const http = await plain((sock) => sock.once('data', () => sock.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')));
     expect((await tlsProbe('this machine', '127.0.0.1', http, '/')).unreachable).toMatch(/does not speak TLS/);
     const mute = await plain(() => undefined);
-    expect(await tlsProbe('this machine', '127.0.0.1', mute, '/', 300)).toEqual({ from: 'this machine', unreachable: 'no answer within 0.3 s after connecting' });
+    expect(await tlsProbe('this machine', '127.0.0.1', mute, '/', 300)).toEqual({
+      from: 'this machine',
+      unreachable: 'no answer within 0.3 s after connecting',
+    });
   });
 });

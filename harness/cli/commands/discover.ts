@@ -35,7 +35,9 @@ hosts' unit files: DIR/<host>/etc/systemd/system/*.service).
         for (const h of facts.hosts) {
           process.stdout.write(`${h.host} (${h.init}${h.hostname && h.hostname !== h.host ? `, hostname ${h.hostname}` : ''})\n`);
           for (const c of h.components) {
-            process.stdout.write(`  ${c.kind}: unit ${c.unit} (${c.definedIn.join(', ')})${c.state ? `, ${c.state.active}/${c.state.enabled}, Restart=${c.state.restart}` : ''}\n`);
+            process.stdout.write(
+              `  ${c.kind}: unit ${c.unit} (${c.definedIn.join(', ')})${c.state ? `, ${c.state.active}/${c.state.enabled}, Restart=${c.state.restart}` : ''}\n`,
+            );
             for (const f of c.files) process.stdout.write(`    ${f.role.padEnd(22)} ${f.path}  # ${f.source}\n`);
           }
           if (h.cni?.containerd) process.stdout.write(`  CNI: ${h.cni.containerd.file} (${h.cni.containerd.types.join(', ')})\n`);

@@ -1,6 +1,7 @@
 import { runFaults, faultTable } from '../../faults/run.ts';
 import { catalogue } from '../../faults/catalogue.ts';
-import { keyOf, rolesOf } from '../../faults/fault.ts';
+import { appliesTo, keyOf, rolesOf } from '../../faults/fault.ts';
+import { layoutOf } from '../../model/cluster.ts';
 import { loadCluster } from '../../model/load.ts';
 import { readLabState } from '../../providers/lab/lab.ts';
 import { REPO_ROOT } from '../../verify/verify.ts';
@@ -28,16 +29,33 @@ diagnosis names the cause), and repairs the lab. Refused on anything but hardway
 Exit code: 0 every fault caught, 1 a fault not caught, 2 bad input.
 `,
   async run(argv) {
-    const { values } = parse('faults', argv, { only: { type: 'string', multiple: true }, reporter: { type: 'string', default: 'console' }, list: { type: 'boolean' }, target: { type: 'string', default: 'lab' } });
+    const { values } = parse('faults', argv, {
+      only: { type: 'string', multiple: true },
+      reporter: { type: 'string', default: 'console' },
+      list: { type: 'boolean' },
+      target: { type: 'string', default: 'lab' },
+    });
     if (values.help) return (process.stdout.write(this.help), 0);
-    if (values.reporter !== 'console' && values.reporter !== 'json') throw new UsageError(`hardway faults: --reporter must be console or json`);
+    if (values.reporter !== 'console' && values.reporter !== 'json')
+      throw new UsageError(`hardway faults: --reporter must be console or json`);
     if (values.list) {
       const lab = values.target === 'lab' ? 'lab' : values.target.replace(/^lab:/, '');
-      const roles = rolesOf(loadCluster(readLabState(lab)?.config ?? join(REPO_ROOT, 'fixtures/lab/cluster.yaml')));
-      for (const f of catalogue()) {
-        const fails = f.expect(roles).map((e) => `${keyOf(e)} [${e.codes.join(',')}]`).join(', ') || '—';
-        const warns = f.warn?.(roles).map((e) => `${keyOf(e)} [${e.codes.join(',')}]`).join(', ');
-        process.stdout.write(`${f.id.padEnd(34)} ${f.on.padEnd(4)} ${f.title}\n${' '.repeat(40)}fails: ${fails}${warns ? `; warns: ${warns}` : ''}\n`);
+      const cluster = loadCluster(readLabState(lab)?.config ?? join(REPO_ROOT, 'fixtures/lab/cluster.yaml'));
+      const roles = rolesOf(cluster);
+      // The faults of that lab's layout (the seed's without a running lab); tree faults always.
+      for (const f of catalogue().filter((x) => x.on === 'tree' || appliesTo(x, layoutOf(cluster)))) {
+        const fails =
+          f
+            .expect(roles)
+            .map((e) => `${keyOf(e)} [${e.codes.join(',')}]`)
+            .join(', ') || '—';
+        const warns = f
+          .warn?.(roles)
+          .map((e) => `${keyOf(e)} [${e.codes.join(',')}]`)
+          .join(', ');
+        process.stdout.write(
+          `${f.id.padEnd(34)} ${f.on.padEnd(4)} ${f.title}\n${' '.repeat(40)}fails: ${fails}${warns ? `; warns: ${warns}` : ''}\n`,
+        );
       }
       return 0;
     }
@@ -53,15 +71,28 @@ Exit code: 0 every fault caught, 1 a fault not caught, 2 bad input.
     }
     const results = await runFaults({
       lab: values.target === 'lab' ? 'lab' : values.target.replace(/^lab:/, ''),
-      ...(values.only ? { only: values.only.flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean) } : {}),
+      ...(values.only
+        ? {
+            only: values.only
+              .flatMap((o) => o.split(','))
+              .map((o) => o.trim())
+              .filter(Boolean),
+          }
+        : {}),
       progress: (l) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`),
     });
     if (json) {
-      process.stdout.write(JSON.stringify({ faults: results.map((r) => ({ id: r.id, expected: r.expected, failed: r.failed, caught: r.caught, ...(r.reasons.length ? { reasons: r.reasons } : {}) })) }, null, 2) + '\n');
+      process.stdout.write(
+        `${JSON.stringify({ faults: results.map((r) => ({ id: r.id, expected: r.expected, failed: r.failed, caught: r.caught, ...(r.reasons.length ? { reasons: r.reasons } : {}) })) }, null, 2)}\n`,
+      );
     } else {
-      process.stdout.write(faultTable(results) + '\n');
+      process.stdout.write(`${faultTable(results)}\n`);
       const missed = results.filter((r) => !r.caught);
-      process.stdout.write(missed.length ? `${missed.length} of ${results.length} faults NOT caught:\n${missed.map((m) => `  ${m.id}: ${m.reasons.join('; ')}`).join('\n')}\n` : `all ${results.length} faults caught\n`);
+      process.stdout.write(
+        missed.length
+          ? `${missed.length} of ${results.length} faults NOT caught:\n${missed.map((m) => `  ${m.id}: ${m.reasons.join('; ')}`).join('\n')}\n`
+          : `all ${results.length} faults caught\n`,
+      );
     }
     return results.every((r) => r.caught) ? 0 : 1;
   },

@@ -59,7 +59,9 @@ function progress(line: string): void {
 }
 
 function printTimes(times: PhaseTimes): void {
-  const s = Object.entries(times).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`).join(', ');
+  const s = Object.entries(times)
+    .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`)
+    .join(', ');
   progress(`phases: ${s}`);
 }
 
@@ -114,21 +116,26 @@ export { labInventory } from '../../providers/lab/inventory.ts';
 
 export const labCommand: Command = {
   name: 'lab',
-  summary: 'boot the seed\'s topology as systemd containers and install a real cluster onto it',
+  summary: "boot the seed's topology as systemd containers and install a real cluster onto it",
   help: HELP,
   async run(argv) {
     const dash = argv.indexOf('--');
     const args = dash >= 0 ? argv.slice(0, dash) : argv;
     const remote = dash >= 0 ? argv.slice(dash + 1) : [];
-    const { values, positionals } = parse('lab', args, {
-      config: { type: 'string' },
-      binaries: { type: 'string' },
-      keep: { type: 'boolean' },
-      provider: { type: 'string' },
-      lines: { type: 'string' },
-      layout: { type: 'string' },
-      workers: { type: 'string' },
-    }, true);
+    const { values, positionals } = parse(
+      'lab',
+      args,
+      {
+        config: { type: 'string' },
+        binaries: { type: 'string' },
+        keep: { type: 'boolean' },
+        provider: { type: 'string' },
+        lines: { type: 'string' },
+        layout: { type: 'string' },
+        workers: { type: 'string' },
+      },
+      true,
+    );
     const [sub, ...rest] = positionals;
     if (values.help || !sub) {
       process.stdout.write(HELP);
@@ -138,7 +145,10 @@ export const labCommand: Command = {
     const configPath = chosen.path;
     const cluster = () => {
       const c = loadCluster(configPath);
-      if (chosen.layout && layoutOf(c) !== chosen.layout) throw new UsageError(`${configPath} is a ${layoutOf(c)}-layout model, not ${chosen.layout}; fix: drop --layout, or set layout: ${chosen.layout} in it`);
+      if (chosen.layout && layoutOf(c) !== chosen.layout)
+        throw new UsageError(
+          `${configPath} is a ${layoutOf(c)}-layout model, not ${chosen.layout}; fix: drop --layout, or set layout: ${chosen.layout} in it`,
+        );
       return c;
     };
     /** The model lab up and run install: the file's, or with --workers N its workers made N. */
@@ -165,9 +175,11 @@ export const labCommand: Command = {
           interrupt.release();
         }
         const flag = chosen.layout ? ` --layout ${chosen.layout}` : values.config ? ` --config ${values.config}` : '';
-        progress(layoutOf(c) === 'kthw'
-          ? `lab is up: hardway lab ssh${flag} ${c.masters[0]!.host} -- kubectl get nodes --kubeconfig admin.kubeconfig, hardway lab inventory${flag}, hardway lab down${flag}`
-          : `lab is up: hardway verify --target ${c.name === 'lab' ? 'lab' : `lab:${c.name}`}, hardway lab ssh${flag} ${c.masters[0]!.host} -- kubectl get nodes, hardway lab down${flag}`);
+        progress(
+          layoutOf(c) === 'kthw'
+            ? `lab is up: hardway lab ssh${flag} ${c.masters[0]!.host} -- kubectl get nodes --kubeconfig admin.kubeconfig, hardway lab inventory${flag}, hardway lab down${flag}`
+            : `lab is up: hardway verify --target ${c.name === 'lab' ? 'lab' : `lab:${c.name}`}, hardway lab ssh${flag} ${c.masters[0]!.host} -- kubectl get nodes, hardway lab down${flag}`,
+        );
         return 0;
       }
       case 'down':
@@ -177,7 +189,8 @@ export const labCommand: Command = {
       case 'status': {
         const st = await makeProvider(providerKind(values.provider, cluster()), cluster(), configPath).status();
         if (!st.length) process.stdout.write('no lab containers\n');
-        for (const h of st.sort((a, b) => a.name.localeCompare(b.name))) process.stdout.write(`${h.name.padEnd(8)} ${(h.address ?? '').padEnd(14)} ${h.state}\n`);
+        for (const h of st.sort((a, b) => a.name.localeCompare(b.name)))
+          process.stdout.write(`${h.name.padEnd(8)} ${(h.address ?? '').padEnd(14)} ${h.state}\n`);
         return 0;
       }
       case 'ssh': {
@@ -187,8 +200,23 @@ export const labCommand: Command = {
           const state = readLabState(cluster().name);
           const h = state?.hosts.find((x) => x.name === host);
           if (!h) throw new UserFacingError(`no lab host "${host}"; fix: hardway lab up`);
-          const r = spawnSync('ssh', ['-i', h.ssh.privateKeyPath!, '-o', `UserKnownHostsFile=${h.ssh.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', `root@${h.address}`], { stdio: 'inherit' });
-          if (r.error) throw new UserFacingError(`the ssh client is not installed (apt-get install openssh-client); run a command instead: hardway lab ssh ${host} -- <command>`);
+          const r = spawnSync(
+            'ssh',
+            [
+              '-i',
+              h.ssh.privateKeyPath!,
+              '-o',
+              `UserKnownHostsFile=${h.ssh.knownHostsPath}`,
+              '-o',
+              'StrictHostKeyChecking=yes',
+              `root@${h.address}`,
+            ],
+            { stdio: 'inherit' },
+          );
+          if (r.error)
+            throw new UserFacingError(
+              `the ssh client is not installed (apt-get install openssh-client); run a command instead: hardway lab ssh ${host} -- <command>`,
+            );
           return r.status ?? 1;
         }
         const { s } = await session(cluster().name, host);
@@ -223,7 +251,11 @@ export const labCommand: Command = {
         try {
           printTimes(await labUp({ cluster: c, configPath, binaries: binarySource(values.binaries), provider: kind, progress, ...scaled }));
           progress('running every suite against the lab (hardway verify --target lab)');
-          const { doc } = await verify({ target: c.name === 'lab' ? 'lab' : `lab:${c.name}`, options: DEFAULT_OPTIONS, reporter: 'console' });
+          const { doc } = await verify({
+            target: c.name === 'lab' ? 'lab' : `lab:${c.name}`,
+            options: DEFAULT_OPTIONS,
+            reporter: 'console',
+          });
           return (await interrupt.settle()) ?? (doc.ok ? 0 : 1);
         } catch (e) {
           const code = await interrupt.settle();
@@ -240,7 +272,10 @@ export const labCommand: Command = {
       }
       case 'inventory': {
         const state = readLabState(cluster().name);
-        if (!state) throw new UserFacingError(`no running lab "${cluster().name}"; fix: hardway lab up${values.config ? ` --config ${values.config}` : ''}`);
+        if (!state)
+          throw new UserFacingError(
+            `no running lab "${cluster().name}"; fix: hardway lab up${values.config ? ` --config ${values.config}` : ''}`,
+          );
         process.stdout.write(labInventory(state, cluster()));
         return 0;
       }

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.ts';
 
 export const renderCommand: Command = {
   name: 'render',
-  summary: 'write every host\'s files (PKI, kubeconfigs, units, configs) from cluster.yaml',
+  summary: "write every host's files (PKI, kubeconfigs, units, configs) from cluster.yaml",
   help: `Usage: hardway render --config <cluster.yaml> --out <dir> [--rotate-ca]
        hardway render --layout kthw [--config <cluster.yaml>] --out <dir> [--pki <chapter-04 dir>] [--verbatim]
 
@@ -35,8 +35,12 @@ Exit code: 0 written, 2 bad input (the model, the folder, the PKI in it: one lin
 `,
   async run(argv) {
     const { values } = parse('render', argv, {
-      config: { type: 'string' }, out: { type: 'string' }, 'rotate-ca': { type: 'boolean' },
-      layout: { type: 'string' }, pki: { type: 'string' }, verbatim: { type: 'boolean' },
+      config: { type: 'string' },
+      out: { type: 'string' },
+      'rotate-ca': { type: 'boolean' },
+      layout: { type: 'string' },
+      pki: { type: 'string' },
+      verbatim: { type: 'boolean' },
     });
     if (values.help) return (process.stdout.write(this.help), 0);
     const { labConfigPath, parseLayout } = await import('../../providers/lab/lab-configs.ts');
@@ -45,16 +49,27 @@ Exit code: 0 written, 2 bad input (the model, the folder, the PKI in it: one lin
     const outArg = need('render', values.out, '--out');
     const [{ loadCluster }, { checkOutDir }] = await Promise.all([import('../../model/load.ts'), import('../../render/out-dir.ts')]);
     const cluster = loadCluster(config, layout ? { layout } : {});
-    if ((values.pki || values.verbatim) && cluster.layout !== 'kthw') throw new UsageError('--pki and --verbatim belong to the kthw layout; fix: add --layout kthw');
+    if ((values.pki || values.verbatim) && cluster.layout !== 'kthw')
+      throw new UsageError('--pki and --verbatim belong to the kthw layout; fix: add --layout kthw');
     if (values.pki && values['rotate-ca']) throw new UsageError('--pki lays out the given CA: it cannot be rotated too');
     const out = checkOutDir(resolve(outArg));
     const [{ renderToDir }, { certPlan }, { readChapter04 }] = await Promise.all([
-      import('../../render/render.ts'), import('../../pki/plan.ts'), import('../../layouts/kthw/chapter04.ts'),
+      import('../../render/render.ts'),
+      import('../../pki/plan.ts'),
+      import('../../layouts/kthw/chapter04.ts'),
     ]);
     const pki = values.pki ? await readChapter04(resolve(values.pki), certPlan(cluster)) : undefined;
-    const r = await renderToDir(cluster, out, values['rotate-ca'] ?? false, { ...(pki ? { pki } : {}), options: { verbatim: values.verbatim ?? false } });
+    const r = await renderToDir(cluster, out, values['rotate-ca'] ?? false, {
+      ...(pki ? { pki } : {}),
+      options: { verbatim: values.verbatim ?? false },
+    });
     for (const [host, files] of r.hosts) process.stdout.write(`${host}: ${files.length} files in ${out}/${host}\n`);
-    const ca = { reused: `CA reused from ${out}/_pki/ca.pem`, new: 'a new CA (first rendering of this folder)', rotated: 'CA rotated: copy every host\'s files again', given: 'the CA given' }[r.caSource ?? 'new'];
+    const ca = {
+      reused: `CA reused from ${out}/_pki/ca.pem`,
+      new: 'a new CA (first rendering of this folder)',
+      rotated: "CA rotated: copy every host's files again",
+      given: 'the CA given',
+    }[r.caSource ?? 'new'];
     process.stdout.write(`PKI kept in ${out}/_pki (${ca})\n`);
     return 0;
   },

@@ -2,7 +2,16 @@
 // previous run of a target, the list of runs, and the index page with the trend.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { type RunEntry, diffReports, formatDiff, previousRun, readRunsChecked, reportShapeProblem, skippedLines, writeHistoryIndex } from '../../report/history.ts';
+import {
+  type RunEntry,
+  diffReports,
+  formatDiff,
+  previousRun,
+  readRunsChecked,
+  reportShapeProblem,
+  skippedLines,
+  writeHistoryIndex,
+} from '../../report/history.ts';
 import { summarize } from '../../report/document.ts';
 import { REPORTS_DIR } from '../../verify/verify.ts';
 import { type Command, parse } from '../command.ts';
@@ -47,7 +56,9 @@ function findRun(runs: RunEntry[], ref: string): RunEntry {
   }
   const near = runs.filter((r) => r.run.includes(ref)).map((r) => r.run);
   if (near.length === 1) return runs.find((r) => r.run === near[0])!;
-  throw new UserFacingError(`no run "${ref}" with a report.json${near.length ? ` (it matches ${near.length} runs: ${near.slice(0, 3).join(', ')}...)` : ''}; fix: name a folder listed by hardway report list`);
+  throw new UserFacingError(
+    `no run "${ref}" with a report.json${near.length ? ` (it matches ${near.length} runs: ${near.slice(0, 3).join(', ')}...)` : ''}; fix: name a folder listed by hardway report list`,
+  );
 }
 
 export const reportCommand: Command = {
@@ -55,11 +66,16 @@ export const reportCommand: Command = {
   summary: 'the history of verify runs: what changed since the previous run, the list, the index page',
   help: HELP,
   async run(argv) {
-    const { values, positionals } = parse('report', argv, {
-      target: { type: 'string', short: 't' },
-      json: { type: 'boolean' },
-      reports: { type: 'string' },
-    }, true);
+    const { values, positionals } = parse(
+      'report',
+      argv,
+      {
+        target: { type: 'string', short: 't' },
+        json: { type: 'boolean' },
+        reports: { type: 'string' },
+      },
+      true,
+    );
     const [sub, ...refs] = positionals;
     if (values.help || !sub) {
       process.stdout.write(HELP);
@@ -67,7 +83,9 @@ export const reportCommand: Command = {
     }
     const dir = values.reports ? resolve(values.reports) : REPORTS_DIR;
     if (values.reports && !(existsSync(dir) && statSync(dir).isDirectory())) {
-      throw new UserFacingError(`--reports ${values.reports}: ${existsSync(dir) ? 'is not a folder' : 'no such folder'}; fix: name the reports folder verify writes (reports/ by default, or $HARDWAY_REPORTS)`);
+      throw new UserFacingError(
+        `--reports ${values.reports}: ${existsSync(dir) ? 'is not a folder' : 'no such folder'}; fix: name the reports folder verify writes (reports/ by default, or $HARDWAY_REPORTS)`,
+      );
     }
     const { runs: all, skipped } = readRunsChecked(dir);
     // A malformed report.json is named and left out; the other runs still count.
@@ -76,7 +94,9 @@ export const reportCommand: Command = {
     const runs = target ? all.filter((r) => r.doc.target === target) : all;
     if (target && runs.length === 0 && sub !== 'index') {
       const known = [...new Set(all.map((r) => r.doc.target))];
-      throw new UserFacingError(`no runs of target "${target}" in ${dir}${known.length ? ` (targets there: ${known.join(', ')})` : ''}; fix: run hardway verify --target ${target} first`);
+      throw new UserFacingError(
+        `no runs of target "${target}" in ${dir}${known.length ? ` (targets there: ${known.join(', ')})` : ''}; fix: run hardway verify --target ${target} first`,
+      );
     }
     switch (sub) {
       case 'index': {
@@ -86,12 +106,27 @@ export const reportCommand: Command = {
       }
       case 'list': {
         if (values.json) {
-          process.stdout.write(JSON.stringify(runs.map((r) => ({ run: r.run, target: r.doc.target, ok: r.doc.ok, startedAt: r.doc.startedAt, durationMs: r.doc.durationMs, ...summarize(r.doc) })), null, 2) + '\n');
+          process.stdout.write(
+            `${JSON.stringify(
+              runs.map((r) => ({
+                run: r.run,
+                target: r.doc.target,
+                ok: r.doc.ok,
+                startedAt: r.doc.startedAt,
+                durationMs: r.doc.durationMs,
+                ...summarize(r.doc),
+              })),
+              null,
+              2,
+            )}\n`,
+          );
           return 0;
         }
         for (const r of runs) {
           const s = summarize(r.doc);
-          process.stdout.write(`${r.run}  ${r.doc.target}  ${r.doc.ok ? 'OK' : 'FAILED'}  ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped  ${((r.doc.durationMs ?? 0) / 1000).toFixed(1)} s\n`);
+          process.stdout.write(
+            `${r.run}  ${r.doc.target}  ${r.doc.ok ? 'OK' : 'FAILED'}  ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped  ${((r.doc.durationMs ?? 0) / 1000).toFixed(1)} s\n`,
+          );
         }
         if (!runs.length) process.stdout.write(`no runs in ${dir}\n`);
         return 0;
@@ -107,11 +142,15 @@ export const reportCommand: Command = {
           if (!runs.length) throw new UserFacingError(`no runs in ${dir}; fix: run hardway verify first`);
           b = refs.length === 1 ? findRun(all, refs[0]!) : runs[runs.length - 1]!;
           a = previousRun(all, b);
-          if (!a) throw new UserFacingError(`${b.run} is the first run of target "${b.doc.target}": nothing to compare it with; fix: run hardway verify --target ${b.doc.target} again, or name two runs`);
+          if (!a)
+            throw new UserFacingError(
+              `${b.run} is the first run of target "${b.doc.target}": nothing to compare it with; fix: run hardway verify --target ${b.doc.target} again, or name two runs`,
+            );
         }
-        if (a.doc.target !== b.doc.target) process.stderr.write(`hardway report diff: note: comparing runs of different targets (${a.doc.target}, ${b.doc.target})\n`);
+        if (a.doc.target !== b.doc.target)
+          process.stderr.write(`hardway report diff: note: comparing runs of different targets (${a.doc.target}, ${b.doc.target})\n`);
         const d = diffReports(a, b);
-        process.stdout.write(values.json ? JSON.stringify(d, null, 2) + '\n' : formatDiff(d));
+        process.stdout.write(values.json ? `${JSON.stringify(d, null, 2)}\n` : formatDiff(d));
         return 0;
       }
       default:

@@ -11,7 +11,8 @@ export const verifyCommand: Command = {
   help: `Usage: hardway verify --target <target> [--config <cluster.yaml>] [--suite <name>]... [--reporter console|json] [--strict]
 
 Targets:
-  dir:<dir>     a rendered tree (offline: checks that need live hosts are skipped); needs --config
+  dir:<dir>     a tree of the hosts' files, DIR/<host>/<path> (offline: checks that need live hosts
+                are skipped); its hosts are its folders, its model discovered, or --config
   lab           the running lab (hardway lab up), reached over SSH only
   <name>        the inventory targets/<name>.yaml in the current folder (docs/inventory.md)
   <path>        an inventory file (hardway YAML, or an Ansible inventory recognised by its contents)
@@ -50,9 +51,11 @@ Exit code: 0 no check failed (with --strict: and none inconclusive or blocked), 
     });
     if (values.help) return (process.stdout.write(this.help), 0);
     const reporter = values.reporter;
-    if (reporter !== 'console' && reporter !== 'json') throw new UsageError(`hardway verify: --reporter must be console or json, got "${reporter}"`);
+    if (reporter !== 'console' && reporter !== 'json')
+      throw new UsageError(`hardway verify: --reporter must be console or json, got "${reporter}"`);
     const days = values['expiry-warning-days'] !== undefined ? Number(values['expiry-warning-days']) : DEFAULT_OPTIONS.expiryWarningDays;
-    if (!Number.isInteger(days) || days < 0) throw new UsageError(`hardway verify: --expiry-warning-days must be a whole number of days, got "${values['expiry-warning-days']}"`);
+    if (!Number.isInteger(days) || days < 0)
+      throw new UsageError(`hardway verify: --expiry-warning-days must be a whole number of days, got "${values['expiry-warning-days']}"`);
     const target = need('verify', values.target, '--target');
     if (values.active && values['read-only']) throw new UsageError('hardway verify: --active and --read-only exclude each other');
     // Only the lab is hardway's own: anywhere else nothing is written unless asked for.
@@ -61,7 +64,13 @@ Exit code: 0 no check failed (with --strict: and none inconclusive or blocked), 
       target,
       ...(values.config ? { config: values.config } : {}),
       ...(values.suite ? { suites: values.suite.flatMap((s) => s.split(',')) } : {}),
-      options: { ...DEFAULT_OPTIONS, expiryWarningDays: days, active, strict: !!values.strict, ...(values.budgets ? { budgetsFile: resolve(values.budgets) } : {}) },
+      options: {
+        ...DEFAULT_OPTIONS,
+        expiryWarningDays: days,
+        active,
+        strict: !!values.strict,
+        ...(values.budgets ? { budgetsFile: resolve(values.budgets) } : {}),
+      },
       reporter,
     });
     return doc.ok ? 0 : 1;

@@ -44,22 +44,35 @@ function plugin(o: Record<string, unknown>): CniPlugin {
   let ipam: CniIpam | undefined;
   if (ipamO) {
     const ranges = Array.isArray(ipamO.ranges)
-      ? (ipamO.ranges as unknown[]).map((set) => (Array.isArray(set) ? set : []).flatMap((r) => {
-        const ro = obj(r);
-        const subnet = str(ro?.subnet);
-        return ro && subnet ? [{ subnet, ...(str(ro.rangeStart) ? { rangeStart: str(ro.rangeStart)! } : {}), ...(str(ro.rangeEnd) ? { rangeEnd: str(ro.rangeEnd)! } : {}), ...(str(ro.gateway) ? { gateway: str(ro.gateway)! } : {}) }] : [];
-      }))
+      ? (ipamO.ranges as unknown[]).map((set) =>
+          (Array.isArray(set) ? set : []).flatMap((r) => {
+            const ro = obj(r);
+            const subnet = str(ro?.subnet);
+            return ro && subnet
+              ? [
+                  {
+                    subnet,
+                    ...(str(ro.rangeStart) ? { rangeStart: str(ro.rangeStart)! } : {}),
+                    ...(str(ro.rangeEnd) ? { rangeEnd: str(ro.rangeEnd)! } : {}),
+                    ...(str(ro.gateway) ? { gateway: str(ro.gateway)! } : {}),
+                  },
+                ]
+              : [];
+          }),
+        )
       : [];
     const single = str(ipamO.subnet);
     ipam = {
       ...(str(ipamO.type) ? { type: str(ipamO.type)! } : {}),
       subnets: [...(single ? [single] : []), ...ranges.flat().map((r) => r.subnet)],
       ranges,
-      routes: Array.isArray(ipamO.routes) ? (ipamO.routes as unknown[]).flatMap((r) => {
-        const ro = obj(r);
-        const dst = str(ro?.dst);
-        return dst ? [{ dst, ...(str(ro!.gw) ? { gw: str(ro!.gw)! } : {}) }] : [];
-      }) : [],
+      routes: Array.isArray(ipamO.routes)
+        ? (ipamO.routes as unknown[]).flatMap((r) => {
+            const ro = obj(r);
+            const dst = str(ro?.dst);
+            return dst ? [{ dst, ...(str(ro!.gw) ? { gw: str(ro!.gw)! } : {}) }] : [];
+          })
+        : [],
     };
   }
   const type = str(o.type) ?? '';
@@ -92,11 +105,23 @@ export function parseCniConfig(text: string, file: string): Parsed<CniNetwork | 
   const isList = file.endsWith('.conflist');
   if (!isList) {
     if (!str(o.type)) {
-      p.add(`no "type"${Array.isArray(o.plugins) ? ' (a plugin list in a file not named *.conflist)' : ''}: libcni refuses it ("missing 'type'")`);
+      p.add(
+        `no "type"${Array.isArray(o.plugins) ? ' (a plugin list in a file not named *.conflist)' : ''}: libcni refuses it ("missing 'type'")`,
+      );
       return { value: undefined, problems: p.list };
     }
     const pl = plugin(o);
-    return { value: { file, name: str(o.name) ?? '', ...(str(o.cniVersion) ? { cniVersion: str(o.cniVersion)! } : {}), types: [pl.type], plugins: [pl], isList }, problems: p.list };
+    return {
+      value: {
+        file,
+        name: str(o.name) ?? '',
+        ...(str(o.cniVersion) ? { cniVersion: str(o.cniVersion)! } : {}),
+        types: [pl.type],
+        plugins: [pl],
+        isList,
+      },
+      problems: p.list,
+    };
   }
   const name = str(o.name);
   if (!name) p.add('no "name": libcni refuses the list');
@@ -107,7 +132,17 @@ export function parseCniConfig(text: string, file: string): Parsed<CniNetwork | 
   });
   if (p.list.length) return { value: undefined, problems: p.list };
   const plugins = raw.map((x) => plugin(obj(x)!));
-  return { value: { file, name: name!, ...(str(o.cniVersion) ? { cniVersion: str(o.cniVersion)! } : {}), types: plugins.map((x) => x.type), plugins, isList }, problems: p.list };
+  return {
+    value: {
+      file,
+      name: name!,
+      ...(str(o.cniVersion) ? { cniVersion: str(o.cniVersion)! } : {}),
+      types: plugins.map((x) => x.type),
+      plugins,
+      isList,
+    },
+    problems: p.list,
+  };
 }
 
 export interface CniSelection {
@@ -124,7 +159,9 @@ const CNI_EXT = /\.(conf|conflist|json)$/;
 /** `files`: every file in the conf dir (path -> text); others than .conf/.conflist/.json are ignored. */
 export function selectCniConfig(files: Readonly<Record<string, string>>, confDir = '/etc/cni/net.d'): Parsed<CniSelection> {
   const problems: ParseProblem[] = [];
-  const paths = Object.keys(files).filter((f) => CNI_EXT.test(f)).sort();
+  const paths = Object.keys(files)
+    .filter((f) => CNI_EXT.test(f))
+    .sort();
   const parsed = paths.map((path) => {
     const r = parseCniConfig(files[path]!, path);
     problems.push(...r.problems);
@@ -132,8 +169,16 @@ export function selectCniConfig(files: Readonly<Record<string, string>>, confDir
   });
   const sel: CniSelection = { files: parsed };
   const first = parsed[0];
-  if (!first) problems.push({ file: confDir, message: `no network config (*.conf, *.conflist, *.json) in ${confDir}: the runtime reports "cni plugin not initialized" and pods cannot start` });
-  else if (!first.network) problems.push({ file: first.path, message: `containerd uses the first file in ${confDir}, ${first.path}, and it is invalid: containerd does not fall back to the next file, pod networking fails` });
+  if (!first)
+    problems.push({
+      file: confDir,
+      message: `no network config (*.conf, *.conflist, *.json) in ${confDir}: the runtime reports "cni plugin not initialized" and pods cannot start`,
+    });
+  else if (!first.network)
+    problems.push({
+      file: first.path,
+      message: `containerd uses the first file in ${confDir}, ${first.path}, and it is invalid: containerd does not fall back to the next file, pod networking fails`,
+    });
   else sel.containerd = first.network;
   const fv = parsed.find((x) => x.network)?.network;
   if (fv) sel.firstValid = fv;

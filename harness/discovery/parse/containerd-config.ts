@@ -76,10 +76,21 @@ export function parseContainerdConfig(text: string, file: string): Parsed<Contai
   const v3 = version === 3;
   const rt = v3 ? runtime : cri;
   const defaultRuntime = pick('defaultRuntime', 'string', 'runc', [...rt, 'containerd', 'default_runtime_name']);
-  const sandboxImage = pick('sandboxImage', 'string', v3 ? 'registry.k8s.io/pause:3.10' : 'registry.k8s.io/pause:3.8',
-    ...(v3 ? [[...images, 'pinned_images', 'sandbox']] : [[...cri, 'sandbox_image']]));
+  const sandboxImage = pick(
+    'sandboxImage',
+    'string',
+    v3 ? 'registry.k8s.io/pause:3.10' : 'registry.k8s.io/pause:3.8',
+    ...(v3 ? [[...images, 'pinned_images', 'sandbox']] : [[...cri, 'sandbox_image']]),
+  );
   const snapshotter = pick('snapshotter', 'string', 'overlayfs', v3 ? [...images, 'snapshotter'] : [...cri, 'containerd', 'snapshotter']);
-  const systemdCgroup = pick('systemdCgroup', 'boolean', false, [...rt, 'containerd', 'runtimes', defaultRuntime, 'options', 'SystemdCgroup']);
+  const systemdCgroup = pick('systemdCgroup', 'boolean', false, [
+    ...rt,
+    'containerd',
+    'runtimes',
+    defaultRuntime,
+    'options',
+    'SystemdCgroup',
+  ]);
   const binDirsV = at(doc, ...rt, 'cni', 'bin_dirs');
   let cniBinDirs: string[];
   if (Array.isArray(binDirsV) && binDirsV.every((x) => typeof x === 'string') && binDirsV.length) {
@@ -90,14 +101,34 @@ export function parseContainerdConfig(text: string, file: string): Parsed<Contai
   const enableTlsStreaming = pick('enableTlsStreaming', 'boolean', false, [...cri, 'enable_tls_streaming']);
   const restrictOomScoreAdj = pick('restrictOomScoreAdj', 'boolean', false, [...rt, 'restrict_oom_score_adj']);
   const grpcAddress = pick('grpcAddress', 'string', '/run/containerd/containerd.sock', ['grpc', 'address']);
-  if (version !== 3 && at(doc, ...runtime) !== undefined) p.add(`[plugins."io.containerd.cri.v1.runtime"] is version 3 syntax in a version ${version} file: containerd ${version === 2 ? '1.x' : ''} ignores it`);
-  if (version === 3 && at(doc, ...cri, 'containerd') !== undefined) p.add('[plugins."io.containerd.grpc.v1.cri".containerd] is version 2 syntax in a version 3 file: containerd 2.x ignores it (runtimes moved to io.containerd.cri.v1.runtime)');
-  if (version === 3 && at(doc, ...cri, 'sandbox_image') !== undefined) p.add('sandbox_image under io.containerd.grpc.v1.cri is version 2 syntax: version 3 reads plugins.\'io.containerd.cri.v1.images\'.pinned_images.sandbox');
+  if (version !== 3 && at(doc, ...runtime) !== undefined)
+    p.add(
+      `[plugins."io.containerd.cri.v1.runtime"] is version 3 syntax in a version ${version} file: containerd ${version === 2 ? '1.x' : ''} ignores it`,
+    );
+  if (version === 3 && at(doc, ...cri, 'containerd') !== undefined)
+    p.add(
+      '[plugins."io.containerd.grpc.v1.cri".containerd] is version 2 syntax in a version 3 file: containerd 2.x ignores it (runtimes moved to io.containerd.cri.v1.runtime)',
+    );
+  if (version === 3 && at(doc, ...cri, 'sandbox_image') !== undefined)
+    p.add(
+      "sandbox_image under io.containerd.grpc.v1.cri is version 2 syntax: version 3 reads plugins.'io.containerd.cri.v1.images'.pinned_images.sandbox",
+    );
   const imports = Array.isArray(doc.imports) ? doc.imports.filter((x): x is string => typeof x === 'string') : [];
   return {
     value: {
-      version, grpcAddress, sandboxImage, snapshotter, defaultRuntime, systemdCgroup, cniBinDirs, cniConfDir,
-      enableTlsStreaming, restrictOomScoreAdj, imports, source, raw: doc,
+      version,
+      grpcAddress,
+      sandboxImage,
+      snapshotter,
+      defaultRuntime,
+      systemdCgroup,
+      cniBinDirs,
+      cniConfDir,
+      enableTlsStreaming,
+      restrictOomScoreAdj,
+      imports,
+      source,
+      raw: doc,
     },
     problems: p.list,
   };

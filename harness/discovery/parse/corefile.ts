@@ -153,7 +153,10 @@ export function parseCaddyfile(text: string, file: string): Parsed<Caddyfile> {
     let opened: Token | undefined;
     if (keyTokens[keyTokens.length - 1]?.text === '{') opened = keyTokens.pop();
     else if (r.peek()?.text === '{') opened = r.next();
-    const keys = keyTokens.flatMap((k) => k.text.split(',')).map((k) => k.trim()).filter(Boolean);
+    const keys = keyTokens
+      .flatMap((k) => k.text.split(','))
+      .map((k) => k.trim())
+      .filter(Boolean);
     if (!opened) {
       // Without braces the whole file is one server block (only allowed when it is the only one).
       if (blocks.length) p.add(`server block ${keys.join(' ')} has no "{"`, first.line);
@@ -257,7 +260,12 @@ export function parseServerKey(key: string, defaultPort = 53): { transport: stri
   if (cidr) {
     // A /8, /16 or /24 becomes its in-addr.arpa zone (other lengths: several zones; kept as written).
     const len = Number(cidr[2]);
-    if (len % 8 === 0 && len <= 24) zone = `${cidr[1]!.split('.').slice(0, len / 8).reverse().join('.')}.in-addr.arpa`;
+    if (len % 8 === 0 && len <= 24)
+      zone = `${cidr[1]!
+        .split('.')
+        .slice(0, len / 8)
+        .reverse()
+        .join('.')}.in-addr.arpa`;
   }
   return { transport, zone: fqdn(zone), port };
 }
@@ -277,7 +285,13 @@ export function parseCorefile(text: string, file: string, opts: { defaultPort?: 
     const ok = parsedKeys.flatMap((x) => (x.v ? [x.v] : []));
     const zones = ok.map((x) => x.zone);
     const s: CorednsServer = {
-      keys: b.keys, zones, addresses: ok, ports: [...new Set(ok.map((x) => x.port))], line: b.line, plugins: b.directives, forward: [],
+      keys: b.keys,
+      zones,
+      addresses: ok,
+      ports: [...new Set(ok.map((x) => x.port))],
+      line: b.line,
+      plugins: b.directives,
+      forward: [],
     };
     const seen = new Map<string, number>();
     for (const d of b.directives) {
@@ -294,7 +308,15 @@ export function parseCorefile(text: string, file: string, opts: { defaultPort?: 
           ...(kc?.args[0] ? { kubeconfig: kc.args[0] } : {}),
           ...(kc?.args[1] ? { context: kc.args[1] } : {}),
           ...(ep?.args[0] ? { endpoint: ep.args[0] } : {}),
-          ...(tls ? { tls: { ...(tls.args[0] ? { cert: tls.args[0] } : {}), ...(tls.args[1] ? { key: tls.args[1] } : {}), ...(tls.args[2] ? { ca: tls.args[2] } : {}) } } : {}),
+          ...(tls
+            ? {
+                tls: {
+                  ...(tls.args[0] ? { cert: tls.args[0] } : {}),
+                  ...(tls.args[1] ? { key: tls.args[1] } : {}),
+                  ...(tls.args[2] ? { ca: tls.args[2] } : {}),
+                },
+              }
+            : {}),
           ...(ft ? { fallthrough: ft.args.map(fqdn) } : {}),
           line: d.line,
         };
@@ -312,12 +334,21 @@ export function parseCorefile(text: string, file: string, opts: { defaultPort?: 
         s[d.name] = addr;
       } else if (d.name === 'hosts') {
         const [f = '/etc/hosts', ...hz] = d.args;
-        const entries = (d.block ?? []).filter((x) => /^[0-9a-fA-F:.]+$/.test(x.name) && /[.:]/.test(x.name)).map((x) => ({ address: x.name, names: x.args }));
+        const entries = (d.block ?? [])
+          .filter((x) => /^[0-9a-fA-F:.]+$/.test(x.name) && /[.:]/.test(x.name))
+          .map((x) => ({ address: x.name, names: x.args }));
         const ft = sub(d, 'fallthrough');
-        s.hosts = { file: f, zones: hz.length ? hz.map(fqdn) : zones, entries, ...(ft ? { fallthrough: ft.args.map(fqdn) } : {}), line: d.line };
+        s.hosts = {
+          file: f,
+          zones: hz.length ? hz.map(fqdn) : zones,
+          entries,
+          ...(ft ? { fallthrough: ft.args.map(fqdn) } : {}),
+          line: d.line,
+        };
       }
       const n = seen.get(d.name);
-      if (n !== undefined && d.name !== 'forward' && !['bind', 'log', 'errors'].includes(d.name)) p.add(`${d.name} appears twice in one server block (first at line ${n})`, d.line);
+      if (n !== undefined && d.name !== 'forward' && !['bind', 'log', 'errors'].includes(d.name))
+        p.add(`${d.name} appears twice in one server block (first at line ${n})`, d.line);
       seen.set(d.name, d.line);
     }
     servers.push(s);

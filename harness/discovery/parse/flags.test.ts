@@ -7,7 +7,7 @@ import { recorded } from './testing.ts';
 
 const argvOf = (file: string) => resolveExecStart(parseSystemctlCat(recorded(file)).value).value!.argv;
 
-describe('flag tables against the binaries\' recorded --help (v1.34.4)', () => {
+describe("flag tables against the binaries' recorded --help (v1.34.4)", () => {
   for (const b of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy'] as const) {
     it(`${b}: the no-value flags are exactly those --help shows without a value`, () => {
       const help = tableFromPflagHelp(recorded(`help/${b}.txt`));
@@ -83,8 +83,20 @@ describe('flags of the recorded lab units', () => {
 
 describe('flag syntax (synthetic)', () => {
   it('pflag: "--name value", bools followed by flags, -v shorthand, "--" and repeats', () => {
-    const f = parseFlags(['/usr/local/bin/kube-apiserver', '--allow-privileged', '--service-account-key-file', '/a.pem',
-      '--service-account-key-file=/b.pem', '--anonymous-auth=false', '-v', '2', '--profiling', 'extra', '--', '--not-a-flag']);
+    const f = parseFlags([
+      '/usr/local/bin/kube-apiserver',
+      '--allow-privileged',
+      '--service-account-key-file',
+      '/a.pem',
+      '--service-account-key-file=/b.pem',
+      '--anonymous-auth=false',
+      '-v',
+      '2',
+      '--profiling',
+      'extra',
+      '--',
+      '--not-a-flag',
+    ]);
     expect(f.problems).toEqual([]);
     expect(f.value.all('service-account-key-file')).toEqual(['/a.pem', '/b.pem']);
     expect(f.value.bool('allow-privileged')).toBe(true);
@@ -95,7 +107,9 @@ describe('flag syntax (synthetic)', () => {
 
   it('pflag: a value-taking flag last on the line is a problem; an unknown single dash too', () => {
     expect(parseFlags(['kubelet', '--config']).problems.map((p) => p.message)).toEqual([expect.stringContaining('needs a value')]);
-    expect(parseFlags(['kubelet', '-config=/x']).problems.map((p) => p.message)).toEqual([expect.stringContaining('unknown shorthand flag -config=/x')]);
+    expect(parseFlags(['kubelet', '-config=/x']).problems.map((p) => p.message)).toEqual([
+      expect.stringContaining('unknown shorthand flag -config=/x'),
+    ]);
   });
 
   it('Go flag: -name and --name alike, stops at the first positional, knows the whole flag set', () => {
@@ -104,12 +118,20 @@ describe('flag syntax (synthetic)', () => {
     expect(f.value.bool('client-cert-auth')).toBe(false);
     expect(f.value.positional).toEqual(['stray', '--name=late']);
     expect(f.problems.map((p) => p.message)).toEqual([expect.stringContaining('etcd refuses to start: "is not a valid flag"')]);
-    expect(parseFlags(['etcd', '--listen-client-url=x']).problems.map((p) => p.message)).toEqual([expect.stringContaining('etcd has no flag --listen-client-url')]);
+    expect(parseFlags(['etcd', '--listen-client-url=x']).problems.map((p) => p.message)).toEqual([
+      expect.stringContaining('etcd has no flag --listen-client-url'),
+    ]);
   });
 
   it('etcd reads ETCD_* behind the command line and refuses a conflict', () => {
     const f = parseFlags(['/usr/bin/etcd', '--name=m1']).value;
-    const ok = withEnvironmentFlags(f, { ETCD_DATA_DIR: '/srv/etcd', ETCD_LISTEN_CLIENT_URLS: 'https://10.0.0.1:2379', ETCD_UNSAFE_NO_FSYNC: '', ETCDCTL_API: '3', PATH: '/bin' });
+    const ok = withEnvironmentFlags(f, {
+      ETCD_DATA_DIR: '/srv/etcd',
+      ETCD_LISTEN_CLIENT_URLS: 'https://10.0.0.1:2379',
+      ETCD_UNSAFE_NO_FSYNC: '',
+      ETCDCTL_API: '3',
+      PATH: '/bin',
+    });
     expect(ok.problems).toEqual([]);
     expect(ok.value.get('data-dir')).toBe('/srv/etcd');
     expect(ok.value.get('listen-client-urls')).toBe('https://10.0.0.1:2379');
@@ -117,11 +139,13 @@ describe('flag syntax (synthetic)', () => {
     const bad = withEnvironmentFlags(f, { ETCD_NAME: 'm2', ETCD_LISTEN_CLIENT_URL: 'x', ETCD_CONFIG_FILE: '/etc/etcd/etcd.yaml' });
     const msgs = bad.problems.map((p) => p.message);
     expect(msgs).toHaveLength(3);
-    expect(msgs).toEqual(expect.arrayContaining([
-      expect.stringContaining('etcd reads its configuration from /etc/etcd/etcd.yaml: every other flag and ETCD_* variable is ignored'),
-      expect.stringContaining('ETCD_LISTEN_CLIENT_URL matches no etcd flag'),
-      expect.stringContaining('ETCD_NAME is set and --name is on the command line: etcd refuses to start'),
-    ]));
+    expect(msgs).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('etcd reads its configuration from /etc/etcd/etcd.yaml: every other flag and ETCD_* variable is ignored'),
+        expect.stringContaining('ETCD_LISTEN_CLIENT_URL matches no etcd flag'),
+        expect.stringContaining('ETCD_NAME is set and --name is on the command line: etcd refuses to start'),
+      ]),
+    );
     expect(bad.value.get('name')).toBe('m1');
   });
 

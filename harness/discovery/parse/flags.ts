@@ -11,10 +11,27 @@ import { type Parsed, Problems } from './problem.ts';
 import { FLAG_TABLES, type FlagTable } from './flag-tables.ts';
 
 export type Component =
-  | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubelet' | 'kube-proxy'
-  | 'etcd' | 'flanneld' | 'coredns' | 'containerd';
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kubelet'
+  | 'kube-proxy'
+  | 'etcd'
+  | 'flanneld'
+  | 'coredns'
+  | 'containerd';
 
-export const COMPONENTS: readonly Component[] = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'etcd', 'flanneld', 'coredns', 'containerd'];
+export const COMPONENTS: readonly Component[] = [
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubelet',
+  'kube-proxy',
+  'etcd',
+  'flanneld',
+  'coredns',
+  'containerd',
+];
 
 /** Basenames a component's binary goes by besides its own name. */
 const ALIASES: Record<string, Component> = { flannel: 'flanneld' };
@@ -75,7 +92,10 @@ export class FlagSet {
 
   /** Every occurrence split at commas (string-slice flags: --authorization-mode=Node,RBAC). */
   list(name: string): string[] {
-    return this.all(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+    return this.all(name)
+      .flatMap((v) => v.split(','))
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
   }
 
   /** A boolean flag as Go's strconv.ParseBool reads it; undefined when unset or not a bool. */
@@ -119,7 +139,9 @@ function parsePflag(args: readonly string[], t: FlagTable, p: Problems): { occ: 
       const letter = a[1]!;
       const long = t.shorthands?.[letter];
       if (!long) {
-        p.add(`unknown shorthand flag ${a}: the binary refuses to start (a single dash needs pflag's one-letter form; long flags take "--")`);
+        p.add(
+          `unknown shorthand flag ${a}: the binary refuses to start (a single dash needs pflag's one-letter form; long flags take "--")`,
+        );
         continue;
       }
       const rest = a.slice(2);
@@ -176,14 +198,19 @@ export function parseFlags(argv: readonly string[], opts: { component?: Componen
   }
   if (t.dialect === 'goflag' && pos.length && component !== 'containerd') {
     // Go's flag package stops at the first positional argument: what follows is not read as flags.
-    p.add(`${component} stops reading flags at "${pos[0]}": ${pos.length} argument(s) from there on are not flags${component === 'etcd' ? ' (etcd refuses to start: "is not a valid flag")' : ''}`);
+    p.add(
+      `${component} stops reading flags at "${pos[0]}": ${pos.length} argument(s) from there on are not flags${component === 'etcd' ? ' (etcd refuses to start: "is not a valid flag")' : ''}`,
+    );
   }
   return { value: new FlagSet(component, occ, pos), problems: p.list };
 }
 
 /** ETCD_FOO_BAR -> foo-bar, etcd's FlagToEnv read backwards. */
 function envToFlag(prefix: string, key: string): string {
-  return key.slice(prefix.length + 1).toLowerCase().replace(/_/g, '-');
+  return key
+    .slice(prefix.length + 1)
+    .toLowerCase()
+    .replace(/_/g, '-');
 }
 
 /**
@@ -212,7 +239,10 @@ export function withEnvironmentFlags(flags: FlagSet, env: Readonly<Record<string
       continue;
     }
     if (flags.has(name)) {
-      if (c === 'etcd') p.add(`${key} is set and --${name} is on the command line: etcd refuses to start ("conflicting environment variable is shadowed by corresponding command-line flag")`);
+      if (c === 'etcd')
+        p.add(
+          `${key} is set and --${name} is on the command line: etcd refuses to start ("conflicting environment variable is shadowed by corresponding command-line flag")`,
+        );
       continue;
     }
     if (value === '') continue;

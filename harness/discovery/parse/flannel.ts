@@ -111,7 +111,13 @@ export function parseFlannelNetConf(text: string, file: string): Parsed<FlannelN
     SubnetLen: len,
     EnableIPv6: enableIPv6,
     ...(typeof field(o, 'IPv6Network') === 'string' ? { IPv6Network: field(o, 'IPv6Network') as string } : {}),
-    Backend: { Type: type, ...(vni !== undefined ? { VNI: vni } : {}), ...(port !== undefined ? { Port: port } : {}), ...(typeof dr === 'boolean' ? { DirectRouting: dr } : {}), ...(mtu !== undefined ? { MTU: mtu } : {}) },
+    Backend: {
+      Type: type,
+      ...(vni !== undefined ? { VNI: vni } : {}),
+      ...(port !== undefined ? { Port: port } : {}),
+      ...(typeof dr === 'boolean' ? { DirectRouting: dr } : {}),
+      ...(mtu !== undefined ? { MTU: mtu } : {}),
+    },
   };
   if (type === 'vxlan') {
     v.vxlanDevice = `flannel.${vni ?? 1}`;

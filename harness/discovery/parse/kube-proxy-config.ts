@@ -56,7 +56,16 @@ export function withDefaultPort(addr: string, port: number): string {
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
 
-const LOGGING = new Set(['v', 'vmodule', 'logging-format', 'log-flush-frequency', 'log-text-split-stream', 'log-text-info-buffer-size', 'log-json-split-stream', 'log-json-info-buffer-size']);
+const LOGGING = new Set([
+  'v',
+  'vmodule',
+  'logging-format',
+  'log-flush-frequency',
+  'log-text-split-stream',
+  'log-text-info-buffer-size',
+  'log-json-split-stream',
+  'log-json-info-buffer-size',
+]);
 
 export function kubeProxyEffective(flags: FlagSet, config: KubeProxyConfig | undefined, source = 'kube-proxy'): Parsed<KubeProxyEffective> {
   const problems: ParseProblem[] = [];
@@ -65,7 +74,9 @@ export function kubeProxyEffective(flags: FlagSet, config: KubeProxyConfig | und
   if (configFile) {
     if (!config) problems.push({ file: source, message: `--config=${configFile} could not be read: kube-proxy refuses to start` });
     const c = config ?? { raw: {} };
-    const ignored = [...new Set(flags.occurrences.map((o) => o.name))].filter((n) => n !== 'config' && n !== 'hostname-override' && !LOGGING.has(n));
+    const ignored = [...new Set(flags.occurrences.map((o) => o.name))].filter(
+      (n) => n !== 'config' && n !== 'hostname-override' && !LOGGING.has(n),
+    );
     return {
       value: {
         configFile,
@@ -74,7 +85,12 @@ export function kubeProxyEffective(flags: FlagSet, config: KubeProxyConfig | und
         ...(c.clusterCIDR ? { clusterCIDR: c.clusterCIDR } : {}),
         ...(hostnameOverride || c.hostnameOverride ? { hostnameOverride: hostnameOverride || c.hostnameOverride!.toLowerCase() } : {}),
         healthzBindAddress: c.healthzBindAddress ? withDefaultPort(c.healthzBindAddress, 10256) : '0.0.0.0:10256',
-        metricsBindAddress: c.metricsBindAddress === undefined ? '127.0.0.1:10249' : c.metricsBindAddress === '' ? '' : withDefaultPort(c.metricsBindAddress, 10249),
+        metricsBindAddress:
+          c.metricsBindAddress === undefined
+            ? '127.0.0.1:10249'
+            : c.metricsBindAddress === ''
+              ? ''
+              : withDefaultPort(c.metricsBindAddress, 10249),
         ignoredFlags: ignored,
       },
       problems,

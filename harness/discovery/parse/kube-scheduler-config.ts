@@ -41,11 +41,16 @@ export interface KubeSchedulerEffective {
   ignoredFlags: string[];
 }
 
-export function kubeSchedulerEffective(flags: FlagSet, config: KubeSchedulerConfig | undefined, source = 'kube-scheduler'): Parsed<KubeSchedulerEffective> {
+export function kubeSchedulerEffective(
+  flags: FlagSet,
+  config: KubeSchedulerConfig | undefined,
+  source = 'kube-scheduler',
+): Parsed<KubeSchedulerEffective> {
   const problems: ParseProblem[] = [];
   const configFile = flags.get('config');
-  if (configFile && !config) problems.push({ file: source, message: `--config=${configFile} could not be read: kube-scheduler refuses to start` });
-  const fromFile = configFile ? config ?? { raw: {} } : undefined;
+  if (configFile && !config)
+    problems.push({ file: source, message: `--config=${configFile} could not be read: kube-scheduler refuses to start` });
+  const fromFile = configFile ? (config ?? { raw: {} }) : undefined;
   const kubeconfig = fromFile ? fromFile.kubeconfig : flags.get('kubeconfig');
   const le = flags.bool('leader-elect') ?? fromFile?.leaderElect ?? true;
   return {

@@ -75,7 +75,8 @@ export function parseKubeconfig(text: string, file: string, opts: { context?: st
     v.tokenEmbedded = typeof user.token === 'string';
     if (user.exec) v.authPlugin = 'exec';
     else if (user['auth-provider']) v.authPlugin = 'auth-provider';
-    if ((v.clientCertFile || v.clientCertEmbedded) !== (v.clientKeyFile !== undefined || v.clientKeyEmbedded)) d.problems.add(`user ${v.userName} has a client certificate without a key or a key without a certificate`);
+    if ((v.clientCertFile || v.clientCertEmbedded) !== (v.clientKeyFile !== undefined || v.clientKeyEmbedded))
+      d.problems.add(`user ${v.userName} has a client certificate without a key or a key without a certificate`);
   }
   return { value: v, problems: d.list() };
 }

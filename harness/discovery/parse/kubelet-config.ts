@@ -103,12 +103,25 @@ type Field = Exclude<keyof KubeletEffective, 'source' | 'configFile' | 'kubeconf
 
 /** Flags that set a KubeletConfiguration field (the deprecated config flags still work in 1.34). */
 const FLAG_FIELD: Record<string, Field> = {
-  'cluster-domain': 'clusterDomain', 'cluster-dns': 'clusterDNS', address: 'address', port: 'port',
-  'read-only-port': 'readOnlyPort', 'healthz-bind-address': 'healthzBindAddress', 'healthz-port': 'healthzPort',
-  'tls-cert-file': 'tlsCertFile', 'tls-private-key-file': 'tlsPrivateKeyFile', 'client-ca-file': 'clientCAFile',
-  'anonymous-auth': 'anonymousAuth', 'authentication-token-webhook': 'webhookAuthn', 'authorization-mode': 'authorizationMode',
-  'cgroup-driver': 'cgroupDriver', 'container-runtime-endpoint': 'containerRuntimeEndpoint', 'resolv-conf': 'resolvConf',
-  'pod-manifest-path': 'staticPodPath', 'pod-cidr': 'podCIDR', 'rotate-server-certificates': 'serverTLSBootstrap',
+  'cluster-domain': 'clusterDomain',
+  'cluster-dns': 'clusterDNS',
+  address: 'address',
+  port: 'port',
+  'read-only-port': 'readOnlyPort',
+  'healthz-bind-address': 'healthzBindAddress',
+  'healthz-port': 'healthzPort',
+  'tls-cert-file': 'tlsCertFile',
+  'tls-private-key-file': 'tlsPrivateKeyFile',
+  'client-ca-file': 'clientCAFile',
+  'anonymous-auth': 'anonymousAuth',
+  'authentication-token-webhook': 'webhookAuthn',
+  'authorization-mode': 'authorizationMode',
+  'cgroup-driver': 'cgroupDriver',
+  'container-runtime-endpoint': 'containerRuntimeEndpoint',
+  'resolv-conf': 'resolvConf',
+  'pod-manifest-path': 'staticPodPath',
+  'pod-cidr': 'podCIDR',
+  'rotate-server-certificates': 'serverTLSBootstrap',
   'rotate-certificates': 'rotateCertificates',
 };
 
@@ -124,11 +137,22 @@ export function kubeletEffective(flags: FlagSet, config: KubeletConfig | undefin
   const configFile = flags.get('config');
   const fromFile = configFile !== undefined;
   const e: KubeletEffective = {
-    clusterDomain: '', clusterDNS: [], address: '0.0.0.0', port: 10250,
-    readOnlyPort: fromFile ? 0 : 10255, healthzBindAddress: '127.0.0.1', healthzPort: 10248,
-    anonymousAuth: !fromFile, webhookAuthn: fromFile, authorizationMode: fromFile ? 'Webhook' : 'AlwaysAllow',
-    cgroupDriver: 'cgroupfs', containerRuntimeEndpoint: 'unix:///run/containerd/containerd.sock', resolvConf: '/etc/resolv.conf',
-    serverTLSBootstrap: false, rotateCertificates: false, source: {},
+    clusterDomain: '',
+    clusterDNS: [],
+    address: '0.0.0.0',
+    port: 10250,
+    readOnlyPort: fromFile ? 0 : 10255,
+    healthzBindAddress: '127.0.0.1',
+    healthzPort: 10248,
+    anonymousAuth: !fromFile,
+    webhookAuthn: fromFile,
+    authorizationMode: fromFile ? 'Webhook' : 'AlwaysAllow',
+    cgroupDriver: 'cgroupfs',
+    containerRuntimeEndpoint: 'unix:///run/containerd/containerd.sock',
+    resolvConf: '/etc/resolv.conf',
+    serverTLSBootstrap: false,
+    rotateCertificates: false,
+    source: {},
     ...(configFile ? { configFile } : {}),
   };
   for (const k of Object.keys(e) as (keyof KubeletEffective)[]) if (k !== 'source' && k !== 'configFile') e.source[k] = 'default';
@@ -136,7 +160,8 @@ export function kubeletEffective(flags: FlagSet, config: KubeletConfig | undefin
     (e as unknown as Record<string, unknown>)[k] = v;
     e.source[k] = from;
   };
-  if (configFile && !config) problems.push({ file: source, message: `--config=${configFile} could not be read: the kubelet refuses to start` });
+  if (configFile && !config)
+    problems.push({ file: source, message: `--config=${configFile} could not be read: the kubelet refuses to start` });
   if (config) {
     for (const k of Object.values(FLAG_FIELD)) {
       const v = config[k as keyof KubeletConfig];

@@ -75,7 +75,9 @@ class Shell {
 
   /** Expands a word-text found inside ${x:-...} (quotes removed, no splitting). */
   expandWordText(s: string): string {
-    return this.readWords(s, false).map((w) => w.text).join(' ');
+    return this.readWords(s, false)
+      .map((w) => w.text)
+      .join(' ');
   }
 
   /**
@@ -309,7 +311,8 @@ function run(sh: Shell, f: ShellFile, assigned: Set<string>, funcs: Set<string>)
       continue;
     }
     if (!ASSIGN.test(body)) {
-      if (!/^(#!|set\s|depend\b|extra_(started_|stopped_)?commands=)/.test(body)) sh.p.add(`"${body.slice(0, 60)}" is not evaluated`, s.line, f.path);
+      if (!/^(#!|set\s|depend\b|extra_(started_|stopped_)?commands=)/.test(body))
+        sh.p.add(`"${body.slice(0, 60)}" is not evaluated`, s.line, f.path);
       continue;
     }
     // One or more assignments: name=word [name=word ...]
@@ -321,7 +324,10 @@ function run(sh: Shell, f: ShellFile, assigned: Set<string>, funcs: Set<string>)
       }
       const name = m[1]!;
       const { word, rest } = takeWord(body.slice(m[0].length));
-      const value = sh.readWords(word, false).map((w) => w.text).join('');
+      const value = sh
+        .readWords(word, false)
+        .map((w) => w.text)
+        .join('');
       sh.vars.set(name, value);
       assigned.add(name);
       body = rest.trimStart();
@@ -366,7 +372,8 @@ export function parseOpenrcService(init: ShellFile, confd?: ShellFile, opts: { n
   const fromConfd = new Set<string>();
   const fromInit = new Set<string>();
   const funcs = new Set<string>();
-  if (!/^#!\s*\/(sbin|usr\/sbin|usr\/bin|bin)\/openrc-run/.test(init.text)) p.add('no "#!/sbin/openrc-run" line: not an OpenRC service script');
+  if (!/^#!\s*\/(sbin|usr\/sbin|usr\/bin|bin)\/openrc-run/.test(init.text))
+    p.add('no "#!/sbin/openrc-run" line: not an OpenRC service script');
   if (confd) run(sh, confd, fromConfd, new Set());
   const confdValues = new Map([...fromConfd].map((k) => [k, sh.vars.get(k)]));
   run(sh, init, fromInit, funcs);
@@ -386,11 +393,16 @@ export function parseOpenrcService(init: ShellFile, confd?: ShellFile, opts: { n
     const args = sh.readWords(`${sh.vars.get('command_args') ?? ''} ${sh.vars.get(extra) ?? ''}`, true).map((w) => w.text);
     argv.push(...cmdWords, ...args);
   } else if (!funcs.has('start')) p.add('no command= and no start(): OpenRC has nothing to start');
-  if (supervisor && !['supervise-daemon', 's6', 'start-stop-daemon'].includes(supervisor)) p.add(`supervisor=${supervisor} is not one OpenRC knows: it falls back to start-stop-daemon`);
+  if (supervisor && !['supervise-daemon', 's6', 'start-stop-daemon'].includes(supervisor))
+    p.add(`supervisor=${supervisor} is not one OpenRC knows: it falls back to start-stop-daemon`);
   const customStart = funcs.has('start');
   if (customStart) p.add('the script defines its own start(): what it runs may differ from command/command_args');
   const out: OpenrcService = {
-    name, argv, respawn: supervisor === 'supervise-daemon', customStart, vars: Object.fromEntries(sh.vars),
+    name,
+    argv,
+    respawn: supervisor === 'supervise-daemon',
+    customStart,
+    vars: Object.fromEntries(sh.vars),
     ...(command ? { command } : {}),
     ...(supervisor ? { supervisor } : {}),
     ...(v('output_log') ? { outputLog: v('output_log')! } : {}),

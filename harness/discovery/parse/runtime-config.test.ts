@@ -7,12 +7,20 @@ import { parseSystemctlCat, resolveExecStart } from './systemd-unit.ts';
 import { recorded } from './testing.ts';
 
 describe('containerd config', () => {
-  it('reads the lab\'s version 2 config.toml', () => {
+  it("reads the lab's version 2 config.toml", () => {
     const r = parseContainerdConfig(recorded('containerd/config.toml.node-1'), '/etc/containerd/config.toml');
     expect(r.problems).toEqual([]);
     expect(r.value).toMatchObject({
-      version: 2, sandboxImage: 'hardway.local/pause:1.0', snapshotter: 'overlayfs', systemdCgroup: true, cniBinDirs: ['/opt/cni/bin'],
-      cniConfDir: '/etc/cni/net.d', enableTlsStreaming: false, restrictOomScoreAdj: true, grpcAddress: '/run/containerd/containerd.sock', defaultRuntime: 'runc',
+      version: 2,
+      sandboxImage: 'hardway.local/pause:1.0',
+      snapshotter: 'overlayfs',
+      systemdCgroup: true,
+      cniBinDirs: ['/opt/cni/bin'],
+      cniConfDir: '/etc/cni/net.d',
+      enableTlsStreaming: false,
+      restrictOomScoreAdj: true,
+      grpcAddress: '/run/containerd/containerd.sock',
+      defaultRuntime: 'runc',
     });
     expect(r.value!.source.grpcAddress).toBe('default');
     expect(r.value!.source.sandboxImage).toBe('file');
@@ -50,8 +58,18 @@ describe('containerd config', () => {
 `;
     const r = parseContainerdConfig(v3, 'config.toml');
     expect(r.problems).toEqual([]);
-    expect(r.value).toMatchObject({ version: 3, sandboxImage: 'registry.k8s.io/pause:3.10', systemdCgroup: true, cniBinDirs: ['/opt/cni/bin', '/usr/lib/cni'], enableTlsStreaming: true, restrictOomScoreAdj: true });
-    const mixed = parseContainerdConfig(`version = 3\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "x"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n`, 'config.toml');
+    expect(r.value).toMatchObject({
+      version: 3,
+      sandboxImage: 'registry.k8s.io/pause:3.10',
+      systemdCgroup: true,
+      cniBinDirs: ['/opt/cni/bin', '/usr/lib/cni'],
+      enableTlsStreaming: true,
+      restrictOomScoreAdj: true,
+    });
+    const mixed = parseContainerdConfig(
+      `version = 3\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "x"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n`,
+      'config.toml',
+    );
     expect(mixed.value).toMatchObject({ sandboxImage: 'registry.k8s.io/pause:3.10', systemdCgroup: false });
     expect(mixed.problems).toHaveLength(2);
   });
@@ -60,14 +78,21 @@ describe('containerd config', () => {
     const bad = parseContainerdConfig('version = 2\n[plugins\nx = 1\n', 'config.toml');
     expect(bad.value).toBeUndefined();
     expect(bad.problems).toEqual([{ file: 'config.toml', line: 2, message: expect.stringContaining('not valid TOML') }]);
-    expect(parseContainerdConfig('', 'config.toml').value).toMatchObject({ version: 1, systemdCgroup: false, sandboxImage: 'registry.k8s.io/pause:3.8' });
+    expect(parseContainerdConfig('', 'config.toml').value).toMatchObject({
+      version: 1,
+      systemdCgroup: false,
+      sandboxImage: 'registry.k8s.io/pause:3.8',
+    });
   });
 });
 
 describe('CNI configs', () => {
-  const lab = { '/etc/cni/net.d/10-flannel.conflist': recorded('cni/10-flannel.conflist.node-1'), '/etc/cni/net.d/99-loopback.conf': recorded('cni/99-loopback.conf.node-1') };
+  const lab = {
+    '/etc/cni/net.d/10-flannel.conflist': recorded('cni/10-flannel.conflist.node-1'),
+    '/etc/cni/net.d/99-loopback.conf': recorded('cni/99-loopback.conf.node-1'),
+  };
 
-  it('the lab: flannel\'s conflist is first and is used', () => {
+  it("the lab: flannel's conflist is first and is used", () => {
     const r = selectCniConfig(lab);
     expect(r.problems).toEqual([]);
     expect(r.value.containerd).toMatchObject({ name: 'cbr0', types: ['flannel', 'portmap'], isList: true });
@@ -76,47 +101,95 @@ describe('CNI configs', () => {
   });
 
   it('KTHW-shaped bridge conf: bridge name, ranges and routes', () => {
-    const bridge = JSON.stringify({ cniVersion: '1.0.0', name: 'bridge', type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: true,
-      ipam: { type: 'host-local', ranges: [[{ subnet: '10.200.0.0/24' }]], routes: [{ dst: '0.0.0.0/0' }] } });
+    const bridge = JSON.stringify({
+      cniVersion: '1.0.0',
+      name: 'bridge',
+      type: 'bridge',
+      bridge: 'cni0',
+      isGateway: true,
+      ipMasq: true,
+      ipam: { type: 'host-local', ranges: [[{ subnet: '10.200.0.0/24' }]], routes: [{ dst: '0.0.0.0/0' }] },
+    });
     const r = parseCniConfig(bridge, '/etc/cni/net.d/10-bridge.conf');
     expect(r.problems).toEqual([]);
-    expect(r.value!.plugins[0]).toMatchObject({ type: 'bridge', bridge: 'cni0', isGateway: true, ipam: { type: 'host-local', subnets: ['10.200.0.0/24'], routes: [{ dst: '0.0.0.0/0' }] } });
+    expect(r.value!.plugins[0]).toMatchObject({
+      type: 'bridge',
+      bridge: 'cni0',
+      isGateway: true,
+      ipam: { type: 'host-local', subnets: ['10.200.0.0/24'], routes: [{ dst: '0.0.0.0/0' }] },
+    });
   });
 
   it('containerd takes the first file even when it is invalid; others skip to the first valid', () => {
-    const r = selectCniConfig({ ...lab, '/etc/cni/net.d/05-broken.conflist': '{"name":"x","plugins":[]}', '/etc/cni/net.d/README': 'not a config' });
+    const r = selectCniConfig({
+      ...lab,
+      '/etc/cni/net.d/05-broken.conflist': '{"name":"x","plugins":[]}',
+      '/etc/cni/net.d/README': 'not a config',
+    });
     expect(r.value.containerd).toBeUndefined();
     expect(r.value.firstValid?.name).toBe('cbr0');
-    expect(r.problems.map((p) => p.message)).toEqual([expect.stringContaining('empty list'), expect.stringContaining('containerd does not fall back')]);
+    expect(r.problems.map((p) => p.message)).toEqual([
+      expect.stringContaining('empty list'),
+      expect.stringContaining('containerd does not fall back'),
+    ]);
     expect(selectCniConfig({}).problems[0]!.message).toContain('no network config');
-    expect(parseCniConfig(recorded('cni/10-flannel.conflist.node-1'), '/etc/cni/net.d/10-flannel.conf').problems[0]!.message).toContain('a plugin list in a file not named *.conflist');
+    expect(parseCniConfig(recorded('cni/10-flannel.conflist.node-1'), '/etc/cni/net.d/10-flannel.conf').problems[0]!.message).toContain(
+      'a plugin list in a file not named *.conflist',
+    );
   });
 });
 
 describe('flannel', () => {
-  it('options from the lab\'s unit, with flannel\'s defaults for the rest', () => {
+  it("options from the lab's unit, with flannel's defaults for the rest", () => {
     const argv = resolveExecStart(parseSystemctlCat(recorded('systemd/cat-flanneld.node-1.txt')).value).value!.argv;
     const o = flannelOptions(parseFlags(argv).value);
     expect(o).toEqual({
-      etcdEndpoints: ['https://10.240.0.10:2379'], etcdPrefix: '/coreos.com/network', etcdCAFile: '/var/lib/kubernetes/ca.pem',
-      etcdCertFile: '/var/lib/kubernetes/kubernetes.pem', etcdKeyFile: '/var/lib/kubernetes/kubernetes-key.pem', kubeSubnetMgr: false,
-      iface: ['10.240.0.21'], ifaceRegex: [], publicIP: '10.240.0.21', healthzIP: '127.0.0.1', healthzPort: 5678,
-      subnetFile: '/run/flannel/subnet.env', netConfPath: '/etc/kube-flannel/net-conf.json', ipMasq: true,
+      etcdEndpoints: ['https://10.240.0.10:2379'],
+      etcdPrefix: '/coreos.com/network',
+      etcdCAFile: '/var/lib/kubernetes/ca.pem',
+      etcdCertFile: '/var/lib/kubernetes/kubernetes.pem',
+      etcdKeyFile: '/var/lib/kubernetes/kubernetes-key.pem',
+      kubeSubnetMgr: false,
+      iface: ['10.240.0.21'],
+      ifaceRegex: [],
+      publicIP: '10.240.0.21',
+      healthzIP: '127.0.0.1',
+      healthzPort: 5678,
+      subnetFile: '/run/flannel/subnet.env',
+      netConfPath: '/etc/kube-flannel/net-conf.json',
+      ipMasq: true,
     });
     const env = withEnvironmentFlags(parseFlags(['/usr/bin/flanneld', '--kube-subnet-mgr']).value, { FLANNELD_IFACE: 'eth1' }).value;
-    expect(flannelOptions(env)).toMatchObject({ kubeSubnetMgr: true, iface: ['eth1'], healthzPort: 0, etcdEndpoints: ['http://127.0.0.1:4001', 'http://127.0.0.1:2379'] });
+    expect(flannelOptions(env)).toMatchObject({
+      kubeSubnetMgr: true,
+      iface: ['eth1'],
+      healthzPort: 0,
+      etcdEndpoints: ['http://127.0.0.1:4001', 'http://127.0.0.1:2379'],
+    });
   });
 
   it('net-conf.json and subnet.env of the lab', () => {
     const n = parseFlannelNetConf(recorded('flannel/net-conf.master.json'), 'net-conf.json');
     expect(n.problems).toEqual([]);
-    expect(n.value).toMatchObject({ Network: '10.200.0.0/16', SubnetLen: 24, Backend: { Type: 'vxlan', VNI: 1, Port: 8472 }, vxlanDevice: 'flannel.1', vxlanPort: 8472 });
+    expect(n.value).toMatchObject({
+      Network: '10.200.0.0/16',
+      SubnetLen: 24,
+      Backend: { Type: 'vxlan', VNI: 1, Port: 8472 },
+      vxlanDevice: 'flannel.1',
+      vxlanPort: 8472,
+    });
     const s = parseSubnetEnv(recorded('flannel/subnet.env.node-1'), '/run/flannel/subnet.env');
     expect(s).toEqual({ value: { network: '10.200.0.0/16', subnet: '10.200.85.1/24', mtu: 1450, ipMasq: true }, problems: [] });
   });
 
-  it('flannel\'s defaults and Go\'s case-insensitive fields', () => {
-    expect(parseFlannelNetConf('{"network":"10.5.0.0/23","backend":{"type":"vxlan","vni":4}}', 'x').value).toMatchObject({ Network: '10.5.0.0/23', SubnetLen: 25, Backend: { Type: 'vxlan', VNI: 4 }, vxlanDevice: 'flannel.4', vxlanPort: 8472 });
+  it("flannel's defaults and Go's case-insensitive fields", () => {
+    expect(parseFlannelNetConf('{"network":"10.5.0.0/23","backend":{"type":"vxlan","vni":4}}', 'x').value).toMatchObject({
+      Network: '10.5.0.0/23',
+      SubnetLen: 25,
+      Backend: { Type: 'vxlan', VNI: 4 },
+      vxlanDevice: 'flannel.4',
+      vxlanPort: 8472,
+    });
     expect(parseFlannelNetConf('{"Network":"10.1.0.0/16"}', 'x').value!.Backend.Type).toBe('udp');
     expect(parseFlannelNetConf('{"Network": 10', 'x').problems[0]!.message).toContain('not JSON');
     expect(parseFlannelNetConf('{"SubnetLen":24}', 'x').problems.map((p) => p.message)).toEqual([expect.stringContaining('no Network')]);

@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnvFile } from './env-file.ts';
-import { dropInOrder, parseService, parseSystemctlCat, parseUnitText, resolveExecStart, serviceFromShow, splitSystemctlCat } from './systemd-unit.ts';
+import {
+  dropInOrder,
+  parseService,
+  parseSystemctlCat,
+  parseUnitText,
+  resolveExecStart,
+  serviceFromShow,
+  splitSystemctlCat,
+} from './systemd-unit.ts';
 import { expandArgv, splitWords } from './systemd-words.ts';
 import { parseSystemctlShow } from '../../hostio/systemctl-show.ts';
 import { recorded } from './testing.ts';
 
 describe('systemctl cat (recorded on the lab)', () => {
-  it('reads kube-apiserver\'s continued ExecStart into its argv', () => {
+  it("reads kube-apiserver's continued ExecStart into its argv", () => {
     const r = parseSystemctlCat(recorded('systemd/cat-kube-apiserver.master.txt'), { unitName: 'kube-apiserver.service' });
     expect(r.problems).toEqual([]);
     const cmd = resolveExecStart(r.value).value!;
@@ -37,10 +45,16 @@ describe('systemctl cat (recorded on the lab)', () => {
   it('applies a drop-in that resets ExecStartPre= and reads the optional EnvironmentFile', () => {
     const out = recorded('systemd/cat-ssh-dropin.master.txt');
     const files = splitSystemctlCat(out).value;
-    expect(files.map((f) => f.path)).toEqual(['/usr/lib/systemd/system/ssh.service', '/etc/systemd/system/ssh.service.d/hardway-hostkeys.conf']);
+    expect(files.map((f) => f.path)).toEqual([
+      '/usr/lib/systemd/system/ssh.service',
+      '/etc/systemd/system/ssh.service.d/hardway-hostkeys.conf',
+    ]);
     const r = parseService(files, { unitName: 'ssh.service' });
     expect(r.problems).toEqual([]);
-    expect(r.value.execStartPre.map((c) => c.argv)).toEqual([['/usr/bin/ssh-keygen', '-A'], ['/usr/sbin/sshd', '-t']]);
+    expect(r.value.execStartPre.map((c) => c.argv)).toEqual([
+      ['/usr/bin/ssh-keygen', '-A'],
+      ['/usr/sbin/sshd', '-t'],
+    ]);
     expect(r.value.environmentFiles).toEqual([expect.objectContaining({ path: '/etc/default/ssh', optional: true })]);
     // /etc/default/ssh absent: optional, so no problem; $SSHD_OPTS unset expands to no word.
     const missing = resolveExecStart(r.value, {});
@@ -64,7 +78,7 @@ describe('systemctl show (recorded) agrees with systemctl cat', () => {
     }
   });
 
-  it('keeps ssh\'s EnvironmentFiles= and drop-in path', () => {
+  it("keeps ssh's EnvironmentFiles= and drop-in path", () => {
     const ssh = parseSystemctlShow(recorded('systemd/show-master.txt')).value.find((s) => s.id === 'ssh.service')!;
     expect(ssh.environmentFiles).toEqual([{ path: '/etc/default/ssh', optional: true }]);
     expect(ssh.dropInPaths).toEqual(['/etc/systemd/system/ssh.service.d/hardway-hostkeys.conf']);
@@ -93,14 +107,22 @@ describe('unit syntax (synthetic shapes)', () => {
   });
 
   it('replaces ExecStart= through a drop-in that resets it, and refuses two without a reset', () => {
-    const base = { path: '/etc/systemd/system/kubelet.service', text: '[Service]\nExecStartPre=/sbin/modprobe overlay\nExecStart=/usr/local/bin/kubelet --v=2\n' };
-    const reset = { path: '/etc/systemd/system/kubelet.service.d/10-args.conf', text: '[Service]\nExecStart=\nExecStart=/usr/local/bin/kubelet --v=4 --node-ip=10.0.0.5\n' };
+    const base = {
+      path: '/etc/systemd/system/kubelet.service',
+      text: '[Service]\nExecStartPre=/sbin/modprobe overlay\nExecStart=/usr/local/bin/kubelet --v=2\n',
+    };
+    const reset = {
+      path: '/etc/systemd/system/kubelet.service.d/10-args.conf',
+      text: '[Service]\nExecStart=\nExecStart=/usr/local/bin/kubelet --v=4 --node-ip=10.0.0.5\n',
+    };
     const r = parseService([base, reset]);
     expect(r.problems).toEqual([]);
     expect(r.value.execStart.map((c) => c.argv)).toEqual([['/usr/local/bin/kubelet', '--v=4', '--node-ip=10.0.0.5']]);
     expect(r.value.execStartPre[0]!.argv).toEqual(['/sbin/modprobe', 'overlay']);
     const noReset = parseService([base, { ...reset, text: '[Service]\nExecStart=/usr/local/bin/kubelet --v=4\n' }]);
-    expect(noReset.problems).toEqual([expect.objectContaining({ file: reset.path, line: 2, message: expect.stringContaining('2 ExecStart= commands with Type=simple') })]);
+    expect(noReset.problems).toEqual([
+      expect.objectContaining({ file: reset.path, line: 2, message: expect.stringContaining('2 ExecStart= commands with Type=simple') }),
+    ]);
   });
 
   it('reads prefixes, quoting, C escapes, specifiers and "${VAR}" inside a word', () => {
@@ -117,13 +139,22 @@ ExecStart=-@/usr/local/bin/kubelet kubelet --hostname-override=\${NODE} \\
     const c = r.value.execStart[0]!;
     expect(c).toMatchObject({ path: '/usr/local/bin/kubelet', ignoreFailure: true, argv0Given: true, line: 5 });
     expect(resolveExecStart(r.value).value!.argv).toEqual([
-      'kubelet', '--hostname-override=node 1', '--cluster-domain=cluster.local', '--x=$DOMAIN', '--a=1', '--b=two words',
-      '--tab=a\tb', '--unit=kubelet.service', '--pct=100%', '--dollar=$HOME',
+      'kubelet',
+      '--hostname-override=node 1',
+      '--cluster-domain=cluster.local',
+      '--x=$DOMAIN',
+      '--a=1',
+      '--b=two words',
+      '--tab=a\tb',
+      '--unit=kubelet.service',
+      '--pct=100%',
+      '--dollar=$HOME',
     ]);
   });
 
   it('takes EnvironmentFile= over Environment=, in order, and fails on a missing required file', () => {
-    const text = '[Service]\nEnvironment=V=2 EXTRA=\nEnvironmentFile=/etc/default/kubelet\nEnvironmentFile=-/etc/default/missing\nEnvironmentFile=/etc/kubelet.d/*.env\nExecStart=/usr/local/bin/kubelet --v=${V} $KUBELET_ARGS $EXTRA\n';
+    const text =
+      '[Service]\nEnvironment=V=2 EXTRA=\nEnvironmentFile=/etc/default/kubelet\nEnvironmentFile=-/etc/default/missing\nEnvironmentFile=/etc/kubelet.d/*.env\nExecStart=/usr/local/bin/kubelet --v=${V} $KUBELET_ARGS $EXTRA\n';
     const unit = parseService([{ path: '/etc/systemd/system/kubelet.service', text }]).value;
     const ok = resolveExecStart(unit, {
       '/etc/default/kubelet': 'V=3\nKUBELET_ARGS=--node-ip=10.0.0.5 \\\n  --max-pods=50\n',
@@ -134,36 +165,68 @@ ExecStart=-@/usr/local/bin/kubelet kubelet --hostname-override=\${NODE} \\
     expect(ok.value!.argv).toEqual(['/usr/local/bin/kubelet', '--v=5', '--node-ip=10.0.0.5', '--max-pods=50']);
     expect(ok.value!.envFilesRead).toEqual(['/etc/default/kubelet', '/etc/kubelet.d/a.env', '/etc/kubelet.d/b.env']);
     const bad = resolveExecStart(unit, {});
-    expect(bad.problems.map((p) => p.message)).toContainEqual(expect.stringContaining('EnvironmentFile=/etc/default/kubelet does not exist'));
+    expect(bad.problems.map((p) => p.message)).toContainEqual(
+      expect.stringContaining('EnvironmentFile=/etc/default/kubelet does not exist'),
+    );
   });
 
   it('reports lines systemd ignores, never throws', () => {
-    const r = parseUnitText({ path: '/x.service', text: 'ExecStart=/bin/true\n[Service]\nnot an assignment\nExecStart="/bin/unbalanced\n' });
-    expect(r.problems.map((p) => [p.line, p.message.split(':')[0]])).toEqual([[1, 'assignment outside any section'], [3, 'missing "=", systemd ignores the line']]);
+    const r = parseUnitText({
+      path: '/x.service',
+      text: 'ExecStart=/bin/true\n[Service]\nnot an assignment\nExecStart="/bin/unbalanced\n',
+    });
+    expect(r.problems.map((p) => [p.line, p.message.split(':')[0]])).toEqual([
+      [1, 'assignment outside any section'],
+      [3, 'missing "=", systemd ignores the line'],
+    ]);
     const s = parseService([{ path: '/x.service', text: '[Service]\nExecStart=relative/path --x\n' }]);
-    expect(s.problems.map((p) => p.message)).toEqual([expect.stringContaining('neither absolute nor a plain name'), expect.stringContaining('no ExecStart=')]);
+    expect(s.problems.map((p) => p.message)).toEqual([
+      expect.stringContaining('neither absolute nor a plain name'),
+      expect.stringContaining('no ExecStart='),
+    ]);
     expect(splitWords('"/bin/unbalanced').errors).toEqual([expect.stringContaining('unbalanced quoting')]);
   });
 
   it('orders drop-ins by file name, /etc hiding /usr/lib', () => {
-    expect(dropInOrder([
-      '/usr/lib/systemd/system/kubelet.service.d/10-a.conf',
-      '/etc/systemd/system/kubelet.service.d/20-b.conf',
-      '/etc/systemd/system/kubelet.service.d/10-a.conf',
+    expect(
+      dropInOrder([
+        '/usr/lib/systemd/system/kubelet.service.d/10-a.conf',
+        '/etc/systemd/system/kubelet.service.d/20-b.conf',
+        '/etc/systemd/system/kubelet.service.d/10-a.conf',
+        '/run/systemd/system/kubelet.service.d/05-c.conf',
+      ]),
+    ).toEqual([
       '/run/systemd/system/kubelet.service.d/05-c.conf',
-    ])).toEqual(['/run/systemd/system/kubelet.service.d/05-c.conf', '/etc/systemd/system/kubelet.service.d/10-a.conf', '/etc/systemd/system/kubelet.service.d/20-b.conf']);
+      '/etc/systemd/system/kubelet.service.d/10-a.conf',
+      '/etc/systemd/system/kubelet.service.d/20-b.conf',
+    ]);
   });
 
   it('expands a bare $VAR into words and ${VAR:-default}', () => {
-    const env = new Map([['A', 'x "y z"'], ['E', '']]);
-    expect(expandArgv(['$A', '${E:-d}', '${A:+set}', '$UNSET', '${UNSET}'], env)).toEqual({ argv: ['x', 'y z', 'd', 'set', ''], unset: ['UNSET'] });
+    const env = new Map([
+      ['A', 'x "y z"'],
+      ['E', ''],
+    ]);
+    expect(expandArgv(['$A', '${E:-d}', '${A:+set}', '$UNSET', '${UNSET}'], env)).toEqual({
+      argv: ['x', 'y z', 'd', 'set', ''],
+      unset: ['UNSET'],
+    });
   });
 });
 
 describe('EnvironmentFile= format', () => {
-  it('reads systemd\'s quoting and comment rules', () => {
-    const r = parseEnvFile('# c\n; c\nA=1\n  B = two words  \nC="q \\"x\\" \\n"\nD=\'lit $x\'\nexport E=1\nF\nG=a\\\nb\n', '/etc/default/x');
-    expect(r.value.map((a) => [a.name, a.value])).toEqual([['A', '1'], ['B', 'two words'], ['C', 'q "x" \\n'], ['D', 'lit $x'], ['G', 'ab']]);
+  it("reads systemd's quoting and comment rules", () => {
+    const r = parseEnvFile(
+      '# c\n; c\nA=1\n  B = two words  \nC="q \\"x\\" \\n"\nD=\'lit $x\'\nexport E=1\nF\nG=a\\\nb\n',
+      '/etc/default/x',
+    );
+    expect(r.value.map((a) => [a.name, a.value])).toEqual([
+      ['A', '1'],
+      ['B', 'two words'],
+      ['C', 'q "x" \\n'],
+      ['D', 'lit $x'],
+      ['G', 'ab'],
+    ]);
     expect(r.problems.map((p) => p.line)).toEqual([7, 8]);
   });
 });

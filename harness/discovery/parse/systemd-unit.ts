@@ -94,7 +94,13 @@ export function splitSystemctlCat(output: string, source = 'systemctl cat'): Par
  */
 export function dropInOrder(paths: readonly string[]): string[] {
   const rank = (p: string) => {
-    const dirs = ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
+    const dirs = [
+      '/etc/systemd/system',
+      '/run/systemd/system',
+      '/usr/local/lib/systemd/system',
+      '/usr/lib/systemd/system',
+      '/lib/systemd/system',
+    ];
     const i = dirs.findIndex((d) => p.startsWith(`${d}/`));
     return i < 0 ? dirs.length : i;
   };
@@ -162,15 +168,17 @@ function parseExec(e: UnitEntry, ctx: SpecifierContext, p: Problems): ExecComman
   let i = 0;
   while (i < words.length) {
     let first = words[i++]!.text;
-    let ignoreFailure = false, noEnvExpansion = false, argv0Given = false;
+    let ignoreFailure = false,
+      noEnvExpansion = false,
+      argv0Given = false;
     let privilege: ExecCommand['privilege'];
     for (;;) {
-      if (first.startsWith('!!')) privilege = '!!', first = first.slice(2);
-      else if (first[0] === '-') ignoreFailure = true, first = first.slice(1);
-      else if (first[0] === '@') argv0Given = true, first = first.slice(1);
-      else if (first[0] === ':') noEnvExpansion = true, first = first.slice(1);
-      else if (first[0] === '+') privilege = '+', first = first.slice(1);
-      else if (first[0] === '!') privilege = '!', first = first.slice(1);
+      if (first.startsWith('!!')) (privilege = '!!'), (first = first.slice(2));
+      else if (first[0] === '-') (ignoreFailure = true), (first = first.slice(1));
+      else if (first[0] === '@') (argv0Given = true), (first = first.slice(1));
+      else if (first[0] === ':') (noEnvExpansion = true), (first = first.slice(1));
+      else if (first[0] === '+') (privilege = '+'), (first = first.slice(1));
+      else if (first[0] === '!') (privilege = '!'), (first = first.slice(1));
       else if (first[0] === '|') {
         p.add(`${e.key}=: the "|" prefix (run through a shell) is not modelled; read as a plain command`, e.line, e.file);
         first = first.slice(1);
@@ -198,7 +206,16 @@ function parseExec(e: UnitEntry, ctx: SpecifierContext, p: Problems): ExecComman
       p.add(`${e.key}=: executable path "${first}" is neither absolute nor a plain name, systemd ignores the command`, e.line, e.file);
       continue;
     }
-    out.push({ path: first, argv, ignoreFailure, noEnvExpansion, argv0Given, ...(privilege ? { privilege } : {}), file: e.file, line: e.line });
+    out.push({
+      path: first,
+      argv,
+      ignoreFailure,
+      noEnvExpansion,
+      argv0Given,
+      ...(privilege ? { privilege } : {}),
+      file: e.file,
+      line: e.line,
+    });
   }
   return out;
 }
@@ -207,8 +224,15 @@ function parseExec(e: UnitEntry, ctx: SpecifierContext, p: Problems): ExecComman
 export function parseService(files: readonly UnitFile[], ctx: SpecifierContext = {}): Parsed<ServiceUnit> {
   const problems: ParseProblem[] = [];
   const unit: ServiceUnit = {
-    files: files.map((f) => f.path), entries: [], type: 'simple', restart: 'no',
-    execStart: [], execStartPre: [], execStartPost: [], environment: [], environmentFiles: [],
+    files: files.map((f) => f.path),
+    entries: [],
+    type: 'simple',
+    restart: 'no',
+    execStart: [],
+    execStartPre: [],
+    execStartPost: [],
+    environment: [],
+    environmentFiles: [],
   };
   for (const f of files) {
     const r = parseUnitText(f);
@@ -267,7 +291,11 @@ export function parseService(files: readonly UnitFile[], ctx: SpecifierContext =
   }
   if (unit.execStart.length > 1 && unit.type !== 'oneshot') {
     const last = unit.execStart[unit.execStart.length - 1]!;
-    p.add(`${unit.execStart.length} ExecStart= commands with Type=${unit.type}: systemd refuses to start the service (only Type=oneshot may have several; a drop-in must reset with an empty "ExecStart=" first)`, last.line, last.file);
+    p.add(
+      `${unit.execStart.length} ExecStart= commands with Type=${unit.type}: systemd refuses to start the service (only Type=oneshot may have several; a drop-in must reset with an empty "ExecStart=" first)`,
+      last.line,
+      last.file,
+    );
   }
   if (unit.execStart.length === 0 && unit.type !== 'oneshot') p.add('no ExecStart=: systemd refuses to start the service');
   problems.push(...p.list);
@@ -312,9 +340,20 @@ export function resolveExecStart(unit: ServiceUnit, files: Readonly<Record<strin
   for (const a of unit.environment) env.set(a.name, a.value);
   const read: string[] = [];
   for (const ef of unit.environmentFiles) {
-    const matches = /[*?[]/.test(ef.path) ? Object.keys(files).filter((k) => globToRegExp(ef.path).test(k)).sort() : ef.path in files ? [ef.path] : [];
+    const matches = /[*?[]/.test(ef.path)
+      ? Object.keys(files)
+          .filter((k) => globToRegExp(ef.path).test(k))
+          .sort()
+      : ef.path in files
+        ? [ef.path]
+        : [];
     if (matches.length === 0) {
-      if (!ef.optional) p.add(`EnvironmentFile=${ef.path} does not exist: systemd fails the start ("Failed to load environment files"); prefix it with "-" to make it optional`, ef.line, ef.file);
+      if (!ef.optional)
+        p.add(
+          `EnvironmentFile=${ef.path} does not exist: systemd fails the start ("Failed to load environment files"); prefix it with "-" to make it optional`,
+          ef.line,
+          ef.file,
+        );
       continue;
     }
     for (const m of matches) {
@@ -332,16 +371,25 @@ export function resolveExecStart(unit: ServiceUnit, files: Readonly<Record<strin
     const [a0, ...rest] = cmd.argv;
     const x = expandArgv(rest, env);
     argv = [a0!, ...x.argv];
-    for (const name of x.unset) problems.push({ file: cmd.file, line: cmd.line, message: `ExecStart= references $${name}, which no Environment= or EnvironmentFile= sets: it expands to nothing` });
+    for (const name of x.unset)
+      problems.push({
+        file: cmd.file,
+        line: cmd.line,
+        message: `ExecStart= references $${name}, which no Environment= or EnvironmentFile= sets: it expands to nothing`,
+      });
   }
   return { value: { path: cmd.path, argv, env: Object.fromEntries(env), envFilesRead: read }, problems };
 }
 
 /** The same service read from `systemctl show` (harness/hostio/systemctl-show.ts) instead of its files. */
 export function serviceFromShow(show: {
-  fragmentPath?: string; dropInPaths: string[]; type?: string; restart?: string;
+  fragmentPath?: string;
+  dropInPaths: string[];
+  type?: string;
+  restart?: string;
   execStart: { path: string; argv: string[]; ignoreErrors: boolean; flags?: string[] }[];
-  environment: string[]; environmentFiles: { path: string; optional: boolean }[];
+  environment: string[];
+  environmentFiles: { path: string; optional: boolean }[];
 }): ServiceUnit {
   const file = show.fragmentPath ?? 'systemctl show';
   return {
@@ -350,10 +398,20 @@ export function serviceFromShow(show: {
     type: show.type || 'simple',
     restart: show.restart || 'no',
     execStart: show.execStart.map((e) => ({
-      path: e.path, argv: e.argv, ignoreFailure: e.ignoreErrors,
-      noEnvExpansion: e.flags?.includes('no-env-expand') ?? false, argv0Given: e.argv[0] !== e.path,
-      ...(e.flags?.includes('privileged') ? { privilege: '+' as const } : e.flags?.includes('ambient') ? { privilege: '!!' as const } : e.flags?.includes('no-setuid') ? { privilege: '!' as const } : {}),
-      file, line: 0,
+      path: e.path,
+      argv: e.argv,
+      ignoreFailure: e.ignoreErrors,
+      noEnvExpansion: e.flags?.includes('no-env-expand') ?? false,
+      argv0Given: e.argv[0] !== e.path,
+      ...(e.flags?.includes('privileged')
+        ? { privilege: '+' as const }
+        : e.flags?.includes('ambient')
+          ? { privilege: '!!' as const }
+          : e.flags?.includes('no-setuid')
+            ? { privilege: '!' as const }
+            : {}),
+      file,
+      line: 0,
     })),
     execStartPre: [],
     execStartPost: [],

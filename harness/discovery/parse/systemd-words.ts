@@ -20,10 +20,23 @@ const WS = ' \t\n\r';
 
 function cunescapeOne(s: string, i: number): { text: string; len: number } | undefined {
   const c = s[i];
-  const simple: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'", s: ' ' };
+  const simple: Record<string, string> = {
+    a: '\x07',
+    b: '\b',
+    f: '\f',
+    n: '\n',
+    r: '\r',
+    t: '\t',
+    v: '\v',
+    '\\': '\\',
+    '"': '"',
+    "'": "'",
+    s: ' ',
+  };
   if (c === undefined) return undefined;
   if (simple[c] !== undefined) return { text: simple[c], len: 1 };
-  const hex = (n: number) => (/^[0-9a-fA-F]+$/.test(s.slice(i + 1, i + 1 + n)) && s.length >= i + 1 + n ? parseInt(s.slice(i + 1, i + 1 + n), 16) : undefined);
+  const hex = (n: number) =>
+    /^[0-9a-fA-F]+$/.test(s.slice(i + 1, i + 1 + n)) && s.length >= i + 1 + n ? parseInt(s.slice(i + 1, i + 1 + n), 16) : undefined;
   if (c === 'x') {
     const v = hex(2);
     return v === undefined || v === 0 ? undefined : { text: String.fromCharCode(v), len: 3 };
@@ -134,13 +147,30 @@ export function expandSpecifiers(value: string, ctx: SpecifierContext, errors: s
   const instance = base && at >= 0 ? base.slice(at + 1) : undefined;
   const known: Record<string, string | undefined> = {
     '%': '%',
-    n: full, N: base, p: prefix, P: prefix && unescapeUnitName(prefix),
-    i: instance ?? '', I: instance !== undefined ? unescapeUnitName(instance) : '',
-    j: prefix?.split('-').pop(), f: instance !== undefined ? `/${unescapeUnitName(instance)}` : prefix && `/${unescapeUnitName(prefix)}`,
+    n: full,
+    N: base,
+    p: prefix,
+    P: prefix && unescapeUnitName(prefix),
+    i: instance ?? '',
+    I: instance !== undefined ? unescapeUnitName(instance) : '',
+    j: prefix?.split('-').pop(),
+    f: instance !== undefined ? `/${unescapeUnitName(instance)}` : prefix && `/${unescapeUnitName(prefix)}`,
     // The system manager's directories (a system unit: hardway reads only those).
-    t: '/run', S: '/var/lib', C: '/var/cache', L: '/var/log', E: '/etc', T: '/tmp', V: '/var/tmp',
-    h: '/root', u: 'root', U: '0', g: 'root', G: '0', s: '/bin/sh',
-    H: ctx.hostname, l: ctx.hostname?.split('.')[0],
+    t: '/run',
+    S: '/var/lib',
+    C: '/var/cache',
+    L: '/var/log',
+    E: '/etc',
+    T: '/tmp',
+    V: '/var/tmp',
+    h: '/root',
+    u: 'root',
+    U: '0',
+    g: 'root',
+    G: '0',
+    s: '/bin/sh',
+    H: ctx.hostname,
+    l: ctx.hostname?.split('.')[0],
   };
   return value.replace(/%(.)/g, (m, c: string) => {
     const v = known[c];

@@ -66,7 +66,8 @@ export class YamlDoc {
     const v = this.raw(path);
     if (v === undefined || v === null) return undefined;
     if (typeof v === 'number' && Number.isFinite(v)) return v;
-    if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return this.wrong(path, 'a number (it is quoted: Kubernetes refuses a string here)', v);
+    if (typeof v === 'string' && /^-?\d+$/.test(v.trim()))
+      return this.wrong(path, 'a number (it is quoted: Kubernetes refuses a string here)', v);
     return this.wrong(path, 'a number', v);
   }
 
@@ -91,7 +92,8 @@ export class YamlDoc {
     if (!this.ok) return {};
     if (k !== kind) this.problems.add(`kind is ${k ?? 'missing'}, expected ${kind}`, this.lineOf(['kind']) ?? 1);
     if (!a) this.problems.add(`apiVersion is missing (expected ${groups.join(' or ')})`, 1);
-    else if (!groups.includes(a)) this.problems.add(`apiVersion ${a} is not one this Kubernetes reads (${groups.join(', ')})`, this.lineOf(['apiVersion']));
+    else if (!groups.includes(a))
+      this.problems.add(`apiVersion ${a} is not one this Kubernetes reads (${groups.join(', ')})`, this.lineOf(['apiVersion']));
     return { ...(k ? { kind: k } : {}), ...(a ? { apiVersion: a } : {}) };
   }
 

@@ -13,13 +13,16 @@ function read(dir: string, name: string, plan: CertPlan): string {
     return readFileSync(join(dir, name), 'utf8');
   } catch (e) {
     const names = ['ca', ...plan.certs.map((s) => s.id)].flatMap((s) => [`${s}.crt`, `${s}.key`]).join(' ');
-    throw new UserFacingError(`${join(dir, name)}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)}); a chapter-04 folder holds ${names}; fix: run chapter 04's openssl commands there, or pass the folder that has them`);
+    throw new UserFacingError(
+      `${join(dir, name)}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)}); a chapter-04 folder holds ${names}; fix: run chapter 04's openssl commands there, or pass the folder that has them`,
+    );
   }
 }
 
 async function pair(dir: string, spec: CertSpec, stem: string, plan: CertPlan): Promise<IssuedCert> {
   const certPem = read(dir, `${stem}.crt`, plan);
-  if (!parseCertificates(certPem).length) throw new UserFacingError(`${join(dir, `${stem}.crt`)}: no PEM certificate in it; fix: pass chapter 04's output folder`);
+  if (!parseCertificates(certPem).length)
+    throw new UserFacingError(`${join(dir, `${stem}.crt`)}: no PEM certificate in it; fix: pass chapter 04's output folder`);
   const keyPem = read(dir, `${stem}.key`, plan);
   const key = await readPrivateKey(keyPem).catch((e: Error) => {
     throw new UserFacingError(`${join(dir, `${stem}.key`)}: ${e.message}; fix: pass chapter 04's output folder`);

@@ -54,20 +54,24 @@ export function schedulerConfig(): string {
 
 /** configs/10-bridge.conf with the node's SUBNET (chapter 09's sed). */
 export function bridgeConf(w: Host): string {
-  return JSON.stringify({
-    cniVersion: '1.0.0',
-    name: 'bridge',
-    type: 'bridge',
-    bridge: 'cni0',
-    isGateway: true,
-    ipMasq: true,
-    ipam: { type: 'host-local', ranges: [[{ subnet: w.podSubnet! }]], routes: [{ dst: '0.0.0.0/0' }] },
-  }, null, 2) + '\n';
+  return `${JSON.stringify(
+    {
+      cniVersion: '1.0.0',
+      name: 'bridge',
+      type: 'bridge',
+      bridge: 'cni0',
+      isGateway: true,
+      ipMasq: true,
+      ipam: { type: 'host-local', ranges: [[{ subnet: w.podSubnet! }]], routes: [{ dst: '0.0.0.0/0' }] },
+    },
+    null,
+    2,
+  )}\n`;
 }
 
 /** configs/99-loopback.conf */
 export function loopbackConf(): string {
-  return JSON.stringify({ cniVersion: '1.1.0', name: 'lo', type: 'loopback' }, null, 2) + '\n';
+  return `${JSON.stringify({ cniVersion: '1.1.0', name: 'lo', type: 'loopback' }, null, 2)}\n`;
 }
 
 /** configs/containerd-config.toml; `restrictOomScoreAdj` is the lab's deviation (no CAP_SYS_RESOURCE). */
@@ -121,7 +125,9 @@ export function apiserverToKubeletRbac(): string {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:kube-apiserver-to-kubelet' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'kubernetes' }],
     },
-  ].map(yaml).join('---\n');
+  ]
+    .map(yaml)
+    .join('---\n');
 }
 
 /** Chapter 09: bridged traffic through iptables. */
@@ -140,7 +146,14 @@ export function hostsBlock(c: Cluster, fqdn: (h: Host) => string): string {
 }
 
 /** A kubeconfig as chapter 05's `kubectl config set-cluster/set-credentials/set-context --embed-certs` write it. */
-export function kubectlKubeconfig(k: { cluster: string; server: string; caPem: string; user: string; certPem: string; keyPem: string }): string {
+export function kubectlKubeconfig(k: {
+  cluster: string;
+  server: string;
+  caPem: string;
+  user: string;
+  certPem: string;
+  keyPem: string;
+}): string {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   return yaml({
     apiVersion: 'v1',

@@ -36,11 +36,18 @@ export function kthwHostFiles({ cluster: c, host: h, plan, pki, secrets, options
   }
   for (const k of plan.kubeconfigs.filter((x) => x.host === h.host)) {
     const issued = pki.certs.get(k.spec.id)!;
-    add(k.path, C.kubectlKubeconfig({
-      cluster: 'kubernetes-the-hard-way',
-      server: k.path === P.ADMIN_KUBECONFIG ? `https://127.0.0.1:${c.apiserver.port}` : apiserver,
-      caPem: pki.ca.certPem, user: k.spec.cn, certPem: issued.certPem, keyPem: issued.key.pem,
-    }), SECRET);
+    add(
+      k.path,
+      C.kubectlKubeconfig({
+        cluster: 'kubernetes-the-hard-way',
+        server: k.path === P.ADMIN_KUBECONFIG ? `https://127.0.0.1:${c.apiserver.port}` : apiserver,
+        caPem: pki.ca.certPem,
+        user: k.spec.cn,
+        certPem: issued.certPem,
+        keyPem: issued.key.pem,
+      }),
+      SECRET,
+    );
   }
   const unit = (u: U.UnitSpec) => add(P.unitPath(u.name), U.renderUnit(u));
   if (h.role === 'master') {

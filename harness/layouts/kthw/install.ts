@@ -14,7 +14,8 @@ export const KUBECTL = `kubectl --kubeconfig ${P.ADMIN_KUBECONFIG}`;
 
 export function kthwBinaries(_c: Cluster, h: Host): BinaryPlacement[] {
   // Chapter 08: the controller binaries and kubectl; chapter 09: kubelet and kube-proxy.
-  const names = h.role === 'master' ? ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'] : ['kubelet', 'kube-proxy'];
+  const names =
+    h.role === 'master' ? ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'] : ['kubelet', 'kube-proxy'];
   return names.map((b) => ({ binary: b, path: `/usr/local/bin/${b}` }));
 }
 
@@ -22,8 +23,10 @@ export function kthwBinaries(_c: Cluster, h: Host): BinaryPlacement[] {
 function etcHosts(c: Cluster, h: Host): string {
   // /etc/hosts is Docker's bind mount in the lab: written in place, never replaced (sed -i would).
   const line = `127.0.1.1\\t${fqdn(h)} ${h.host}`;
-  return `hosts=$(sed 's/^127.0.1.1.*/${line}/' /etc/hosts) && printf '%s\\n' "$hosts" > /etc/hosts && `
-    + `{ grep -qx '# Kubernetes The Hard Way' /etc/hosts || printf %s ${shq(hostsBlock(c, fqdn))} >> /etc/hosts; }`;
+  return (
+    `hosts=$(sed 's/^127.0.1.1.*/${line}/' /etc/hosts) && printf '%s\\n' "$hosts" > /etc/hosts && ` +
+    `{ grep -qx '# Kubernetes The Hard Way' /etc/hosts || printf %s ${shq(hostsBlock(c, fqdn))} >> /etc/hosts; }`
+  );
 }
 
 export function kthwPrepare(c: Cluster, h: Host): string {
@@ -62,7 +65,13 @@ export function kthwSteps(_c: Cluster, h: Host): InstallStep[] {
       { say: 'RBAC for kubelet authorization (chapter 08)', run: `cd ${P.ROOT_HOME} && ${KUBECTL} apply -f ${P.RBAC_FILE} >/dev/null` },
     ];
   }
-  return [{ say: 'starting containerd, kubelet and kube-proxy (chapter 09)', start: ['containerd', 'kubelet', 'kube-proxy'], wait: ['containerd', 'kubelet', 'kube-proxy'] }];
+  return [
+    {
+      say: 'starting containerd, kubelet and kube-proxy (chapter 09)',
+      start: ['containerd', 'kubelet', 'kube-proxy'],
+      wait: ['containerd', 'kubelet', 'kube-proxy'],
+    },
+  ];
 }
 
 /** Chapter 11: the server routes every node's pod subnet to it, each node every other node's. */
@@ -70,7 +79,12 @@ export function kthwRoutes(c: Cluster): HostCommand[] {
   const routes = (others: Host[]) => others.map((w) => `ip route replace ${w.podSubnet} via ${w.address}`).join(' && ');
   return [
     { host: c.masters[0]!.host, say: 'pod network routes to every node (chapter 11)', run: routes(c.workers) },
-    ...c.workers.map((w) => ({ host: w.host, say: 'pod network routes to the other nodes (chapter 11)', run: routes(c.workers.filter((x) => x !== w)) }))
+    ...c.workers
+      .map((w) => ({
+        host: w.host,
+        say: 'pod network routes to the other nodes (chapter 11)',
+        run: routes(c.workers.filter((x) => x !== w)),
+      }))
       .filter((x) => x.run),
   ];
 }
@@ -78,9 +92,15 @@ export function kthwRoutes(c: Cluster): HostCommand[] {
 export function kthwHealth(c: Cluster, component: string): HealthSignal {
   switch (component) {
     case 'etcd':
-      return { signal: 'etcdctl endpoint health (http://127.0.0.1:2379)', command: 'etcdctl --endpoints=http://127.0.0.1:2379 endpoint health' };
+      return {
+        signal: 'etcdctl endpoint health (http://127.0.0.1:2379)',
+        command: 'etcdctl --endpoints=http://127.0.0.1:2379 endpoint health',
+      };
     case 'kube-apiserver':
-      return { signal: `https://127.0.0.1:${c.apiserver.port}/readyz`, command: `curl -sf --cacert ${P.CA_CRT} https://127.0.0.1:${c.apiserver.port}/readyz` };
+      return {
+        signal: `https://127.0.0.1:${c.apiserver.port}/readyz`,
+        command: `curl -sf --cacert ${P.CA_CRT} https://127.0.0.1:${c.apiserver.port}/readyz`,
+      };
     case 'kube-controller-manager':
       return { signal: 'https://127.0.0.1:10257/healthz', command: 'curl -sfk https://127.0.0.1:10257/healthz' };
     case 'kube-scheduler':

@@ -32,7 +32,12 @@ export function kthwCertPlan(c: Cluster): CertPlan {
     { host: server.host, cert: P.SA_CRT, key: P.SA_KEY, spec: get('service-accounts') },
     // Chapter 07: etcd's copies (its unit serves plain http and does not read them).
     { host: server.host, cert: `${P.ETCD_DIR}/ca.crt`, spec: ca },
-    { host: server.host, cert: `${P.ETCD_DIR}/kube-api-server.crt`, key: `${P.ETCD_DIR}/kube-api-server.key`, spec: get('kube-api-server') },
+    {
+      host: server.host,
+      cert: `${P.ETCD_DIR}/kube-api-server.crt`,
+      key: `${P.ETCD_DIR}/kube-api-server.key`,
+      spec: get('kube-api-server'),
+    },
   ];
   const kubeconfigs: KubeconfigFile[] = [
     { host: server.host, path: P.KCM_KUBECONFIG, spec: get('kube-controller-manager'), component: 'kube-controller-manager' },

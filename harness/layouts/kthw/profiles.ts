@@ -10,7 +10,11 @@ import type { CertProfile } from '../../pki/plan.ts';
 export const KTHW_DOMAIN = 'kubernetes.local';
 export const fqdn = (h: Host) => `${h.host}.${KTHW_DOMAIN}`;
 
-const WHERE: [string, string][] = [['C', 'US'], ['ST', 'Washington'], ['L', 'Seattle']];
+const WHERE: [string, string][] = [
+  ['C', 'US'],
+  ['ST', 'Washington'],
+  ['L', 'Seattle'],
+];
 const LEAF = { keyBits: 4096, hash: 'SHA-256', days: 3653, keyFormat: 'pkcs8', basicConstraints: { ca: false } } as const;
 const KEY_USAGE = { critical: true, usages: ['digitalSignature', 'keyEncipherment'] } as const;
 
@@ -36,16 +40,32 @@ export const CA_PROFILE: CertProfile = {
 /** [default_req_extensions]: admin and service-accounts (client only, "Admin Client Certificate"). */
 function defaultClient(subject: [string, string][]): CertProfile {
   return {
-    ...LEAF, subject, keyUsage: KEY_USAGE, extendedKeyUsage: ['client'], nsCertType: ['client'], nsComment: 'Admin Client Certificate',
-    subjectKeyIdentifier: true, authorityKeyIdentifier: true,
+    ...LEAF,
+    subject,
+    keyUsage: KEY_USAGE,
+    extendedKeyUsage: ['client'],
+    nsCertType: ['client'],
+    nsComment: 'Admin Client Certificate',
+    subjectKeyIdentifier: true,
+    authorityKeyIdentifier: true,
   };
 }
 
 /** A <name>_req_extensions section: clientAuth + serverAuth, nsCertType client, SAN DNS:<dns>, IP:127.0.0.1. */
 function component(subject: [string, string][], comment: string, dns: string): CertProfile {
   return {
-    ...LEAF, subject, keyUsage: KEY_USAGE, extendedKeyUsage: ['client', 'server'], nsCertType: ['client'], nsComment: comment,
-    altNames: [{ type: 'dns', value: dns }, { type: 'ip', value: '127.0.0.1' }], subjectKeyIdentifier: true, authorityKeyIdentifier: true,
+    ...LEAF,
+    subject,
+    keyUsage: KEY_USAGE,
+    extendedKeyUsage: ['client', 'server'],
+    nsCertType: ['client'],
+    nsComment: comment,
+    altNames: [
+      { type: 'dns', value: dns },
+      { type: 'ip', value: '127.0.0.1' },
+    ],
+    subjectKeyIdentifier: true,
+    authorityKeyIdentifier: true,
   };
 }
 
@@ -56,17 +76,37 @@ const nodeComment = (host: string) => `${host.charAt(0).toUpperCase()}${host.sli
 export function kthwProfiles(c: Cluster): KthwProfile[] {
   const server = c.masters[0]!;
   return [
-    { section: 'admin', profile: defaultClient([['CN', 'admin'], ['O', 'system:masters']]) },
+    {
+      section: 'admin',
+      profile: defaultClient([
+        ['CN', 'admin'],
+        ['O', 'system:masters'],
+      ]),
+    },
     ...c.workers.map((w) => ({
       section: w.host,
       profile: component([['CN', `system:node:${w.host}`], ['O', 'system:nodes'], ...WHERE], nodeComment(w.host), w.host),
     })),
-    { section: 'kube-proxy', profile: component([['CN', 'system:kube-proxy'], ['O', 'system:node-proxier'], ...WHERE], 'Kube Proxy Certificate', 'kube-proxy') },
+    {
+      section: 'kube-proxy',
+      profile: component([['CN', 'system:kube-proxy'], ['O', 'system:node-proxier'], ...WHERE], 'Kube Proxy Certificate', 'kube-proxy'),
+    },
     // KTHW's O really is "system:system:kube-scheduler"; RBAC binds the scheduler by its CN.
-    { section: 'kube-scheduler', profile: component([['CN', 'system:kube-scheduler'], ['O', 'system:system:kube-scheduler'], ...WHERE], 'Kube Scheduler Certificate', 'kube-scheduler') },
+    {
+      section: 'kube-scheduler',
+      profile: component(
+        [['CN', 'system:kube-scheduler'], ['O', 'system:system:kube-scheduler'], ...WHERE],
+        'Kube Scheduler Certificate',
+        'kube-scheduler',
+      ),
+    },
     {
       section: 'kube-controller-manager',
-      profile: component([['CN', 'system:kube-controller-manager'], ['O', 'system:kube-controller-manager'], ...WHERE], 'Kube Controller Manager Certificate', 'kube-controller-manager'),
+      profile: component(
+        [['CN', 'system:kube-controller-manager'], ['O', 'system:kube-controller-manager'], ...WHERE],
+        'Kube Controller Manager Certificate',
+        'kube-controller-manager',
+      ),
     },
     {
       section: 'kube-api-server',
@@ -81,8 +121,15 @@ export function kthwProfiles(c: Cluster): KthwProfile[] {
         // "kubernetes.default.svc.cluster" and "kubernetes.svc.cluster.local" are KTHW's names.
         altNames: [
           ...['127.0.0.1', c.kubernetesServiceIP].map((value) => ({ type: 'ip' as const, value })),
-          ...['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster', 'kubernetes.svc.cluster.local', fqdn(server), `api-server.${KTHW_DOMAIN}`]
-            .map((value) => ({ type: 'dns' as const, value })),
+          ...[
+            'kubernetes',
+            'kubernetes.default',
+            'kubernetes.default.svc',
+            'kubernetes.default.svc.cluster',
+            'kubernetes.svc.cluster.local',
+            fqdn(server),
+            `api-server.${KTHW_DOMAIN}`,
+          ].map((value) => ({ type: 'dns' as const, value })),
         ],
         subjectKeyIdentifier: true,
         authorityKeyIdentifier: true,

@@ -18,7 +18,10 @@ export function renderUnit(u: UnitSpec): string {
   return ['[Unit]', ...u.unit.map(line), '', '[Service]', ...u.service.map(line), '', '[Install]', ...u.install.map(line), ''].join('\n');
 }
 
-const RESTART: [string, string][] = [['Restart', 'on-failure'], ['RestartSec', '5']];
+const RESTART: [string, string][] = [
+  ['Restart', 'on-failure'],
+  ['RestartSec', '5'],
+];
 const INSTALL: [string, string][] = [['WantedBy', 'multi-user.target']];
 const K8S_DOC: [string, string] = ['Documentation', 'https://github.com/kubernetes/kubernetes'];
 
@@ -30,21 +33,27 @@ export interface UnitOptions {
 export function etcdUnit(): UnitSpec {
   return {
     name: 'etcd',
-    unit: [['Description', 'etcd'], ['Documentation', 'https://github.com/etcd-io/etcd']],
+    unit: [
+      ['Description', 'etcd'],
+      ['Documentation', 'https://github.com/etcd-io/etcd'],
+    ],
     service: [
       ['Type', 'notify'],
-      ['ExecStart', [
-        '/usr/local/bin/etcd',
-        '--name controller',
-        '--initial-advertise-peer-urls http://127.0.0.1:2380',
-        '--listen-peer-urls http://127.0.0.1:2380',
-        '--listen-client-urls http://127.0.0.1:2379',
-        '--advertise-client-urls http://127.0.0.1:2379',
-        '--initial-cluster-token etcd-cluster-0',
-        '--initial-cluster controller=http://127.0.0.1:2380',
-        '--initial-cluster-state new',
-        '--data-dir=/var/lib/etcd',
-      ]],
+      [
+        'ExecStart',
+        [
+          '/usr/local/bin/etcd',
+          '--name controller',
+          '--initial-advertise-peer-urls http://127.0.0.1:2380',
+          '--listen-peer-urls http://127.0.0.1:2380',
+          '--listen-client-urls http://127.0.0.1:2379',
+          '--advertise-client-urls http://127.0.0.1:2379',
+          '--initial-cluster-token etcd-cluster-0',
+          '--initial-cluster controller=http://127.0.0.1:2380',
+          '--initial-cluster-state new',
+          '--data-dir=/var/lib/etcd',
+        ],
+      ],
       ...RESTART,
     ],
     install: INSTALL,
@@ -79,7 +88,12 @@ export function apiserverUnit(c: Cluster, o: UnitOptions): UnitSpec {
     `--tls-private-key-file=${P.API_SERVER_KEY}`,
     '--v=2',
   ];
-  return { name: 'kube-apiserver', unit: [['Description', 'Kubernetes API Server'], K8S_DOC], service: [['ExecStart', args], ...RESTART], install: INSTALL };
+  return {
+    name: 'kube-apiserver',
+    unit: [['Description', 'Kubernetes API Server'], K8S_DOC],
+    service: [['ExecStart', args], ...RESTART],
+    install: INSTALL,
+  };
 }
 
 export function controllerManagerUnit(c: Cluster): UnitSpec {
@@ -87,21 +101,24 @@ export function controllerManagerUnit(c: Cluster): UnitSpec {
     name: 'kube-controller-manager',
     unit: [['Description', 'Kubernetes Controller Manager'], K8S_DOC],
     service: [
-      ['ExecStart', [
-        '/usr/local/bin/kube-controller-manager',
-        '--bind-address=0.0.0.0',
-        `--cluster-cidr=${c.podCIDR}`,
-        // KTHW's name, not the model's (the model's name is the lab's).
-        '--cluster-name=kubernetes',
-        `--cluster-signing-cert-file=${P.CA_CRT}`,
-        `--cluster-signing-key-file=${P.CA_KEY}`,
-        `--kubeconfig=${P.KCM_KUBECONFIG}`,
-        `--root-ca-file=${P.CA_CRT}`,
-        `--service-account-private-key-file=${P.SA_KEY}`,
-        `--service-cluster-ip-range=${c.serviceCIDR}`,
-        '--use-service-account-credentials=true',
-        '--v=2',
-      ]],
+      [
+        'ExecStart',
+        [
+          '/usr/local/bin/kube-controller-manager',
+          '--bind-address=0.0.0.0',
+          `--cluster-cidr=${c.podCIDR}`,
+          // KTHW's name, not the model's (the model's name is the lab's).
+          '--cluster-name=kubernetes',
+          `--cluster-signing-cert-file=${P.CA_CRT}`,
+          `--cluster-signing-key-file=${P.CA_KEY}`,
+          `--kubeconfig=${P.KCM_KUBECONFIG}`,
+          `--root-ca-file=${P.CA_CRT}`,
+          `--service-account-private-key-file=${P.SA_KEY}`,
+          `--service-cluster-ip-range=${c.serviceCIDR}`,
+          '--use-service-account-credentials=true',
+          '--v=2',
+        ],
+      ],
       ...RESTART,
     ],
     install: INSTALL,
@@ -120,7 +137,11 @@ export function schedulerUnit(): UnitSpec {
 export function containerdUnit(): UnitSpec {
   return {
     name: 'containerd',
-    unit: [['Description', 'containerd container runtime'], ['Documentation', 'https://containerd.io'], ['After', 'network.target']],
+    unit: [
+      ['Description', 'containerd container runtime'],
+      ['Documentation', 'https://containerd.io'],
+      ['After', 'network.target'],
+    ],
     service: [
       ['ExecStartPre', '/sbin/modprobe overlay'],
       ['ExecStart', '/bin/containerd'],
@@ -141,7 +162,10 @@ export function kubeletUnit(): UnitSpec {
   return {
     name: 'kubelet',
     unit: [['Description', 'Kubernetes Kubelet'], K8S_DOC, ['After', 'containerd.service'], ['Requires', 'containerd.service']],
-    service: [['ExecStart', ['/usr/local/bin/kubelet', `--config=${P.KUBELET_CONFIG}`, `--kubeconfig=${P.KUBELET_KUBECONFIG}`, '--v=2']], ...RESTART],
+    service: [
+      ['ExecStart', ['/usr/local/bin/kubelet', `--config=${P.KUBELET_CONFIG}`, `--kubeconfig=${P.KUBELET_KUBECONFIG}`, '--v=2']],
+      ...RESTART,
+    ],
     install: INSTALL,
   };
 }

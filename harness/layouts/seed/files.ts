@@ -5,8 +5,19 @@ import { servicesFor } from '../../render/services.ts';
 import { openrcScript, openrcScriptPath, systemdUnit, systemdUnitPath } from '../../render/init.ts';
 import { kubeconfig } from '../../render/kubeconfig.ts';
 import {
-  RBAC_FILE, clusterRbac, containerdConfig, corefile, crictlConfig, flannelConflist, flannelNetworkConfig, kubeProxyConfig,
-  kubeletConfig, loopbackConf, schedulerConfig, tokenCsv, workerSysctl,
+  RBAC_FILE,
+  clusterRbac,
+  containerdConfig,
+  corefile,
+  crictlConfig,
+  flannelConflist,
+  flannelNetworkConfig,
+  kubeProxyConfig,
+  kubeletConfig,
+  loopbackConf,
+  schedulerConfig,
+  tokenCsv,
+  workerSysctl,
 } from '../../render/configs.ts';
 import { K8S_DIR, TOKEN_FILE } from '../../pki/plan.ts';
 import type { TreeFile } from '../../render/render.ts';
@@ -29,9 +40,18 @@ export function seedHostFiles({ cluster: c, host: h, plan, pki, secrets }: HostF
   }
   for (const k of plan.kubeconfigs.filter((x) => x.host === h.host)) {
     const issued = pki.certs.get(k.spec.id)!;
-    add(k.path, kubeconfig({
-      clusterName: c.name, server, caPem: pki.ca.certPem, user: k.spec.cn, certPem: issued.certPem, keyPem: issued.key.pem,
-    }), SECRET);
+    add(
+      k.path,
+      kubeconfig({
+        clusterName: c.name,
+        server,
+        caPem: pki.ca.certPem,
+        user: k.spec.cn,
+        certPem: issued.certPem,
+        keyPem: issued.key.pem,
+      }),
+      SECRET,
+    );
   }
   for (const s of servicesFor(c, h)) {
     if (h.init === 'openrc') add(openrcScriptPath(s.name), openrcScript(s), 0o755);
@@ -40,7 +60,7 @@ export function seedHostFiles({ cluster: c, host: h, plan, pki, secrets }: HostF
   if (h.role === 'master') {
     add(`${K8S_DIR}/kube-scheduler/kube-scheduler.yaml`, schedulerConfig());
     add(RBAC_FILE, clusterRbac());
-    add(FLANNEL_CONFIG_FILE, flannelNetworkConfig(c) + '\n');
+    add(FLANNEL_CONFIG_FILE, `${flannelNetworkConfig(c)}\n`);
     if (secrets.token) add(TOKEN_FILE, tokenCsv(secrets.token), SECRET);
   } else {
     add(`${K8S_DIR}/kubelet/kubelet-config.yaml`, kubeletConfig(c, h));

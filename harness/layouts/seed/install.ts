@@ -29,9 +29,16 @@ export function seedSteps(c: Cluster, h: Host): InstallStep[] {
   if (h.role === 'master') {
     return [
       { say: 'starting etcd', start: ['etcd'], wait: ['etcd'] },
-      { say: `writing flannel's network config to etcd (${c.flannel.etcdPrefix}/config)`, run: `${ETCDCTL} put ${shq(`${c.flannel.etcdPrefix}/config`)} "$(cat ${FLANNEL_CONFIG_FILE})" >/dev/null` },
+      {
+        say: `writing flannel's network config to etcd (${c.flannel.etcdPrefix}/config)`,
+        run: `${ETCDCTL} put ${shq(`${c.flannel.etcdPrefix}/config`)} "$(cat ${FLANNEL_CONFIG_FILE})" >/dev/null`,
+      },
       { say: 'starting kube-apiserver', start: ['kube-apiserver'], wait: ['kube-apiserver'], waitTimeoutMs: 120_000 },
-      { say: 'starting kube-controller-manager and kube-scheduler', start: ['kube-controller-manager', 'kube-scheduler'], wait: ['kube-controller-manager', 'kube-scheduler'] },
+      {
+        say: 'starting kube-controller-manager and kube-scheduler',
+        start: ['kube-controller-manager', 'kube-scheduler'],
+        wait: ['kube-controller-manager', 'kube-scheduler'],
+      },
       { say: 'applying kubelet and CoreDNS RBAC', run: `kubectl apply -f ${RBAC_FILE} >/dev/null` },
     ];
   }

@@ -11,7 +11,7 @@ import { render } from '../../render/render.ts';
 
 const GOLDEN = join(import.meta.dirname, 'seed-rendering.golden.json');
 
-export function fingerprint(path: string, content: string): string {
+function fingerprint(path: string, content: string): string {
   if (path.endsWith('.pem')) return 'pem';
   const masked = content.replace(/^(\s*(?:certificate-authority-data|client-certificate-data|client-key-data): )\S+$/gm, '$1<data>');
   return createHash('sha256').update(masked).digest('hex');
@@ -41,9 +41,11 @@ describe('the seed layout', () => {
     for (const [name, model] of Object.entries(MODELS)) {
       const r = await render(model(), { token: 'golden-token' });
       // An ordered list per host: file order is part of the rendering (the installer copies in it).
-      got[name] = Object.fromEntries([...r.hosts].map(([host, files]) => [host, files.map((f) => `${f.path} ${f.mode.toString(8)} ${fingerprint(f.path, f.content)}`)]));
+      got[name] = Object.fromEntries(
+        [...r.hosts].map(([host, files]) => [host, files.map((f) => `${f.path} ${f.mode.toString(8)} ${fingerprint(f.path, f.content)}`)]),
+      );
     }
-    if (process.env.HARDWAY_UPDATE_GOLDEN) writeFileSync(GOLDEN, JSON.stringify(got, null, 2) + '\n');
+    if (process.env.HARDWAY_UPDATE_GOLDEN) writeFileSync(GOLDEN, `${JSON.stringify(got, null, 2)}\n`);
     expect(got).toEqual(JSON.parse(readFileSync(GOLDEN, 'utf8')));
   });
 });

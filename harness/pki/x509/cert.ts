@@ -119,14 +119,35 @@ export interface ParsedCert {
 }
 
 export const OID = {
-  rsa: '1.2.840.113549.1.1.1', ecdsa: '1.2.840.10045.2.1', ed25519: '1.3.101.112', x25519: '1.3.101.110', dsa: '1.2.840.10040.4.1',
-  pss: '1.2.840.113549.1.1.10', mgf1: '1.2.840.113549.1.1.8',
-  sha256: '2.16.840.1.101.3.4.2.1', sha384: '2.16.840.1.101.3.4.2.2', sha512: '2.16.840.1.101.3.4.2.3',
-  cn: '2.5.4.3', o: '2.5.4.10',
-  keyUsage: '2.5.29.15', basicConstraints: '2.5.29.19', san: '2.5.29.17', nameConstraints: '2.5.29.30', crlDp: '2.5.29.31',
-  policies: '2.5.29.32', policyMappings: '2.5.29.33', aki: '2.5.29.35', policyConstraints: '2.5.29.36', eku: '2.5.29.37',
-  ski: '2.5.29.14', inhibitAnyPolicy: '2.5.29.54', aia: '1.3.6.1.5.5.7.1.1', nsCertType: '2.16.840.1.113730.1.1',
-  ekuAny: '2.5.29.37.0', serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2',
+  rsa: '1.2.840.113549.1.1.1',
+  ecdsa: '1.2.840.10045.2.1',
+  ed25519: '1.3.101.112',
+  x25519: '1.3.101.110',
+  dsa: '1.2.840.10040.4.1',
+  pss: '1.2.840.113549.1.1.10',
+  mgf1: '1.2.840.113549.1.1.8',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+  cn: '2.5.4.3',
+  o: '2.5.4.10',
+  keyUsage: '2.5.29.15',
+  basicConstraints: '2.5.29.19',
+  san: '2.5.29.17',
+  nameConstraints: '2.5.29.30',
+  crlDp: '2.5.29.31',
+  policies: '2.5.29.32',
+  policyMappings: '2.5.29.33',
+  aki: '2.5.29.35',
+  policyConstraints: '2.5.29.36',
+  eku: '2.5.29.37',
+  ski: '2.5.29.14',
+  inhibitAnyPolicy: '2.5.29.54',
+  aia: '1.3.6.1.5.5.7.1.1',
+  nsCertType: '2.16.840.1.113730.1.1',
+  ekuAny: '2.5.29.37.0',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
 } as const;
 
 const CURVES: Record<string, { name: string; size: number }> = {
@@ -184,8 +205,13 @@ function signatureAlgorithm(e: Element): SignatureAlgorithm {
     const salt = Number(integer(children(field(2)!)[0]!));
     const trailer = field(3) ? Number(integer(children(field(3)!)[0]!)) : 1;
     const mgfHash = algorithmIdentifier(mgf.params!);
-    if (!isNull(hashAi.params) || mgf.oid !== OID.mgf1 || mgfHash.oid !== hashAi.oid || !isNull(mgfHash.params) || trailer !== 1) return UNKNOWN_SIG(ai.oid);
-    for (const [h, size] of [['sha256', 32], ['sha384', 48], ['sha512', 64]] as const) {
+    if (!isNull(hashAi.params) || mgf.oid !== OID.mgf1 || mgfHash.oid !== hashAi.oid || !isNull(mgfHash.params) || trailer !== 1)
+      return UNKNOWN_SIG(ai.oid);
+    for (const [h, size] of [
+      ['sha256', 32],
+      ['sha384', 48],
+      ['sha512', 64],
+    ] as const) {
       if (hashAi.oid === OID[h] && salt === size) return { name: `${h.toUpperCase()}-RSAPSS`, pub: 'RSA', hash: h, pss: true, known: true };
     }
   } catch {
@@ -195,8 +221,15 @@ function signatureAlgorithm(e: Element): SignatureAlgorithm {
 }
 
 const SHORT: Record<string, string> = {
-  '2.5.4.3': 'CN', '2.5.4.5': 'SERIALNUMBER', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.9': 'STREET',
-  '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.17': 'POSTALCODE',
+  '2.5.4.3': 'CN',
+  '2.5.4.5': 'SERIALNUMBER',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.9': 'STREET',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.17': 'POSTALCODE',
 };
 
 function isPrintable(b: number): boolean {
@@ -225,7 +258,8 @@ function asn1String(e: Element): string {
       if (w.length >= 2 && w[w.length - 1] === 0 && w[w.length - 2] === 0) w = w.subarray(0, w.length - 2);
       for (let i = 0; i < w.length; i += 2) {
         const p = (w[i]! << 8) | w[i + 1]!;
-        if (p === 0xfffe || p === 0xffff || (p >= 0xfdd0 && p <= 0xfdef) || (p >= 0xd800 && p <= 0xdfff)) throw new DerError('invalid BMPString');
+        if (p === 0xfffe || p === 0xffff || (p >= 0xfdd0 && p <= 0xfdef) || (p >= 0xd800 && p <= 0xdfff))
+          throw new DerError('invalid BMPString');
         units.push(p);
       }
       return String.fromCharCode(...units);
@@ -264,11 +298,20 @@ function parseName(e: Element): Name {
     }
     rdns.push(rdn);
   }
-  const text = [...rdns].reverse().filter((r) => r.length).map((r) => r.map(([t, v]) => `${SHORT[t] ?? t}=${v.replace(/([,+"\\<>;])/g, '\\$1')}`).join('+')).join(',');
+  const text = [...rdns]
+    .reverse()
+    .filter((r) => r.length)
+    .map((r) => r.map(([t, v]) => `${SHORT[t] ?? t}=${v.replace(/([,+"\\<>;])/g, '\\$1')}`).join('+'))
+    .join(',');
   return { cn, o, text };
 }
 
-function publicKey(spki: Element, algOid: string, params: Element | undefined, keyBits: Buffer): Pick<ParsedCert, 'publicKey' | 'rsaBits' | 'curve'> {
+function publicKey(
+  spki: Element,
+  algOid: string,
+  params: Element | undefined,
+  keyBits: Buffer,
+): Pick<ParsedCert, 'publicKey' | 'rsaBits' | 'curve'> {
   const node = () => createPublicKey({ key: spki.raw, format: 'der', type: 'spki' });
   if (algOid === OID.rsa) {
     if (!params || params.tag !== TAG.NULL || params.value.length) throw new DerError('x509: RSA key missing NULL parameters');
@@ -327,7 +370,16 @@ function ipRange(b: Buffer): IpRange {
 
 /** parseNameConstraintsExtension: DNS, IP, email and URI subtrees; anything else leaves it unhandled. */
 function nameConstraints(value: Buffer): { nc: NameConstraints; unhandled: boolean } {
-  const nc: NameConstraints = { permittedDNS: [], excludedDNS: [], permittedIP: [], excludedIP: [], permittedEmail: [], excludedEmail: [], permittedURI: [], excludedURI: [] };
+  const nc: NameConstraints = {
+    permittedDNS: [],
+    excludedDNS: [],
+    permittedIP: [],
+    excludedIP: [],
+    permittedEmail: [],
+    excludedEmail: [],
+    permittedURI: [],
+    excludedURI: [],
+  };
   let unhandled = false;
   const top = new Reader(value).expect(TAG.SEQUENCE, 'x509: invalid NameConstraints extension');
   const parts = children(top);
@@ -340,11 +392,20 @@ function nameConstraints(value: Buffer): { nc: NameConstraints; unhandled: boole
       if (!base) throw new DerError('x509: invalid NameConstraints extension');
       const v = base.value;
       switch (base.tag) {
-        case ctx(2, false): (permitted ? nc.permittedDNS : nc.excludedDNS).push(v.toString('latin1')); break;
-        case ctx(7, false): (permitted ? nc.permittedIP : nc.excludedIP).push(ipRange(v)); break;
-        case ctx(1, false): (permitted ? nc.permittedEmail : nc.excludedEmail).push(v.toString('latin1')); break;
-        case ctx(6, false): (permitted ? nc.permittedURI : nc.excludedURI).push(v.toString('latin1')); break;
-        default: unhandled = true;
+        case ctx(2, false):
+          (permitted ? nc.permittedDNS : nc.excludedDNS).push(v.toString('latin1'));
+          break;
+        case ctx(7, false):
+          (permitted ? nc.permittedIP : nc.excludedIP).push(ipRange(v));
+          break;
+        case ctx(1, false):
+          (permitted ? nc.permittedEmail : nc.excludedEmail).push(v.toString('latin1'));
+          break;
+        case ctx(6, false):
+          (permitted ? nc.permittedURI : nc.excludedURI).push(v.toString('latin1'));
+          break;
+        default:
+          unhandled = true;
       }
     }
   }
@@ -365,9 +426,15 @@ function sanEntries(value: Buffer, c: Pick<ParsedCert, 'dnsNames' | 'emails' | '
       return n.value.toString('latin1');
     };
     switch (n.tag ^ 0x80) {
-      case 1: c.emails.push(ascii('rfc822Name')); break;
-      case 2: c.dnsNames.push(ascii('dNSName')); break;
-      case 6: c.uris.push(ascii('uniformResourceIdentifier')); break;
+      case 1:
+        c.emails.push(ascii('rfc822Name'));
+        break;
+      case 2:
+        c.dnsNames.push(ascii('dNSName'));
+        break;
+      case 6:
+        c.uris.push(ascii('uniformResourceIdentifier'));
+        break;
       case 7:
         if (n.value.length !== 4 && n.value.length !== 16) throw new DerError(`x509: cannot parse IP address of length ${n.value.length}`);
         c.ips.push(Buffer.from(n.value));
@@ -413,14 +480,42 @@ export function parseCertificate(der: Buffer, origin = '', index = 0): ParsedCer
   const [pkAiEl, pkBitsEl] = wrap('x509: malformed spki', () => children(spki));
   const pkAi = wrap('x509: malformed public key algorithm identifier', () => algorithmIdentifier(pkAiEl!));
   const pkBits = wrap('x509: malformed subjectPublicKey', () => bitString(pkBitsEl!));
-  const pkAlg: PublicKeyAlgorithm = ({ [OID.rsa]: 'RSA', [OID.ecdsa]: 'ECDSA', [OID.ed25519]: 'Ed25519', [OID.dsa]: 'DSA' } as Record<string, PublicKeyAlgorithm>)[pkAi.oid] ?? 'unknown';
+  const pkAlg: PublicKeyAlgorithm =
+    ({ [OID.rsa]: 'RSA', [OID.ecdsa]: 'ECDSA', [OID.ed25519]: 'Ed25519', [OID.dsa]: 'DSA' } as Record<string, PublicKeyAlgorithm>)[
+      pkAi.oid
+    ] ?? 'unknown';
   const key = pkAlg === 'unknown' ? {} : wrap('x509: invalid public key', () => publicKey(spki, pkAi.oid, pkAi.params, pkBits.bytes));
 
   const c: ParsedCert = {
-    origin, index, raw: outer.raw, tbs: tbsEl.raw, version, serial, signatureAlgorithm: sigAlg, signature: Buffer.alloc(0),
-    rawIssuer: issuerEl.raw, rawSubject: subjectEl.raw, issuer, subject, notBefore, notAfter, rawSpki: spki.raw,
-    publicKeyAlgorithm: pkAlg, ...key, extensions: [], keyUsage: 0, basicConstraintsValid: false, isCA: false, maxPathLen: -1,
-    hasSAN: false, dnsNames: [], emails: [], ips: [], uris: [], extKeyUsage: [], unhandledCritical: [],
+    origin,
+    index,
+    raw: outer.raw,
+    tbs: tbsEl.raw,
+    version,
+    serial,
+    signatureAlgorithm: sigAlg,
+    signature: Buffer.alloc(0),
+    rawIssuer: issuerEl.raw,
+    rawSubject: subjectEl.raw,
+    issuer,
+    subject,
+    notBefore,
+    notAfter,
+    rawSpki: spki.raw,
+    publicKeyAlgorithm: pkAlg,
+    ...key,
+    extensions: [],
+    keyUsage: 0,
+    basicConstraintsValid: false,
+    isCA: false,
+    maxPathLen: -1,
+    hasSAN: false,
+    dnsNames: [],
+    emails: [],
+    ips: [],
+    uris: [],
+    extKeyUsage: [],
+    unhandledCritical: [],
   };
   if (version > 1) {
     wrap('x509: malformed issuerUniqueID', () => tbs.optional(ctx(1, false)));
@@ -498,18 +593,26 @@ function processExtensions(c: ParsedCert): void {
         break;
       case OID.ski:
         if (e.critical) throw new DerError('x509: subject key identifier incorrectly marked critical');
-        c.subjectKeyId = w('x509: invalid subject key identifier', () => Buffer.from(new Reader(e.value).expect(TAG.OCTET_STRING, 'x').value));
+        c.subjectKeyId = w('x509: invalid subject key identifier', () =>
+          Buffer.from(new Reader(e.value).expect(TAG.OCTET_STRING, 'x').value),
+        );
         break;
       case OID.aki: {
         if (e.critical) throw new DerError('x509: authority key identifier incorrectly marked critical');
-        const kid = w('x509: invalid authority key identifier', () => children(new Reader(e.value).expect(TAG.SEQUENCE, 'x')).find((x) => x.tag === ctx(0, false)));
+        const kid = w('x509: invalid authority key identifier', () =>
+          children(new Reader(e.value).expect(TAG.SEQUENCE, 'x')).find((x) => x.tag === ctx(0, false)),
+        );
         if (kid) c.authorityKeyId = Buffer.from(kid.value);
         break;
       }
       case OID.aia:
         if (e.critical) throw new DerError('x509: authority info access incorrectly marked critical');
         break;
-      case OID.crlDp: case OID.policies: case OID.policyMappings: case OID.policyConstraints: case OID.inhibitAnyPolicy:
+      case OID.crlDp:
+      case OID.policies:
+      case OID.policyMappings:
+      case OID.policyConstraints:
+      case OID.inhibitAnyPolicy:
         break; // parsed by Go; their content does not change a verdict for the chains checked here
       case OID.nsCertType: {
         try {
@@ -587,8 +690,11 @@ export function readPrivateKeyAsGo(text: string): PrivateKeyRead {
   if (!blocks.length) return { error: 'tls: failed to find any PEM data in key input' };
   const block = blocks.find((b) => b.type === PRIVATE_KEY || b.type.endsWith(` ${PRIVATE_KEY}`));
   if (!block) {
-    if (blocks.some((b) => b.type === 'CERTIFICATE')) return { error: 'tls: found a certificate rather than a key in the PEM for the private key' };
-    return { error: `tls: failed to find PEM block with type ending in "${PRIVATE_KEY}" in key input after skipping PEM blocks of the following types: [${blocks.map((b) => b.type).join(' ')}]` };
+    if (blocks.some((b) => b.type === 'CERTIFICATE'))
+      return { error: 'tls: found a certificate rather than a key in the PEM for the private key' };
+    return {
+      error: `tls: failed to find PEM block with type ending in "${PRIVATE_KEY}" in key input after skipping PEM blocks of the following types: [${blocks.map((b) => b.type).join(' ')}]`,
+    };
   }
   const form = privateKeyForm(block.der);
   let key: KeyObject | undefined;
@@ -624,17 +730,26 @@ export function checkSignature(alg: SignatureAlgorithm, signed: Buffer, signatur
   const pub = parent.publicKey;
   const have = parent.publicKeyAlgorithm;
   if (!pub) return 'x509: cannot verify signature: algorithm unimplemented';
-  const goType: Record<string, string> = { RSA: '*rsa.PublicKey', ECDSA: '*ecdsa.PublicKey', Ed25519: 'ed25519.PublicKey', DSA: '*dsa.PublicKey' };
+  const goType: Record<string, string> = {
+    RSA: '*rsa.PublicKey',
+    ECDSA: '*ecdsa.PublicKey',
+    Ed25519: 'ed25519.PublicKey',
+    DSA: '*dsa.PublicKey',
+  };
   if (have === 'DSA') return 'x509: cannot verify signature: algorithm unimplemented';
   if (alg.pub !== have) return `x509: signature algorithm specifies an ${alg.pub} public key, but have public key of type ${goType[have]}`;
   if (have === 'RSA') {
-    if ((parent.rsaBits ?? 0) < 1024) return `crypto/rsa: ${parent.rsaBits}-bit keys are insecure (see https://go.dev/pkg/crypto/rsa#hdr-Minimum_key_size)`;
+    if ((parent.rsaBits ?? 0) < 1024)
+      return `crypto/rsa: ${parent.rsaBits}-bit keys are insecure (see https://go.dev/pkg/crypto/rsa#hdr-Minimum_key_size)`;
     const ok = alg.pss
       ? nodeVerify(alg.hash!, signed, { key: pub, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_SIZE[alg.hash!] }, signature)
       : safeVerify(() => nodeVerify(alg.hash!, signed, pub, signature));
     return ok ? undefined : 'crypto/rsa: verification error';
   }
-  if (have === 'ECDSA') return safeVerify(() => nodeVerify(alg.hash!, signed, { key: pub, dsaEncoding: 'der' }, signature)) ? undefined : 'x509: ECDSA verification failure';
+  if (have === 'ECDSA')
+    return safeVerify(() => nodeVerify(alg.hash!, signed, { key: pub, dsaEncoding: 'der' }, signature))
+      ? undefined
+      : 'x509: ECDSA verification failure';
   return safeVerify(() => nodeVerify(null, signed, pub, signature)) ? undefined : 'x509: Ed25519 verification failure';
 }
 

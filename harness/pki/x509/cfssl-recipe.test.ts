@@ -27,13 +27,42 @@ function uses(): CredentialInput[] {
     return { cert: { path: `${id}.pem`, pem: p.cert }, key: { path: `${id}-key.pem`, pem: p.key } };
   };
   const client = (id: string, component: string, cn: string, o: string, oAdvisory = false): CredentialInput => ({
-    host: 'master', component, purpose: 'client', source: `${component} kubeconfig`, ...pair(id), trust: [ca], expectedIdentity: { cn, o: [o], oAdvisory },
+    host: 'master',
+    component,
+    purpose: 'client',
+    source: `${component} kubeconfig`,
+    ...pair(id),
+    trust: [ca],
+    expectedIdentity: { cn, o: [o], oAdvisory },
   });
   return [
-    { host: 'master', component: 'kube-apiserver', purpose: 'serving', source: 'kube-apiserver --tls-cert-file', ...pair('kubernetes'), trust: [ca], names: kubernetesHostnames(cluster) },
-    { host: 'master', component: 'etcd', purpose: 'client', source: 'kube-apiserver --etcd-certfile', ...pair('kubernetes'), trust: [{ ...ca, source: 'etcd --trusted-ca-file' }] },
+    {
+      host: 'master',
+      component: 'kube-apiserver',
+      purpose: 'serving',
+      source: 'kube-apiserver --tls-cert-file',
+      ...pair('kubernetes'),
+      trust: [ca],
+      names: kubernetesHostnames(cluster),
+    },
+    {
+      host: 'master',
+      component: 'etcd',
+      purpose: 'client',
+      source: 'kube-apiserver --etcd-certfile',
+      ...pair('kubernetes'),
+      trust: [{ ...ca, source: 'etcd --trusted-ca-file' }],
+    },
     ...cluster.workers.flatMap((w): CredentialInput[] => [
-      { host: w.host, component: 'kubelet', purpose: 'serving', source: 'kubelet --tls-cert-file', ...pair(`kubelet-${w.host}`), trust: [{ ...ca, source: 'kube-apiserver --kubelet-certificate-authority' }], names: [...new Set([w.nodeName, w.address, w.internalAddress])] },
+      {
+        host: w.host,
+        component: 'kubelet',
+        purpose: 'serving',
+        source: 'kubelet --tls-cert-file',
+        ...pair(`kubelet-${w.host}`),
+        trust: [{ ...ca, source: 'kube-apiserver --kubelet-certificate-authority' }],
+        names: [...new Set([w.nodeName, w.address, w.internalAddress])],
+      },
       client(`kubelet-${w.host}`, 'kubelet', `system:node:${w.nodeName}`, 'system:nodes'),
     ]),
     client('admin', 'admin (kubectl)', 'admin', 'system:masters'),
@@ -60,12 +89,24 @@ beforeAll(async () => {
   const now = new Date();
   const list = uses();
   const go = await runOracle(oracle.path, [
-    ...list.map((u) => ({ id: key(u), kind: 'pair' as const, purpose: u.purpose, cert: u.cert.pem!, key: u.key!.pem!, trust: pki.ca.cert, names: u.names ?? [], now: now.toISOString() })),
+    ...list.map((u) => ({
+      id: key(u),
+      kind: 'pair' as const,
+      purpose: u.purpose,
+      cert: u.cert.pem!,
+      key: u.key!.pem!,
+      trust: pki.ca.cert,
+      names: u.names ?? [],
+      now: now.toISOString(),
+    })),
     { id: 'sa', kind: 'sa', verifyKeys: [pki.certs.get('service-account')!.cert], signingKey: pki.certs.get('service-account')!.key },
   ]);
   for (const u of list) judged.set(key(u), { hw: judgeCredential({ ...u, now }), go: go.get(key(u))! });
   const s = pki.certs.get('service-account')!;
-  sa = judgeServiceAccountKeys({ verifyFiles: [{ path: '/var/lib/kubernetes/service-account.pem', pem: s.cert }], signingKey: { path: '/var/lib/kubernetes/service-account-key.pem', pem: s.key } });
+  sa = judgeServiceAccountKeys({
+    verifyFiles: [{ path: '/var/lib/kubernetes/service-account.pem', pem: s.cert }],
+    signingKey: { path: '/var/lib/kubernetes/service-account-key.pem', pem: s.key },
+  });
   saGo = go.get('sa')!;
 }, 300_000);
 
@@ -82,8 +123,14 @@ describe("the seed's cfssl recipe is judged as Go judges it", () => {
     expect(judged.size).toBe(4 + 2 * cluster.workers.length + 2);
     for (const [k, j] of judged) {
       expect(j.go.ok, `${k}: Go: ${j.go.stage}: ${j.go.error}`).toBe(true);
-      expect(j.hw.findings.map((f) => `${f.code}: ${f.message}`), k).toEqual([]);
-      expect(j.hw.warnings.map((f) => `${f.code}: ${f.message}`), k).toEqual([]);
+      expect(
+        j.hw.findings.map((f) => `${f.code}: ${f.message}`),
+        k,
+      ).toEqual([]);
+      expect(
+        j.hw.warnings.map((f) => `${f.code}: ${f.message}`),
+        k,
+      ).toEqual([]);
     }
     expect(saGo.ok, saGo.error).toBe(true);
     expect([...sa.findings, ...sa.warnings]).toEqual([]);

@@ -12,9 +12,22 @@ export interface Element {
 }
 
 export const TAG = {
-  BOOLEAN: 0x01, INTEGER: 0x02, BIT_STRING: 0x03, OCTET_STRING: 0x04, NULL: 0x05, OID: 0x06,
-  UTF8String: 0x0c, PrintableString: 0x13, T61String: 0x14, IA5String: 0x16, UTCTime: 0x17,
-  GeneralizedTime: 0x18, BMPString: 0x1e, NumericString: 0x12, SEQUENCE: 0x30, SET: 0x31,
+  BOOLEAN: 0x01,
+  INTEGER: 0x02,
+  BIT_STRING: 0x03,
+  OCTET_STRING: 0x04,
+  NULL: 0x05,
+  OID: 0x06,
+  UTF8String: 0x0c,
+  PrintableString: 0x13,
+  T61String: 0x14,
+  IA5String: 0x16,
+  UTCTime: 0x17,
+  GeneralizedTime: 0x18,
+  BMPString: 0x1e,
+  NumericString: 0x12,
+  SEQUENCE: 0x30,
+  SET: 0x31,
 } as const;
 
 /** Context-specific tag [n], constructed or primitive. */
@@ -110,7 +123,7 @@ export function bitString(e: Element): { bytes: Buffer; unused: number } {
 
 export function bitAt(bits: { bytes: Buffer; unused: number }, i: number): boolean {
   const byte = i >> 3;
-  if (byte >= bits.bytes.length || (byte === bits.bytes.length - 1 && (7 - (i & 7)) < bits.unused)) return false;
+  if (byte >= bits.bytes.length || (byte === bits.bytes.length - 1 && 7 - (i & 7) < bits.unused)) return false;
   return ((bits.bytes[byte]! >> (7 - (i & 7))) & 1) === 1;
 }
 
@@ -227,5 +240,7 @@ export function utcOrGeneralized(d: Date): Buffer {
   const y = d.getUTCFullYear();
   const p = (n: number) => String(n).padStart(2, '0');
   const body = `${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
-  return y >= 1950 && y < 2050 ? tlv(TAG.UTCTime, Buffer.from(`${p(y % 100)}${body}`)) : tlv(TAG.GeneralizedTime, Buffer.from(`${y}${body}`));
+  return y >= 1950 && y < 2050
+    ? tlv(TAG.UTCTime, Buffer.from(`${p(y % 100)}${body}`))
+    : tlv(TAG.GeneralizedTime, Buffer.from(`${y}${body}`));
 }

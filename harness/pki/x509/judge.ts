@@ -3,9 +3,22 @@
 // peer's trust file and the file's bundle, VerifyHostname for every name clients use, and what
 // a TLS 1.3 handshake needs from the leaf key. hardway's own rules (identity, the model's names)
 // and the early warnings (expiry, a leaf outliving its CA, weak keys) come on top.
-import { OID, type ParsedCert, type PrivateKeyRead, fingerprint, keyPairMismatch, parseCertificate, pemBlocks, readCertificates, readPrivateKeyAsGo } from './cert.ts';
-import { type Code } from './codes.ts';
+import {
+  OID,
+  type ParsedCert,
+  type PrivateKeyRead,
+  fingerprint,
+  keyPairMismatch,
+  parseCertificate,
+  pemBlocks,
+  readCertificates,
+  readPrivateKeyAsGo,
+} from './cert.ts';
+import type { Code } from './codes.ts';
 import type { ChainLink, CredentialInput, Finding, FixRequest, Judgement } from './types.ts';
+
+/** How much longer than its CA a leaf may be valid before that is worth a warning. */
+const OUTLIVES_SLACK_MS = 24 * 3600_000;
 import { type GoError, Pool, USAGE, buildChains, chainKeyUsage, checkChainConstraints, isValid, verifyHostname } from './verify.ts';
 
 const DAY = 86400_000;
@@ -32,7 +45,14 @@ class Collector {
     const i = this.input;
     const style = i.fix ?? 'manual';
     const def = style === 'hardway' && t.hardway ? t.hardway : t.fix;
-    const req: FixRequest = { code, component: i.component, source: i.source, subject, trustPaths: i.trust.map((x) => x.path), ...(i.host ? { host: i.host } : {}) };
+    const req: FixRequest = {
+      code,
+      component: i.component,
+      source: i.source,
+      subject,
+      trustPaths: i.trust.map((x) => x.path),
+      ...(i.host ? { host: i.host } : {}),
+    };
     const fix = typeof style === 'function' ? style(req, t.fix) : def;
     return { code, ...(i.host ? { host: i.host } : {}), subject, message: t.message, fix };
   }
@@ -40,7 +60,8 @@ class Collector {
     if (!this.findings.some((f) => f.code === code && f.subject === subject)) this.findings.push(this.make(code, subject, t));
   }
   warning(code: Code, subject: string, t: Text): void {
-    if (!this.warnings.some((f) => f.code === code && f.subject === subject && f.message === t.message)) this.warnings.push(this.make(code, subject, t));
+    if (!this.warnings.some((f) => f.code === code && f.subject === subject && f.message === t.message))
+      this.warnings.push(this.make(code, subject, t));
   }
 }
 
@@ -212,7 +233,11 @@ function readCertFile(out: Collector, input: CredentialInput): CertFileRead {
   const res: CertFileRead = { intermediates: [], count: 0 };
   const fixCopy = { hardway: `copy it from the rendered tree (hardway render) to ${input.host ?? 'the host'}` };
   if (f.pem === undefined) {
-    out.finding('missing', f.path, { message: `absent, but ${input.source} names it`, fix: `put ${input.component}'s certificate at ${f.path} (or point ${input.source} at it)`, ...fixCopy });
+    out.finding('missing', f.path, {
+      message: `absent, but ${input.source} names it`,
+      fix: `put ${input.component}'s certificate at ${f.path} (or point ${input.source} at it)`,
+      ...fixCopy,
+    });
     return res;
   }
   const blocks = pemBlocks(f.pem);
@@ -223,7 +248,11 @@ function readCertFile(out: Collector, input: CredentialInput): CertFileRead {
       : blocks.some((b) => b.type.endsWith(PRIVATE_KEY))
         ? 'tls: failed to find certificate PEM data in certificate input, but did find a private key; PEM inputs may have been switched'
         : `tls: failed to find "CERTIFICATE" PEM block in certificate input after skipping PEM blocks of the following types: [${blocks.map((b) => b.type).join(' ')}]`;
-    out.finding('unreadable', f.path, { message: `Go cannot read a certificate from it (${why})`, fix: `write ${input.component}'s PEM certificate (leaf first, then intermediates) to ${f.path}`, ...fixCopy });
+    out.finding('unreadable', f.path, {
+      message: `Go cannot read a certificate from it (${why})`,
+      fix: `write ${input.component}'s PEM certificate (leaf first, then intermediates) to ${f.path}`,
+      ...fixCopy,
+    });
     return res;
   }
   certs.forEach((b, i) => {
@@ -287,7 +316,11 @@ function tlsKeyCheck(out: Collector, input: CredentialInput, leaf: ParsedCert): 
       fix: `generate an RSA 2048+ or ECDSA P-256 key (openssl genrsa 2048) and re-issue ${input.cert.path} for it from the CA in ${trustText(input)}`,
       ...key,
     });
-  } else if ((leaf.publicKeyAlgorithm === 'ECDSA' && leaf.curve === 'P-224') || leaf.publicKeyAlgorithm === 'DSA' || leaf.publicKeyAlgorithm === 'unknown') {
+  } else if (
+    (leaf.publicKeyAlgorithm === 'ECDSA' && leaf.curve === 'P-224') ||
+    leaf.publicKeyAlgorithm === 'DSA' ||
+    leaf.publicKeyAlgorithm === 'unknown'
+  ) {
     const what = leaf.publicKeyAlgorithm === 'ECDSA' ? 'ECDSA P-224' : leaf.publicKeyAlgorithm;
     out.finding('key-unsupported-tls', subject, {
       message: `an ${what} key: Go's TLS 1.3 signs handshakes only with RSA-PSS, ECDSA P-256/P-384/P-521 and Ed25519 keys, so the handshake fails`,
@@ -332,7 +365,10 @@ function warnings(out: Collector, input: CredentialInput, chain: ParsedCert[], n
     if (left >= 0 && left < days * DAY) {
       out.warning('expires-soon', where(c), {
         message: `${c === leaf ? '' : `the CA ${dn(c)} `}expires in ${Math.ceil(left / DAY)} days (${c.notAfter.toISOString()})`,
-        fix: c === leaf ? `plan its renewal: re-issue ${where(c)} from the CA in ${trustText(input)}` : `plan the CA's rotation before ${day(c.notAfter)}`,
+        fix:
+          c === leaf
+            ? `plan its renewal: re-issue ${where(c)} from the CA in ${trustText(input)}`
+            : `plan the CA's rotation before ${day(c.notAfter)}`,
       });
     }
     if (c.publicKeyAlgorithm === 'RSA' && (c.rsaBits ?? 0) >= 1024 && (c.rsaBits ?? 0) < 2048) {
@@ -343,7 +379,11 @@ function warnings(out: Collector, input: CredentialInput, chain: ParsedCert[], n
     }
   }
   // Go's policy graph runs over the chain below the trust anchor; only explicit-policy rules there can refuse it.
-  const constrained = chain.slice(0, -1).find((c) => c.extensions.some((e) => e.oid === OID.policyConstraints || e.oid === OID.inhibitAnyPolicy || e.oid === OID.policyMappings));
+  const constrained = chain
+    .slice(0, -1)
+    .find((c) =>
+      c.extensions.some((e) => e.oid === OID.policyConstraints || e.oid === OID.inhibitAnyPolicy || e.oid === OID.policyMappings),
+    );
   if (constrained) {
     out.warning('policies-unchecked', where(constrained), {
       message: `${dn(constrained)} carries certificate policy constraints: Go evaluates them (RFC 9618 policy graph) and may refuse the chain; this check does not`,
@@ -353,7 +393,9 @@ function warnings(out: Collector, input: CredentialInput, chain: ParsedCert[], n
   const cas = chain.slice(1);
   if (cas.length) {
     const first = cas.reduce((a, b) => (b.notAfter < a.notAfter ? b : a));
-    if (leaf.notAfter > first.notAfter) {
+    // Leaves issued right after their CA with the same lifetime (KTHW's 3653 days for all) end
+    // seconds after it: that is the CA's own expiry, not a leaf planned to outlive it.
+    if (leaf.notAfter.getTime() - first.notAfter.getTime() > OUTLIVES_SLACK_MS) {
       out.warning('outlives-ca', input.cert.path, {
         message: `valid until ${leaf.notAfter.toISOString()} but the CA ${dn(first)} (${where(first)}) expires on ${first.notAfter.toISOString()}: the chain breaks on ${day(first.notAfter)}`,
         fix: `rotate the CA before ${day(first.notAfter)}, or issue leaves that end before their CA does`,
@@ -429,7 +471,11 @@ export function judgeCredential(input: CredentialInput): Judgement {
       if (r.err && r.err.code !== 'signature-algorithm-insecure') {
         for (const c of [leaf, ...file.intermediates]) {
           if (c.signatureAlgorithm.hash === 'sha1' || c.signatureAlgorithm.hash === 'md5') {
-            chainFinding(out, input, leaf, { code: 'signature-algorithm-insecure', go: `x509: cannot verify signature: insecure algorithm ${c.signatureAlgorithm.name}`, cert: c });
+            chainFinding(out, input, leaf, {
+              code: 'signature-algorithm-insecure',
+              go: `x509: cannot verify signature: insecure algorithm ${c.signatureAlgorithm.name}`,
+              cert: c,
+            });
           }
         }
       }
@@ -441,7 +487,11 @@ export function judgeCredential(input: CredentialInput): Judgement {
       const ok = candidates.filter((ch) => {
         const bad = chainKeyUsage(ch, USAGE[input.purpose]);
         if (bad) {
-          usageErr ??= { code: bad === leaf ? 'eku-missing' : 'eku-ca-restricts', go: 'x509: certificate specifies an incompatible key usage', cert: bad };
+          usageErr ??= {
+            code: bad === leaf ? 'eku-missing' : 'eku-ca-restricts',
+            go: 'x509: certificate specifies an incompatible key usage',
+            cert: bad,
+          };
           return false;
         }
         const cc = checkChainConstraints(ch);
@@ -457,7 +507,7 @@ export function judgeCredential(input: CredentialInput): Judgement {
       if (unchecked) {
         out.warning('name-constraints-unchecked', input.cert.path, {
           message: 'a CA of the chain constrains email or URI names, which this check does not evaluate (Go does)',
-          fix: 'verify the chain with Go (openssl verify does not apply Go\'s rules either)',
+          fix: "verify the chain with Go (openssl verify does not apply Go's rules either)",
         });
       }
     }
@@ -476,7 +526,12 @@ export function judgeCredential(input: CredentialInput): Judgement {
     }
   }
   const links: ChainLink[] | undefined = chain?.map((c) => ({
-    path: where(c), subject: c.subject.text, issuer: c.issuer.text, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(), sha256: fingerprint(c),
+    path: where(c),
+    subject: c.subject.text,
+    issuer: c.issuer.text,
+    notBefore: c.notBefore.toISOString(),
+    notAfter: c.notAfter.toISOString(),
+    sha256: fingerprint(c),
   }));
   return { findings: out.findings, warnings: out.warnings, examined, ...(links ? { chain: links } : {}) };
 }

@@ -17,19 +17,33 @@ export interface KthwCert {
   altNames?: { section: string; fields: Field[] };
 }
 
-const WA: Field[] = [['C', 'US'], ['ST', 'Washington'], ['L', 'Seattle']];
+const WA: Field[] = [
+  ['C', 'US'],
+  ['ST', 'Washington'],
+  ['L', 'Seattle'],
+];
 
 export const KTHW_CA = {
   subject: [...WA, ['CN', 'CA']] as Field[],
-  extensions: { section: 'ca_x509_extensions', fields: [['basicConstraints', 'CA:TRUE'], ['keyUsage', 'cRLSign, keyCertSign']] as Field[] },
+  extensions: {
+    section: 'ca_x509_extensions',
+    fields: [
+      ['basicConstraints', 'CA:TRUE'],
+      ['keyUsage', 'cRLSign, keyCertSign'],
+    ] as Field[],
+  },
 };
 
 /** What every client-only certificate (admin, service-accounts) requests. */
 const CLIENT_DEFAULTS = {
   section: 'default_req_extensions',
   fields: [
-    ['basicConstraints', 'CA:FALSE'], ['extendedKeyUsage', 'clientAuth'], ['keyUsage', 'critical, digitalSignature, keyEncipherment'],
-    ['nsCertType', 'client'], ['nsComment', '"Admin Client Certificate"'], ['subjectKeyIdentifier', 'hash'],
+    ['basicConstraints', 'CA:FALSE'],
+    ['extendedKeyUsage', 'clientAuth'],
+    ['keyUsage', 'critical, digitalSignature, keyEncipherment'],
+    ['nsCertType', 'client'],
+    ['nsComment', '"Admin Client Certificate"'],
+    ['subjectKeyIdentifier', 'hash'],
   ] as Field[],
 };
 
@@ -38,8 +52,13 @@ function component(id: string, comment: string, nsCertType: string, san: string)
   return {
     section: `${id}_req_extensions`,
     fields: [
-      ['basicConstraints', 'CA:FALSE'], ['extendedKeyUsage', 'clientAuth, serverAuth'], ['keyUsage', 'critical, digitalSignature, keyEncipherment'],
-      ['nsCertType', nsCertType], ['nsComment', `"${comment}"`], ['subjectAltName', san], ['subjectKeyIdentifier', 'hash'],
+      ['basicConstraints', 'CA:FALSE'],
+      ['extendedKeyUsage', 'clientAuth, serverAuth'],
+      ['keyUsage', 'critical, digitalSignature, keyEncipherment'],
+      ['nsCertType', nsCertType],
+      ['nsComment', `"${comment}"`],
+      ['subjectAltName', san],
+      ['subjectKeyIdentifier', 'hash'],
     ],
   };
 }
@@ -51,33 +70,56 @@ const node = (n: string): KthwCert => ({
 });
 
 export const KTHW_CERTS: KthwCert[] = [
-  { id: 'admin', subject: [['CN', 'admin'], ['O', 'system:masters']], extensions: CLIENT_DEFAULTS },
+  {
+    id: 'admin',
+    subject: [
+      ['CN', 'admin'],
+      ['O', 'system:masters'],
+    ],
+    extensions: CLIENT_DEFAULTS,
+  },
   { id: 'service-accounts', subject: [['CN', 'service-accounts']], extensions: CLIENT_DEFAULTS },
   node('node-0'),
   node('node-1'),
   {
-    id: 'kube-proxy', subject: [['CN', 'system:kube-proxy'], ['O', 'system:node-proxier'], ...WA],
+    id: 'kube-proxy',
+    subject: [['CN', 'system:kube-proxy'], ['O', 'system:node-proxier'], ...WA],
     extensions: component('kube-proxy', 'Kube Proxy Certificate', 'client', 'DNS:kube-proxy, IP:127.0.0.1'),
   },
   {
-    id: 'kube-controller-manager', subject: [['CN', 'system:kube-controller-manager'], ['O', 'system:kube-controller-manager'], ...WA],
-    extensions: component('kube-controller-manager', 'Kube Controller Manager Certificate', 'client', 'DNS:kube-controller-manager, IP:127.0.0.1'),
+    id: 'kube-controller-manager',
+    subject: [['CN', 'system:kube-controller-manager'], ['O', 'system:kube-controller-manager'], ...WA],
+    extensions: component(
+      'kube-controller-manager',
+      'Kube Controller Manager Certificate',
+      'client',
+      'DNS:kube-controller-manager, IP:127.0.0.1',
+    ),
   },
   {
     // KTHW's group is "system:system:kube-scheduler" (one "system:" too many); RBAC binds the user.
-    id: 'kube-scheduler', subject: [['CN', 'system:kube-scheduler'], ['O', 'system:system:kube-scheduler'], ...WA],
+    id: 'kube-scheduler',
+    subject: [['CN', 'system:kube-scheduler'], ['O', 'system:system:kube-scheduler'], ...WA],
     extensions: component('kube-scheduler', 'Kube Scheduler Certificate', 'client', 'DNS:kube-scheduler, IP:127.0.0.1'),
   },
   {
-    id: 'kube-api-server', subject: [['CN', 'kubernetes'], ...WA],
+    id: 'kube-api-server',
+    subject: [['CN', 'kubernetes'], ...WA],
     extensions: component('kube-api-server', 'Kube API Server Certificate', 'client, server', '@kube-api-server_alt_names'),
     altNames: {
       section: 'kube-api-server_alt_names',
       // "kubernetes.svc.cluster.local" and "kubernetes.default.svc.cluster" as KTHW has them, not
       // the service's real name kubernetes.default.svc.cluster.local.
       fields: [
-        ['IP.0', '127.0.0.1'], ['IP.1', '10.32.0.1'], ['DNS.0', 'kubernetes'], ['DNS.1', 'kubernetes.default'], ['DNS.2', 'kubernetes.default.svc'],
-        ['DNS.3', 'kubernetes.default.svc.cluster'], ['DNS.4', 'kubernetes.svc.cluster.local'], ['DNS.5', 'server.kubernetes.local'], ['DNS.6', 'api-server.kubernetes.local'],
+        ['IP.0', '127.0.0.1'],
+        ['IP.1', '10.32.0.1'],
+        ['DNS.0', 'kubernetes'],
+        ['DNS.1', 'kubernetes.default'],
+        ['DNS.2', 'kubernetes.default.svc'],
+        ['DNS.3', 'kubernetes.default.svc.cluster'],
+        ['DNS.4', 'kubernetes.svc.cluster.local'],
+        ['DNS.5', 'server.kubernetes.local'],
+        ['DNS.6', 'api-server.kubernetes.local'],
       ],
     },
   },
@@ -89,12 +131,20 @@ export function openSslConfig(): string {
   const section = (name: string, fields: Field[]) => {
     out.push(`[${name}]`, ...fields.map(([k, v]) => `${k} = ${v}`), '');
   };
-  section('req', [['distinguished_name', 'req_distinguished_name'], ['prompt', 'no'], ['x509_extensions', KTHW_CA.extensions.section]]);
+  section('req', [
+    ['distinguished_name', 'req_distinguished_name'],
+    ['prompt', 'no'],
+    ['x509_extensions', KTHW_CA.extensions.section],
+  ]);
   section(KTHW_CA.extensions.section, KTHW_CA.extensions.fields);
   section('req_distinguished_name', KTHW_CA.subject);
   const written = new Set<string>();
   for (const c of KTHW_CERTS) {
-    section(c.id, [['distinguished_name', `${c.id}_distinguished_name`], ['prompt', 'no'], ['req_extensions', c.extensions.section]]);
+    section(c.id, [
+      ['distinguished_name', `${c.id}_distinguished_name`],
+      ['prompt', 'no'],
+      ['req_extensions', c.extensions.section],
+    ]);
     if (!written.has(c.extensions.section)) {
       written.add(c.extensions.section);
       section(c.extensions.section, c.extensions.fields);
@@ -121,7 +171,13 @@ export function parseOpenSslConfig(text: string): Map<string, Field[]> {
     const eq = line.indexOf('=');
     if (eq < 0) continue;
     if (!out.has(current)) out.set(current, []);
-    out.get(current)!.push([line.slice(0, eq).trim(), line.slice(eq + 1).trim().replace(/\s*,\s*/g, ', ')]);
+    out.get(current)!.push([
+      line.slice(0, eq).trim(),
+      line
+        .slice(eq + 1)
+        .trim()
+        .replace(/\s*,\s*/g, ', '),
+    ]);
   }
   return out;
 }

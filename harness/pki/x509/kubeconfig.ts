@@ -81,16 +81,25 @@ export interface ResolveOptions {
 }
 
 /** Reads a kubeconfig as kubectl does; `readFile` reads the files it references (host paths). */
-export async function resolveKubeconfig(text: string | undefined, path: string, readFile: ReadFile, opts: ResolveOptions = {}): Promise<ResolvedKubeconfig> {
+export async function resolveKubeconfig(
+  text: string | undefined,
+  path: string,
+  readFile: ReadFile,
+  opts: ResolveOptions = {},
+): Promise<ResolvedKubeconfig> {
   const who = opts.component ?? 'kubectl';
   const res: ResolvedKubeconfig = { path, findings: [], warnings: [], files: [] };
   const add = (list: Finding[], code: Code, subject: string, message: string, fix: string, hardway?: string) => {
     const style = opts.fix ?? 'manual';
     const def = style === 'hardway' && hardway ? hardway : fix;
-    const f = typeof style === 'function' ? style({ code, component: who, source: path, subject, trustPaths: [], ...(opts.host ? { host: opts.host } : {}) }, fix) : def;
+    const f =
+      typeof style === 'function'
+        ? style({ code, component: who, source: path, subject, trustPaths: [], ...(opts.host ? { host: opts.host } : {}) }, fix)
+        : def;
     list.push({ code, ...(opts.host ? { host: opts.host } : {}), subject, message, fix: f });
   };
-  const finding = (code: Code, subject: string, message: string, fix: string, hardway?: string) => add(res.findings, code, subject, message, fix, hardway);
+  const finding = (code: Code, subject: string, message: string, fix: string, hardway?: string) =>
+    add(res.findings, code, subject, message, fix, hardway);
   const regen = `regenerate it (hardway render) and copy it to ${opts.host ?? 'the host'}`;
   if (text === undefined) {
     finding('missing', path, `absent, but ${who} is configured to read it`, `write the kubeconfig at ${path}`, regen);
@@ -113,7 +122,13 @@ export async function resolveKubeconfig(text: string | undefined, path: string, 
     users = byName(doc.users, 'user');
     contexts = byName(doc.contexts, 'context');
   } catch (e) {
-    finding('kubeconfig-unreadable', path, `client-go cannot load it: ${(e as Error).message}`, `rewrite ${path} (kubectl config view --raw shows what client-go reads)`, regen);
+    finding(
+      'kubeconfig-unreadable',
+      path,
+      `client-go cannot load it: ${(e as Error).message}`,
+      `rewrite ${path} (kubectl config view --raw shows what client-go reads)`,
+      regen,
+    );
     return res;
   }
   const dir = posix.dirname(path);
@@ -121,12 +136,24 @@ export async function resolveKubeconfig(text: string | undefined, path: string, 
 
   const current = str(doc['current-context']);
   if (!current) {
-    finding('kubeconfig-no-context', path, 'current-context is empty: kubectl then talks to http://localhost:8080 and components refuse the file ("no configuration has been provided")', `set current-context in ${path} (kubectl config use-context <name> --kubeconfig ${path})`, regen);
+    finding(
+      'kubeconfig-no-context',
+      path,
+      'current-context is empty: kubectl then talks to http://localhost:8080 and components refuse the file ("no configuration has been provided")',
+      `set current-context in ${path} (kubectl config use-context <name> --kubeconfig ${path})`,
+      regen,
+    );
     return res;
   }
   const ctx = contexts.get(current);
   if (!ctx) {
-    finding('kubeconfig-context-missing', path, `current-context "${current}" names no context of the file (client-go: context was not found for specified context: ${current})`, `set current-context to one of: ${[...contexts.keys()].join(', ') || '(none defined)'}`, regen);
+    finding(
+      'kubeconfig-context-missing',
+      path,
+      `current-context "${current}" names no context of the file (client-go: context was not found for specified context: ${current})`,
+      `set current-context to one of: ${[...contexts.keys()].join(', ') || '(none defined)'}`,
+      regen,
+    );
     return res;
   }
   res.context = current;
@@ -146,7 +173,13 @@ export async function resolveKubeconfig(text: string | undefined, path: string, 
   };
 
   if (!cluster) {
-    finding('kubeconfig-cluster-missing', path, `context "${current}" names cluster "${clusterName}", which the file does not define: kubectl falls back to http://localhost:8080`, `add cluster "${clusterName}" to ${path} or point the context at a defined one`, regen);
+    finding(
+      'kubeconfig-cluster-missing',
+      path,
+      `context "${current}" names cluster "${clusterName}", which the file does not define: kubectl falls back to http://localhost:8080`,
+      `add cluster "${clusterName}" to ${path} or point the context at a defined one`,
+      regen,
+    );
   } else {
     const server = str(cluster.server);
     const caFile = str(cluster['certificate-authority']);
@@ -161,25 +194,81 @@ export async function resolveKubeconfig(text: string | undefined, path: string, 
     }
     res.cluster = { name: clusterName, server, serverName: tlsServerName ?? host, insecure, ...(tlsServerName ? { tlsServerName } : {}) };
     if (!server || !/^https:\/\//i.test(server) || !host) {
-      finding('kubeconfig-no-server', path, server ? `cluster "${clusterName}" has server ${server}, not an https:// URL: kubectl would talk without TLS` : `cluster "${clusterName}" has no server: kubectl falls back to http://localhost:8080`, `set server: https://<apiserver>:6443 for cluster "${clusterName}"`, regen);
+      finding(
+        'kubeconfig-no-server',
+        path,
+        server
+          ? `cluster "${clusterName}" has server ${server}, not an https:// URL: kubectl would talk without TLS`
+          : `cluster "${clusterName}" has no server: kubectl falls back to http://localhost:8080`,
+        `set server: https://<apiserver>:6443 for cluster "${clusterName}"`,
+        regen,
+      );
     }
     if (caFile) res.files.push(abs(caFile));
-    if (caFile && caData) finding('kubeconfig-conflict', path, `cluster "${clusterName}" gives both certificate-authority and certificate-authority-data (client-go refuses: "certificate-authority-data and certificate-authority are both specified")`, 'keep one of them', regen);
-    if (insecure && (caFile || caData)) finding('kubeconfig-conflict', path, `cluster "${clusterName}" gives a CA and insecure-skip-tls-verify (client-go refuses: "specifying a root certificates file with the insecure flag is not allowed")`, 'remove insecure-skip-tls-verify', regen);
-    if (insecure && !caFile && !caData) add(res.warnings, 'kubeconfig-insecure', path, `cluster "${clusterName}" sets insecure-skip-tls-verify: the apiserver's certificate is not checked`, 'remove insecure-skip-tls-verify and set certificate-authority-data to the cluster CA', regen);
+    if (caFile && caData)
+      finding(
+        'kubeconfig-conflict',
+        path,
+        `cluster "${clusterName}" gives both certificate-authority and certificate-authority-data (client-go refuses: "certificate-authority-data and certificate-authority are both specified")`,
+        'keep one of them',
+        regen,
+      );
+    if (insecure && (caFile || caData))
+      finding(
+        'kubeconfig-conflict',
+        path,
+        `cluster "${clusterName}" gives a CA and insecure-skip-tls-verify (client-go refuses: "specifying a root certificates file with the insecure flag is not allowed")`,
+        'remove insecure-skip-tls-verify',
+        regen,
+      );
+    if (insecure && !caFile && !caData)
+      add(
+        res.warnings,
+        'kubeconfig-insecure',
+        path,
+        `cluster "${clusterName}" sets insecure-skip-tls-verify: the apiserver's certificate is not checked`,
+        'remove insecure-skip-tls-verify and set certificate-authority-data to the cluster CA',
+        regen,
+      );
     if (caData !== undefined) {
-      res.cluster.ca = { path: `${path} (cluster "${clusterName}" certificate-authority-data)`, pem: caData, source: `${path} certificate-authority-data` };
+      res.cluster.ca = {
+        path: `${path} (cluster "${clusterName}" certificate-authority-data)`,
+        pem: caData,
+        source: `${path} certificate-authority-data`,
+      };
     } else if (caFile) {
       const pem = await readFile(abs(caFile));
       res.cluster.ca = { path: abs(caFile), pem, source: `${path} certificate-authority` };
-      if (pem === undefined) finding('missing', abs(caFile), `cluster "${clusterName}" of ${path} references it as certificate-authority (client-go: unable to read certificate-authority ${abs(caFile)})`, `put the cluster CA at ${abs(caFile)}, or embed it (kubectl config set-cluster --embed-certs)`, regen);
+      if (pem === undefined)
+        finding(
+          'missing',
+          abs(caFile),
+          `cluster "${clusterName}" of ${path} references it as certificate-authority (client-go: unable to read certificate-authority ${abs(caFile)})`,
+          `put the cluster CA at ${abs(caFile)}, or embed it (kubectl config set-cluster --embed-certs)`,
+          regen,
+        );
     } else if (!insecure) {
-      add(res.warnings, 'kubeconfig-no-ca', path, `cluster "${clusterName}" has no certificate-authority: the apiserver's certificate is checked against the system's roots`, 'embed the cluster CA (kubectl config set-cluster --certificate-authority=ca.pem --embed-certs)', regen);
+      add(
+        res.warnings,
+        'kubeconfig-no-ca',
+        path,
+        `cluster "${clusterName}" has no certificate-authority: the apiserver's certificate is checked against the system's roots`,
+        'embed the cluster CA (kubectl config set-cluster --certificate-authority=ca.pem --embed-certs)',
+        regen,
+      );
     }
   }
 
   if (!user) {
-    finding('kubeconfig-user-missing', path, userName ? `context "${current}" names user "${userName}", which the file does not define: kubectl sends no credential` : `context "${current}" names no user: kubectl sends no credential`, `add user "${userName || '<name>'}" to ${path} or point the context at a defined one`, regen);
+    finding(
+      'kubeconfig-user-missing',
+      path,
+      userName
+        ? `context "${current}" names user "${userName}", which the file does not define: kubectl sends no credential`
+        : `context "${current}" names no user: kubectl sends no credential`,
+      `add user "${userName || '<name>'}" to ${path} or point the context at a defined one`,
+      regen,
+    );
   } else {
     const certFile = str(user['client-certificate']);
     const keyFile = str(user['client-key']);
@@ -193,26 +282,89 @@ export async function resolveKubeconfig(text: string | undefined, path: string, 
     res.user = { name: userName, token: token || !!tokenFile, exec };
     const hasCert = !!certFile || certData !== undefined;
     const hasKey = !!keyFile || keyData !== undefined;
-    if (certFile && certData !== undefined) finding('kubeconfig-conflict', path, `user "${userName}" gives both client-certificate and client-certificate-data (client-go refuses: "client-cert-data and client-cert are both specified")`, 'keep one of them', regen);
-    if (keyFile && keyData !== undefined) finding('kubeconfig-conflict', path, `user "${userName}" gives both client-key and client-key-data (client-go refuses: "client-key-data and client-key are both specified")`, 'keep one of them', regen);
-    if (token && basic) finding('kubeconfig-conflict', path, `user "${userName}" gives a token and a username/password (client-go refuses: "more than one authentication method found")`, 'keep one of them', regen);
-    if (hasCert && !hasKey) finding('kubeconfig-client-key-missing', path, `user "${userName}" has a client certificate but no client-key(-data): client-go refuses the user ("client-key-data or client-key must be specified")`, `add client-key-data with the key of the certificate to user "${userName}"`, regen);
-    if (!hasCert && hasKey) finding('kubeconfig-no-credential', path, `user "${userName}" has a client key but no certificate: kubectl presents no certificate, so the key is unusable (hardway's rule)`, `add client-certificate-data with the key's certificate to user "${userName}"`, regen);
-    if (!hasCert && !hasKey && !token && !tokenFile && !exec && !basic) finding('kubeconfig-no-credential', path, `user "${userName}" has no credential at all: ${who} would be anonymous (hardway's rule)`, `give user "${userName}" a client certificate and key (or a token)`, regen);
+    if (certFile && certData !== undefined)
+      finding(
+        'kubeconfig-conflict',
+        path,
+        `user "${userName}" gives both client-certificate and client-certificate-data (client-go refuses: "client-cert-data and client-cert are both specified")`,
+        'keep one of them',
+        regen,
+      );
+    if (keyFile && keyData !== undefined)
+      finding(
+        'kubeconfig-conflict',
+        path,
+        `user "${userName}" gives both client-key and client-key-data (client-go refuses: "client-key-data and client-key are both specified")`,
+        'keep one of them',
+        regen,
+      );
+    if (token && basic)
+      finding(
+        'kubeconfig-conflict',
+        path,
+        `user "${userName}" gives a token and a username/password (client-go refuses: "more than one authentication method found")`,
+        'keep one of them',
+        regen,
+      );
+    if (hasCert && !hasKey)
+      finding(
+        'kubeconfig-client-key-missing',
+        path,
+        `user "${userName}" has a client certificate but no client-key(-data): client-go refuses the user ("client-key-data or client-key must be specified")`,
+        `add client-key-data with the key of the certificate to user "${userName}"`,
+        regen,
+      );
+    if (!hasCert && hasKey)
+      finding(
+        'kubeconfig-no-credential',
+        path,
+        `user "${userName}" has a client key but no certificate: kubectl presents no certificate, so the key is unusable (hardway's rule)`,
+        `add client-certificate-data with the key's certificate to user "${userName}"`,
+        regen,
+      );
+    if (!hasCert && !hasKey && !token && !tokenFile && !exec && !basic)
+      finding(
+        'kubeconfig-no-credential',
+        path,
+        `user "${userName}" has no credential at all: ${who} would be anonymous (hardway's rule)`,
+        `give user "${userName}" a client certificate and key (or a token)`,
+        regen,
+      );
     const ref = async (file: string, data: string | undefined, field: string, what: string): Promise<FileRef | undefined> => {
       if (data !== undefined) return { path: `${path} (user "${userName}" ${field}-data)`, pem: data };
       if (!file) return undefined;
       const pem = await readFile(abs(file));
-      if (pem === undefined) finding('missing', abs(file), `user "${userName}" of ${path} references it as ${field} (client-go: unable to read ${what} ${abs(file)})`, `put the ${what} at ${abs(file)}, or embed it (kubectl config set-credentials --embed-certs)`, regen);
+      if (pem === undefined)
+        finding(
+          'missing',
+          abs(file),
+          `user "${userName}" of ${path} references it as ${field} (client-go: unable to read ${what} ${abs(file)})`,
+          `put the ${what} at ${abs(file)}, or embed it (kubectl config set-credentials --embed-certs)`,
+          regen,
+        );
       return { path: abs(file), pem };
     };
     const cert = await ref(certFile, certData, 'client-certificate', 'client-cert');
     const key = await ref(keyFile, keyData, 'client-key', 'client-key');
     if (cert) res.user.cert = cert;
     if (key) res.user.key = key;
-    if (tokenFile && (await readFile(abs(tokenFile))) === undefined) finding('missing', abs(tokenFile), `user "${userName}" of ${path} references it as tokenFile`, `put the token at ${abs(tokenFile)}`, regen);
+    if (tokenFile && (await readFile(abs(tokenFile))) === undefined)
+      finding(
+        'missing',
+        abs(tokenFile),
+        `user "${userName}" of ${path} references it as tokenFile`,
+        `put the token at ${abs(tokenFile)}`,
+        regen,
+      );
   }
-  if (decodeError) finding('kubeconfig-unreadable', path, `client-go cannot load it: ${decodeError}`, 'write the *-data fields as standard base64 of the PEM text', regen);
+  if (decodeError)
+    finding(
+      'kubeconfig-unreadable',
+      path,
+      `client-go cannot load it: ${decodeError}`,
+      'write the *-data fields as standard base64 of the PEM text',
+      regen,
+    );
   return res;
 }
 
@@ -225,22 +377,38 @@ export interface KubeconfigUse {
 }
 
 /** The kubeconfig's client certificate as the apiserver judges it (its --client-ca-file). */
-export function kubeconfigClientCredential(k: ResolvedKubeconfig, use: KubeconfigUse & { clientCa: TrustRef[]; expectedIdentity?: ExpectedIdentity }): CredentialInput | undefined {
+export function kubeconfigClientCredential(
+  k: ResolvedKubeconfig,
+  use: KubeconfigUse & { clientCa: TrustRef[]; expectedIdentity?: ExpectedIdentity },
+): CredentialInput | undefined {
   const u = k.user;
   if (!u?.cert || !u.key) return undefined;
   return {
-    ...base(use), purpose: 'client', source: `${k.path} user "${u.name}"`, cert: u.cert, key: u.key, trust: use.clientCa,
+    ...base(use),
+    purpose: 'client',
+    source: `${k.path} user "${u.name}"`,
+    cert: u.cert,
+    key: u.key,
+    trust: use.clientCa,
     ...(use.expectedIdentity ? { expectedIdentity: use.expectedIdentity } : {}),
   };
 }
 
 /** The apiserver's serving certificate as this kubeconfig's client judges it (its CA, its server name). */
-export function kubeconfigServerCredential(k: ResolvedKubeconfig, use: KubeconfigUse & { apiserverCert: FileRef; apiserverKey?: FileRef }): CredentialInput | undefined {
+export function kubeconfigServerCredential(
+  k: ResolvedKubeconfig,
+  use: KubeconfigUse & { apiserverCert: FileRef; apiserverKey?: FileRef },
+): CredentialInput | undefined {
   const c = k.cluster;
   if (!c?.ca || c.insecure) return undefined;
   return {
-    ...base(use), purpose: 'serving', source: `${k.path} cluster "${c.name}"`, cert: use.apiserverCert, ...(use.apiserverKey ? { key: use.apiserverKey } : {}),
-    trust: [c.ca], names: c.serverName ? [c.serverName] : [],
+    ...base(use),
+    purpose: 'serving',
+    source: `${k.path} cluster "${c.name}"`,
+    cert: use.apiserverCert,
+    ...(use.apiserverKey ? { key: use.apiserverKey } : {}),
+    trust: [c.ca],
+    names: c.serverName ? [c.serverName] : [],
   };
 }
 
@@ -259,10 +427,16 @@ function base(use: KubeconfigUse): Pick<CredentialInput, 'host' | 'component' | 
  * as the apiserver judges it, and the apiserver's serving certificate as this client judges it.
  */
 export async function judgeKubeconfig(
-  text: string | undefined, path: string, readFile: ReadFile,
+  text: string | undefined,
+  path: string,
+  readFile: ReadFile,
   use: KubeconfigUse & { clientCa: TrustRef[]; apiserverCert?: FileRef; apiserverKey?: FileRef; expectedIdentity?: ExpectedIdentity },
 ): Promise<{ resolved: ResolvedKubeconfig; findings: Finding[]; warnings: Finding[]; examined: number }> {
-  const resolved = await resolveKubeconfig(text, path, readFile, { component: use.component, ...(use.host ? { host: use.host } : {}), ...(use.fix ? { fix: use.fix } : {}) });
+  const resolved = await resolveKubeconfig(text, path, readFile, {
+    component: use.component,
+    ...(use.host ? { host: use.host } : {}),
+    ...(use.fix ? { fix: use.fix } : {}),
+  });
   const findings = [...resolved.findings];
   const warnings = [...resolved.warnings];
   let examined = 0;

@@ -37,7 +37,15 @@ export interface OracleResult {
   steps: { stage: string; error?: string }[];
   /** kind info: the Go version and the binary's DefaultGODEBUG. */
   info?: string;
-  resolved?: { host: string; serverName: string; caFile?: string; certFile?: string; keyFile?: string; certSha256?: string; token: boolean };
+  resolved?: {
+    host: string;
+    serverName: string;
+    caFile?: string;
+    certFile?: string;
+    keyFile?: string;
+    certSha256?: string;
+    token: boolean;
+  };
 }
 
 export const GO_HINT = 'the x509 oracle needs Go 1.24 or newer (go on PATH); install it (bin/prepare-machine does) and run the tests again';
@@ -100,7 +108,11 @@ export async function buildOracle(): Promise<BuiltOracle> {
     for (const f of FILES) copyFileSync(join(ORACLE_SOURCE, f), join(work, f));
     const out = join(work, 'oracle');
     const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      const p = spawn('go', ['build', '-trimpath', '-o', out, '.'], { cwd: work, env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const p = spawn('go', ['build', '-trimpath', '-o', out, '.'], {
+        cwd: work,
+        env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       p.on('error', (e) => resolve({ code: 127, stderr: e.message }));
@@ -114,7 +126,8 @@ export async function buildOracle(): Promise<BuiltOracle> {
     // Builds of older sources are not needed any more (a day's grace for other checkouts).
     for (const e of readdirSync(join(CACHE_DIR, 'x509-oracle'))) {
       const p = join(CACHE_DIR, 'x509-oracle', e);
-      if (p !== dir && /^[0-9a-f]{16}$/.test(e) && Date.now() - statSync(p).mtimeMs > 86400_000) rmSync(p, { recursive: true, force: true });
+      if (p !== dir && /^[0-9a-f]{16}$/.test(e) && Date.now() - statSync(p).mtimeMs > 86400_000)
+        rmSync(p, { recursive: true, force: true });
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -171,8 +184,14 @@ export function codesForGoError(text: string): string[] {
     [/didn't provide a certificate|certificate required/, ['kubeconfig-no-credential', 'kubeconfig-user-missing']],
     [/duplicate name|illegal base64|yaml:|json:/, ['kubeconfig-unreadable']],
     [/no service-account verification key matches/, ['sa-key-mismatch']],
-    [/unsupported certificate curve|doesn't support any of the certificate's signature algorithms|unsupported certificate/, ['key-unsupported-tls']],
-    [/valid RSA or ECDSA|unknown private key type|no certificate Go can parse|failed to find|failed to parse|x509: (negative serial|malformed|invalid|unsupported|inner and outer|cannot parse)/, ['unreadable']],
+    [
+      /unsupported certificate curve|doesn't support any of the certificate's signature algorithms|unsupported certificate/,
+      ['key-unsupported-tls'],
+    ],
+    [
+      /valid RSA or ECDSA|unknown private key type|no certificate Go can parse|failed to find|failed to parse|x509: (negative serial|malformed|invalid|unsupported|inner and outer|cannot parse)/,
+      ['unreadable'],
+    ],
   ];
   for (const [re, codes] of rules) if (re.test(text)) return codes;
   return [];

@@ -17,7 +17,11 @@ export interface MastersCredentialInput {
   fix?: FixOption;
 }
 
-export function judgeMastersCredentialOnWorker(input: MastersCredentialInput): { findings: Finding[]; warnings: Finding[]; examined: number } {
+export function judgeMastersCredentialOnWorker(input: MastersCredentialInput): {
+  findings: Finding[];
+  warnings: Finding[];
+  examined: number;
+} {
   const findings: Finding[] = [];
   const warnings: Finding[] = [];
   if (input.role !== 'worker' || input.cert.pem === undefined) return { findings, warnings, examined: 0 };
@@ -36,9 +40,20 @@ export function judgeMastersCredentialOnWorker(input: MastersCredentialInput): {
   const usable = !!key.key && !keyPairMismatch(cert, key);
   const fix = `delete ${input.where} from ${input.host}: no worker component needs a system:masters credential; operators keep admin kubeconfigs off the nodes`;
   const style = input.fix ?? 'manual';
-  const text = typeof style === 'function'
-    ? style({ code: 'masters-credential-on-worker', host: input.host, component: 'security', source: input.where, subject: input.where, trustPaths: [] }, fix)
-    : fix;
+  const text =
+    typeof style === 'function'
+      ? style(
+          {
+            code: 'masters-credential-on-worker',
+            host: input.host,
+            component: 'security',
+            source: input.where,
+            subject: input.where,
+            trustPaths: [],
+          },
+          fix,
+        )
+      : fix;
   const f: Finding = {
     code: 'masters-credential-on-worker',
     host: input.host,
@@ -53,7 +68,19 @@ export function judgeMastersCredentialOnWorker(input: MastersCredentialInput): {
 }
 
 /** The same for a kubeconfig found on a host: its current user's certificate and key. */
-export function judgeMastersKubeconfigOnWorker(k: ResolvedKubeconfig, host: string, role: 'master' | 'worker', fix?: FixOption): { findings: Finding[]; warnings: Finding[]; examined: number } {
+export function judgeMastersKubeconfigOnWorker(
+  k: ResolvedKubeconfig,
+  host: string,
+  role: 'master' | 'worker',
+  fix?: FixOption,
+): { findings: Finding[]; warnings: Finding[]; examined: number } {
   if (!k.user?.cert) return { findings: [], warnings: [], examined: 0 };
-  return judgeMastersCredentialOnWorker({ host, role, where: k.path, cert: k.user.cert, ...(k.user.key ? { key: k.user.key } : {}), ...(fix ? { fix } : {}) });
+  return judgeMastersCredentialOnWorker({
+    host,
+    role,
+    where: k.path,
+    cert: k.user.cert,
+    ...(k.user.key ? { key: k.user.key } : {}),
+    ...(fix ? { fix } : {}),
+  });
 }

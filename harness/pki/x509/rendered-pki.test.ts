@@ -30,11 +30,21 @@ beforeAll(async () => {
       const issued = pki.certs.get(spec.id)!;
       for (const usage of spec.usages) {
         const purpose = usage === 'server' ? 'serving' : 'client';
-        inputs.push([layout, `${layout} ${spec.id} ${purpose}`, {
-          component: spec.title, purpose, source: spec.id, trust,
-          cert: { path: `${spec.id}.pem`, pem: issued.certPem }, key: { path: `${spec.id}-key.pem`, pem: issued.key.pem },
-          ...(purpose === 'serving' ? { names: [...spec.dnsNames, ...spec.ipAddresses] } : { expectedIdentity: { cn: spec.cn, ...(spec.o ? { o: [spec.o] } : {}) } }),
-        }]);
+        inputs.push([
+          layout,
+          `${layout} ${spec.id} ${purpose}`,
+          {
+            component: spec.title,
+            purpose,
+            source: spec.id,
+            trust,
+            cert: { path: `${spec.id}.pem`, pem: issued.certPem },
+            key: { path: `${spec.id}-key.pem`, pem: issued.key.pem },
+            ...(purpose === 'serving'
+              ? { names: [...spec.dnsNames, ...spec.ipAddresses] }
+              : { expectedIdentity: { cn: spec.cn, ...(spec.o ? { o: [spec.o] } : {}) } }),
+          },
+        ]);
       }
     }
   }
@@ -42,7 +52,14 @@ beforeAll(async () => {
   const now = new Date();
   for (const [, , u] of inputs) u.now = now;
   const cases: OracleCase[] = inputs.map(([, id, u]) => ({
-    id, kind: 'pair', purpose: u.purpose, cert: u.cert.pem!, key: u.key!.pem!, trust: u.trust[0]!.pem!, names: u.names ?? [], now: now.toISOString(),
+    id,
+    kind: 'pair',
+    purpose: u.purpose,
+    cert: u.cert.pem!,
+    key: u.key!.pem!,
+    trust: u.trust[0]!.pem!,
+    names: u.names ?? [],
+    now: now.toISOString(),
   }));
   const go = await runOracle(oracle.path, cases);
   for (const [layout, id, u] of inputs) judged.set(id, { layout, hw: judgeCredential(u), go: go.get(id)! });
@@ -58,11 +75,19 @@ describe("hardway's own PKI is judged as Go judges it", () => {
     expect([...judged.values()].filter((j) => j.layout === 'kthw').length).toBeGreaterThanOrEqual(8);
     for (const [id, j] of judged) {
       expect(j.go.ok, `${id}: Go: ${j.go.stage}: ${j.go.error}`).toBe(true);
-      expect(j.hw.findings.map((f) => `${f.code}: ${f.message}`), id).toEqual([]);
+      expect(
+        j.hw.findings.map((f) => `${f.code}: ${f.message}`),
+        id,
+      ).toEqual([]);
     }
   });
 
   it('the seed layout gives no warning either', () => {
-    for (const [id, j] of judged) if (j.layout === 'seed') expect(j.hw.warnings.map((w) => `${w.code}: ${w.message}`), id).toEqual([]);
+    for (const [id, j] of judged)
+      if (j.layout === 'seed')
+        expect(
+          j.hw.warnings.map((w) => `${w.code}: ${w.message}`),
+          id,
+        ).toEqual([]);
   });
 });

@@ -59,10 +59,18 @@ export function isValid(c: ParsedCert, type: CertType, chain: ParsedCert[], now:
     return { code: 'chain-unknown-authority', go: 'x509: issuer name does not match subject from issuing certificate', cert: c };
   }
   if (now < c.notBefore) {
-    return { code: 'not-yet-valid', go: `x509: certificate has expired or is not yet valid: current time ${goTime(now)} is before ${goTime(c.notBefore)}`, cert: c };
+    return {
+      code: 'not-yet-valid',
+      go: `x509: certificate has expired or is not yet valid: current time ${goTime(now)} is before ${goTime(c.notBefore)}`,
+      cert: c,
+    };
   }
   if (now > c.notAfter) {
-    return { code: 'expired', go: `x509: certificate has expired or is not yet valid: current time ${goTime(now)} is after ${goTime(c.notAfter)}`, cert: c };
+    return {
+      code: 'expired',
+      go: `x509: certificate has expired or is not yet valid: current time ${goTime(now)} is after ${goTime(c.notAfter)}`,
+      cert: c,
+    };
   }
   if (type === 'intermediate' && (!c.basicConstraintsValid || !c.isCA)) {
     return { code: 'issuer-not-ca', go: 'x509: certificate is not authorized to sign other certificates', cert: c };
@@ -81,12 +89,14 @@ export function checkSignatureFrom(c: ParsedCert, parent: ParsedCert): GoError |
     return { code: 'issuer-not-ca', go: CONSTRAINT_VIOLATION, cert: parent };
   }
   if (parent.keyUsage !== 0 && !(parent.keyUsage & (1 << 5))) return { code: 'issuer-no-certsign', go: CONSTRAINT_VIOLATION, cert: parent };
-  if (parent.publicKeyAlgorithm === 'unknown') return { code: 'signature-algorithm-unsupported', go: 'x509: cannot verify signature: algorithm unimplemented', cert: parent };
+  if (parent.publicKeyAlgorithm === 'unknown')
+    return { code: 'signature-algorithm-unsupported', go: 'x509: cannot verify signature: algorithm unimplemented', cert: parent };
   const err = checkSignature(c.signatureAlgorithm, c.tbs, c.signature, parent);
   if (!err) return undefined;
   if (err.includes('insecure algorithm')) return { code: 'signature-algorithm-insecure', go: err, cert: c };
   if (err.startsWith('crypto/rsa:') && err.includes('-bit keys are insecure')) return { code: 'rsa-key-too-small', go: err, cert: parent };
-  if (err.includes('algorithm unimplemented') || err.includes('signature algorithm specifies')) return { code: 'signature-algorithm-unsupported', go: err, cert: c };
+  if (err.includes('algorithm unimplemented') || err.includes('signature algorithm specifies'))
+    return { code: 'signature-algorithm-unsupported', go: err, cert: c };
   // The key does not verify the signature: another CA with the same name signed it.
   return { code: 'chain-unknown-authority', go: err, cert: c };
 }
@@ -128,7 +138,12 @@ export interface ChainOptions {
 const SIGNATURE_LIMIT = 100;
 
 /** buildChains, including how Go's err variable ends up holding the last failure. */
-export function buildChains(c: ParsedCert, chain: ParsedCert[], opts: ChainOptions, sigChecks = { n: 0 }): { chains: ParsedCert[][]; err?: GoError } {
+export function buildChains(
+  c: ParsedCert,
+  chain: ParsedCert[],
+  opts: ChainOptions,
+  sigChecks = { n: 0 },
+): { chains: ParsedCert[][]; err?: GoError } {
   let hint: { err: GoError; cand: ParsedCert } | undefined;
   let err: GoError | undefined;
   let limit = false;
@@ -136,7 +151,11 @@ export function buildChains(c: ParsedCert, chain: ParsedCert[], opts: ChainOptio
   const consider = (type: 'root' | 'intermediate', cand: ParsedCert) => {
     if (++sigChecks.n > SIGNATURE_LIMIT) {
       limit = true;
-      err = { code: 'chain-unknown-authority', go: 'x509: signature check attempts limit reached while verifying certificate chain', cert: c };
+      err = {
+        code: 'chain-unknown-authority',
+        go: 'x509: signature check attempts limit reached while verifying certificate chain',
+        cert: c,
+      };
       return;
     }
     if (!cand.publicKey && cand.publicKeyAlgorithm === 'unknown') return;
@@ -158,7 +177,10 @@ export function buildChains(c: ParsedCert, chain: ParsedCert[], opts: ChainOptio
       chains.push(...r.chains);
     }
   };
-  outer: for (const [type, pool] of [['root', opts.roots], ['intermediate', opts.intermediates]] as const) {
+  outer: for (const [type, pool] of [
+    ['root', opts.roots],
+    ['intermediate', opts.intermediates],
+  ] as const) {
     for (const p of pool.findPotentialParents(c)) {
       consider(type, p);
       if (limit) break outer;
@@ -204,8 +226,8 @@ export function parseIP(s: string): Buffer | undefined {
   const groups = halves.length === 2 ? [...head, ...Array(8 - head.length - rest.length).fill(0), ...rest] : head;
   if (groups.length !== 8 || (halves.length === 2 && head.length + rest.length > 7)) return undefined;
   const b = Buffer.alloc(16);
-  groups.forEach((g, i) => b.writeUInt16BE(g, i * 2));
-  if (tail.length) tail.forEach((x, i) => (b[12 + i] = x));
+  for (const [i, g] of groups.entries()) b.writeUInt16BE(g, i * 2);
+  for (const [i, x] of tail.entries()) b[12 + i] = x;
   return b;
 }
 
@@ -268,7 +290,8 @@ function matchExactly(a: string, b: string): boolean {
 }
 
 function hostnameError(c: ParsedCert, host: string): string {
-  if (!c.hasSAN && matchHostnames(c.subject.cn, splitHostname(host))) return 'x509: certificate relies on legacy Common Name field, use SANs instead';
+  if (!c.hasSAN && matchHostnames(c.subject.cn, splitHostname(host)))
+    return 'x509: certificate relies on legacy Common Name field, use SANs instead';
   let valid: string;
   if (parseIP(host)) {
     if (!c.ips.length) return `x509: cannot validate certificate for ${host} because it doesn't contain any IP SANs`;
@@ -361,20 +384,26 @@ export function checkChainConstraints(chain: ParsedCert[]): ConstraintResult {
     for (const { c: ca } of above) {
       const nc = ca.nameConstraints!;
       const fail = (detail: string): ConstraintResult => ({
-        err: { code: 'name-constraints', go: `x509: a root or intermediate certificate is not authorized to sign for this name: ${detail}`, cert: ca },
+        err: {
+          code: 'name-constraints',
+          go: `x509: a root or intermediate certificate is not authorized to sign for this name: ${detail}`,
+          cert: ca,
+        },
         unchecked,
       });
       for (const ip of c.ips) {
         const family = (r: { ip: Buffer }) => r.ip.length === ip.length;
         const permitted = nc.permittedIP.filter(family);
         const excluded = nc.excludedIP.filter(family);
-        if (nc.permittedIP.length && !permitted.some((r) => ipInRange(ip, r))) return fail(`IP address "${ipString(ip)}" is not permitted by any constraint`);
+        if (nc.permittedIP.length && !permitted.some((r) => ipInRange(ip, r)))
+          return fail(`IP address "${ipString(ip)}" is not permitted by any constraint`);
         const ex = excluded.find((r) => ipInRange(ip, r));
         if (ex) return fail(`IP address "${ipString(ip)}" is excluded by constraint "${rangeString(ex)}"`);
       }
       for (const d of c.dnsNames) {
         if (!domainNameValid(d)) return { err: { code: 'name-constraints', go: `x509: cannot parse dnsName "${d}"`, cert: c }, unchecked };
-        if (nc.permittedDNS.length && !nc.permittedDNS.some((p) => p === '' || dnsHasSuffix(p, d))) return fail(`DNS name "${d}" is not permitted by any constraint`);
+        if (nc.permittedDNS.length && !nc.permittedDNS.some((p) => p === '' || dnsHasSuffix(p, d)))
+          return fail(`DNS name "${d}" is not permitted by any constraint`);
         let ex = nc.excludedDNS.find((p) => p === '' || dnsHasSuffix(p, d));
         if (!ex && d.startsWith('*')) {
           const t = trimFirstLabel(lowerAscii(d));
@@ -382,7 +411,11 @@ export function checkChainConstraints(chain: ParsedCert[]): ConstraintResult {
         }
         if (ex !== undefined) return fail(`DNS name "${d}" is excluded by constraint "${ex}"`);
       }
-      if ((c.emails.length && (nc.permittedEmail.length || nc.excludedEmail.length)) || (c.uris.length && (nc.permittedURI.length || nc.excludedURI.length))) unchecked = true;
+      if (
+        (c.emails.length && (nc.permittedEmail.length || nc.excludedEmail.length)) ||
+        (c.uris.length && (nc.permittedURI.length || nc.excludedURI.length))
+      )
+        unchecked = true;
     }
   }
   return { unchecked };
@@ -416,7 +449,11 @@ export function goVerify(leaf: ParsedCert, opts: VerifyOptions): { chains: Parse
   const ok = candidates.filter((chain) => {
     const bad = chainKeyUsage(chain, USAGE[opts.purpose]);
     if (bad) {
-      usageErr ??= { code: bad === leaf ? 'eku-missing' : 'eku-ca-restricts', go: 'x509: certificate specifies an incompatible key usage', cert: bad };
+      usageErr ??= {
+        code: bad === leaf ? 'eku-missing' : 'eku-ca-restricts',
+        go: 'x509: certificate specifies an incompatible key usage',
+        cert: bad,
+      };
       return false;
     }
     const cc = checkChainConstraints(chain);

@@ -14,17 +14,30 @@ const caKey = genKey({ kind: 'rsa', bits: 2048 });
 const leafKey = genKey({ kind: 'rsa', bits: 2048 });
 const ca = forge({ subject: { cn: 'Kubernetes' }, key: caKey, bc: { ca: true } });
 const inter = forge({ subject: { cn: 'Kubernetes Intermediate' }, key: genKey({ kind: 'rsa', bits: 2048 }), issuer: ca, bc: { ca: true } });
-const kubelet = forge({ subject: { cn: 'system:node:node-1', o: ['system:nodes'] }, key: leafKey, issuer: ca, eku: [EKU.serverAuth, EKU.clientAuth], dns: ['node-1'], ips: ['10.240.0.21'] });
+const kubelet = forge({
+  subject: { cn: 'system:node:node-1', o: ['system:nodes'] },
+  key: leafKey,
+  issuer: ca,
+  eku: [EKU.serverAuth, EKU.clientAuth],
+  dns: ['node-1'],
+  ips: ['10.240.0.21'],
+});
 const admin = forge({ subject: { cn: 'admin', o: ['system:masters'] }, key: leafKey, issuer: ca, eku: [EKU.clientAuth] });
 const trust = [{ path: '/var/lib/kubernetes/ca.pem', pem: ca.pem, source: 'kube-apiserver --client-ca-file' }];
 
 const input = (over: Partial<CredentialInput> = {}): CredentialInput => ({
-  host: 'node-1', component: 'kubelet', purpose: 'client', source: 'kubelet --kubeconfig', trust,
-  cert: { path: '/var/lib/kubernetes/kubelet/node-1.pem', pem: kubelet.pem }, key: { path: '/var/lib/kubernetes/kubelet/node-1-key.pem', pem: leafKey.pem }, ...over,
+  host: 'node-1',
+  component: 'kubelet',
+  purpose: 'client',
+  source: 'kubelet --kubeconfig',
+  trust,
+  cert: { path: '/var/lib/kubernetes/kubelet/node-1.pem', pem: kubelet.pem },
+  key: { path: '/var/lib/kubernetes/kubelet/node-1-key.pem', pem: leafKey.pem },
+  ...over,
 });
 const codes = (j: { findings: { code: string }[] }) => j.findings.map((f) => f.code);
 
-describe('identity and names: hardway\'s own rules', () => {
+describe("identity and names: hardway's own rules", () => {
   it('passes a kubelet that is system:node:<name> in system:nodes', () => {
     const j = judgeCredential(input({ expectedIdentity: { cn: 'system:node:node-1', o: ['system:nodes'] } }));
     expect(j.findings).toEqual([]);
@@ -53,7 +66,9 @@ describe('identity and names: hardway\'s own rules', () => {
   });
 
   it('warns (does not fail) about names the model expects and clients do not use', () => {
-    const j = judgeCredential(input({ purpose: 'serving', names: ['node-1', '10.240.0.21'], expectedNames: ['node-1.kubernetes.local', '10.240.0.21'] }));
+    const j = judgeCredential(
+      input({ purpose: 'serving', names: ['node-1', '10.240.0.21'], expectedNames: ['node-1.kubernetes.local', '10.240.0.21'] }),
+    );
     expect(j.findings).toEqual([]);
     expect(j.warnings.map((w) => [w.code, w.message.split(',')[0]])).toEqual([['san-expected-missing', 'lacks node-1.kubernetes.local']]);
   });
@@ -62,8 +77,12 @@ describe('identity and names: hardway\'s own rules', () => {
 describe('files as found on a host', () => {
   it('names an absent certificate, key or trust file', () => {
     expect(codes(judgeCredential(input({ cert: { path: '/a.pem', pem: undefined } })))).toEqual(['missing']);
-    expect(judgeCredential(input({ key: { path: '/k.pem', pem: undefined } })).findings.map((f) => [f.code, f.subject])).toEqual([['missing', '/k.pem']]);
-    expect(judgeCredential(input({ trust: [{ path: '/ca.pem', pem: undefined, source: 'x' }] })).findings.map((f) => [f.code, f.subject])).toEqual([['missing', '/ca.pem']]);
+    expect(judgeCredential(input({ key: { path: '/k.pem', pem: undefined } })).findings.map((f) => [f.code, f.subject])).toEqual([
+      ['missing', '/k.pem'],
+    ]);
+    expect(
+      judgeCredential(input({ trust: [{ path: '/ca.pem', pem: undefined, source: 'x' }] })).findings.map((f) => [f.code, f.subject]),
+    ).toEqual([['missing', '/ca.pem']]);
   });
 
   it('reads a trust file with a certificate Go cannot parse as x509.CertPool does: skipped, with a warning', () => {
@@ -86,9 +105,12 @@ describe('files as found on a host', () => {
 });
 
 describe('fixes are worded for the cluster as built', () => {
-  const j = (fix: CredentialInput['fix']) => judgeCredential(input({ purpose: 'serving', names: ['10.32.0.1'], ...(fix ? { fix } : {}) })).findings[0]!;
+  const j = (fix: CredentialInput['fix']) =>
+    judgeCredential(input({ purpose: 'serving', names: ['10.32.0.1'], ...(fix ? { fix } : {}) })).findings[0]!;
   it('manual: names the file, the SAN to add and the CA', () => {
-    expect(j(undefined).fix).toBe('re-issue /var/lib/kubernetes/kubelet/node-1.pem with subjectAltName IP:10.32.0.1 from the CA in /var/lib/kubernetes/ca.pem');
+    expect(j(undefined).fix).toBe(
+      're-issue /var/lib/kubernetes/kubelet/node-1.pem with subjectAltName IP:10.32.0.1 from the CA in /var/lib/kubernetes/ca.pem',
+    );
     expect(j('manual').fix).not.toContain('hardway');
   });
   it('hardway: re-render, for clusters hardway rendered', () => {
@@ -102,33 +124,63 @@ describe('fixes are worded for the cluster as built', () => {
 
 describe('kubeconfigs: the files they reference, credentials no component could use', () => {
   const read = (files: Record<string, string>) => (p: string) => files[p];
-  it('lists referenced files resolved against the kubeconfig\'s folder and reads them', async () => {
+  it("lists referenced files resolved against the kubeconfig's folder and reads them", async () => {
     const text = stringify({
-      clusters: [{ name: 'c', cluster: { server: 'https://10.0.0.1:6443', 'certificate-authority': '../ca.pem', 'tls-server-name': 'kubernetes' } }],
+      clusters: [
+        { name: 'c', cluster: { server: 'https://10.0.0.1:6443', 'certificate-authority': '../ca.pem', 'tls-server-name': 'kubernetes' } },
+      ],
       users: [{ name: 'u', user: { 'client-certificate': 'u.pem', 'client-key': '/etc/keys/u-key.pem' } }],
-      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }], 'current-context': 'x',
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'x',
     });
-    const r = await resolveKubeconfig(text, '/var/lib/kubelet/kubeconfig', read({ '/var/lib/ca.pem': ca.pem, '/var/lib/kubelet/u.pem': admin.pem, '/etc/keys/u-key.pem': leafKey.pem }));
+    const r = await resolveKubeconfig(
+      text,
+      '/var/lib/kubelet/kubeconfig',
+      read({ '/var/lib/ca.pem': ca.pem, '/var/lib/kubelet/u.pem': admin.pem, '/etc/keys/u-key.pem': leafKey.pem }),
+    );
     expect(r.findings).toEqual([]);
     expect(r.files).toEqual(['/var/lib/ca.pem', '/var/lib/kubelet/u.pem', '/etc/keys/u-key.pem']);
-    expect(r.cluster).toMatchObject({ server: 'https://10.0.0.1:6443', serverName: 'kubernetes', ca: { path: '/var/lib/ca.pem', pem: ca.pem } });
+    expect(r.cluster).toMatchObject({
+      server: 'https://10.0.0.1:6443',
+      serverName: 'kubernetes',
+      ca: { path: '/var/lib/ca.pem', pem: ca.pem },
+    });
     expect(r.user?.cert?.pem).toBe(admin.pem);
   });
 
   it('accepts a token-only user; names a key without a certificate and a user without any credential', async () => {
-    const doc = (user: Record<string, unknown>) => stringify({
-      clusters: [{ name: 'c', cluster: { server: 'https://10.0.0.1:6443', 'certificate-authority-data': Buffer.from(ca.pem).toString('base64') } }],
-      users: [{ name: 'u', user }], contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }], 'current-context': 'x',
-    });
+    const doc = (user: Record<string, unknown>) =>
+      stringify({
+        clusters: [
+          { name: 'c', cluster: { server: 'https://10.0.0.1:6443', 'certificate-authority-data': Buffer.from(ca.pem).toString('base64') } },
+        ],
+        users: [{ name: 'u', user }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      });
     expect((await resolveKubeconfig(doc({ token: 't' }), '/k', read({}))).findings).toEqual([]);
-    expect(codes(await resolveKubeconfig(doc({ 'client-key-data': Buffer.from(leafKey.pem).toString('base64') }), '/k', read({})))).toEqual(['kubeconfig-no-credential']);
+    expect(codes(await resolveKubeconfig(doc({ 'client-key-data': Buffer.from(leafKey.pem).toString('base64') }), '/k', read({})))).toEqual(
+      ['kubeconfig-no-credential'],
+    );
     expect(codes(await resolveKubeconfig(doc({}), '/k', read({})))).toEqual(['kubeconfig-no-credential']);
   });
 
   it('warns about insecure-skip-tls-verify and a missing CA; an absent kubeconfig is missing', async () => {
-    const doc = (cluster: Record<string, unknown>) => stringify({ clusters: [{ name: 'c', cluster }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }], 'current-context': 'x' });
-    expect((await resolveKubeconfig(doc({ server: 'https://a:6443', 'insecure-skip-tls-verify': true }), '/k', read({}))).warnings.map((w) => w.code)).toEqual(['kubeconfig-insecure']);
-    expect((await resolveKubeconfig(doc({ server: 'https://a:6443' }), '/k', read({}))).warnings.map((w) => w.code)).toEqual(['kubeconfig-no-ca']);
+    const doc = (cluster: Record<string, unknown>) =>
+      stringify({
+        clusters: [{ name: 'c', cluster }],
+        users: [{ name: 'u', user: { token: 't' } }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      });
+    expect(
+      (await resolveKubeconfig(doc({ server: 'https://a:6443', 'insecure-skip-tls-verify': true }), '/k', read({}))).warnings.map(
+        (w) => w.code,
+      ),
+    ).toEqual(['kubeconfig-insecure']);
+    expect((await resolveKubeconfig(doc({ server: 'https://a:6443' }), '/k', read({}))).warnings.map((w) => w.code)).toEqual([
+      'kubeconfig-no-ca',
+    ]);
     expect(codes(await resolveKubeconfig(undefined, '/k', read({})))).toEqual(['missing']);
   });
 });
@@ -141,30 +193,52 @@ describe('system:masters credentials on workers (for the security suite)', () =>
     expect(j.findings[0]!.fix).toContain('delete /root/.kube/config from node-1');
   });
   it('counts a key in the same file', () => {
-    expect(codes(judgeMastersCredentialOnWorker({ ...base, role: 'worker', cert: { path: '/root/admin.pem', pem: admin.pem + leafKey.pem } }))).toEqual(['masters-credential-on-worker']);
+    expect(
+      codes(judgeMastersCredentialOnWorker({ ...base, role: 'worker', cert: { path: '/root/admin.pem', pem: admin.pem + leafKey.pem } })),
+    ).toEqual(['masters-credential-on-worker']);
   });
-  it('reads a kubeconfig\'s current user', async () => {
+  it("reads a kubeconfig's current user", async () => {
     const b64 = (t: string) => Buffer.from(t).toString('base64');
     const text = stringify({
       clusters: [{ name: 'c', cluster: { server: 'https://10.0.0.1:6443', 'certificate-authority-data': b64(ca.pem) } }],
       users: [{ name: 'admin', user: { 'client-certificate-data': b64(admin.pem), 'client-key-data': b64(leafKey.pem) } }],
-      contexts: [{ name: 'x', context: { cluster: 'c', user: 'admin' } }], 'current-context': 'x',
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'admin' } }],
+      'current-context': 'x',
     });
     const k = await resolveKubeconfig(text, '/home/ops/.kube/config', () => undefined);
-    expect(judgeMastersKubeconfigOnWorker(k, 'node-2', 'worker').findings.map((f) => [f.code, f.subject])).toEqual([['masters-credential-on-worker', '/home/ops/.kube/config']]);
+    expect(judgeMastersKubeconfigOnWorker(k, 'node-2', 'worker').findings.map((f) => [f.code, f.subject])).toEqual([
+      ['masters-credential-on-worker', '/home/ops/.kube/config'],
+    ]);
   });
 
   it('only warns without a matching key, and says nothing on a master or for other groups', () => {
-    const noKey = judgeMastersCredentialOnWorker({ ...base, role: 'worker', key: { path: '/k', pem: genKey({ kind: 'ec', curve: 'P-256' }).pem } });
+    const noKey = judgeMastersCredentialOnWorker({
+      ...base,
+      role: 'worker',
+      key: { path: '/k', pem: genKey({ kind: 'ec', curve: 'P-256' }).pem },
+    });
     expect([codes(noKey), noKey.warnings.map((w) => w.code)]).toEqual([[], ['masters-credential-on-worker']]);
     expect(judgeMastersCredentialOnWorker({ ...base, role: 'master', key: { path: '/k', pem: leafKey.pem } }).findings).toEqual([]);
-    expect(judgeMastersCredentialOnWorker({ ...base, role: 'worker', cert: { path: '/c', pem: kubelet.pem }, key: { path: '/k', pem: leafKey.pem } }).findings).toEqual([]);
+    expect(
+      judgeMastersCredentialOnWorker({
+        ...base,
+        role: 'worker',
+        cert: { path: '/c', pem: kubelet.pem },
+        key: { path: '/k', pem: leafKey.pem },
+      }).findings,
+    ).toEqual([]);
   });
 });
 
 describe("addresses as Go's net.ParseIP reads them", () => {
   it.each([
-    ['10.32.0.1', '10.32.0.1'], ['::1', '::1'], ['2001:DB8::0:1', '2001:db8::1'], ['::ffff:10.32.0.1', '10.32.0.1'], ['fe80::1:0:0:2', 'fe80::1:0:0:2'],
+    ['10.32.0.1', '10.32.0.1'],
+    ['::1', '::1'],
+    ['2001:DB8::0:1', '2001:db8::1'],
+    ['::ffff:10.32.0.1', '10.32.0.1'],
+    ['fe80::1:0:0:2', 'fe80::1:0:0:2'],
   ])('%s is %s', (a, b) => expect(ipString(parseIP(a)!)).toBe(b));
-  it.each(['010.32.0.1', '10.32.0', '256.1.1.1', '1::2::3', 'node-1', '[::1]'])('%s is not an address', (a) => expect(parseIP(a)).toBeUndefined());
+  it.each(['010.32.0.1', '10.32.0', '256.1.1.1', '1::2::3', 'node-1', '[::1]'])('%s is not an address', (a) =>
+    expect(parseIP(a)).toBeUndefined(),
+  );
 });

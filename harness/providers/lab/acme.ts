@@ -32,20 +32,24 @@ export function acmeEndpoint(c: Cluster): AcmeEndpoint | undefined {
 }
 
 export function pebbleConfig(port: number): string {
-  return JSON.stringify({
-    pebble: {
-      listenAddress: `0.0.0.0:${port}`,
-      managementListenAddress: `0.0.0.0:${PEBBLE_MANAGEMENT_PORT}`,
-      certificate: `${PEBBLE_DIR}/tls.pem`,
-      privateKey: `${PEBBLE_DIR}/tls-key.pem`,
-      // Validations go where Let's Encrypt's go: port 80 (HTTP-01) and 443 (TLS-ALPN-01).
-      httpPort: 80,
-      tlsPort: 443,
-      ocspResponderURL: '',
-      externalAccountBindingRequired: false,
-      certificateValidityPeriod: PEBBLE_VALIDITY_SECONDS,
+  return `${JSON.stringify(
+    {
+      pebble: {
+        listenAddress: `0.0.0.0:${port}`,
+        managementListenAddress: `0.0.0.0:${PEBBLE_MANAGEMENT_PORT}`,
+        certificate: `${PEBBLE_DIR}/tls.pem`,
+        privateKey: `${PEBBLE_DIR}/tls-key.pem`,
+        // Validations go where Let's Encrypt's go: port 80 (HTTP-01) and 443 (TLS-ALPN-01).
+        httpPort: 80,
+        tlsPort: 443,
+        ocspResponderURL: '',
+        externalAccountBindingRequired: false,
+        certificateValidityPeriod: PEBBLE_VALIDITY_SECONDS,
+      },
     },
-  }, null, 2) + '\n';
+    null,
+    2,
+  )}\n`;
 }
 
 /** Shell run on the edge: a throwaway CA (key deleted) signs Pebble's TLS certificate for its address. */
@@ -87,7 +91,9 @@ export async function setupPebble(c: Cluster, edge: SshSession, edgeAddress: str
   const ep = acmeEndpoint(c);
   if (!ep) throw new UserFacingError('the cluster model has no ingress section: nothing needs an ACME CA');
   if (ep.host !== edgeAddress) {
-    throw new UserFacingError(`ingress.acmeServer ${ep.directory} does not point at the lab's edge host ${edgeAddress}; fix: set acmeServer: https://${edgeAddress}:14000/dir in the lab's cluster.yaml`);
+    throw new UserFacingError(
+      `ingress.acmeServer ${ep.directory} does not point at the lab's edge host ${edgeAddress}; fix: set acmeServer: https://${edgeAddress}:14000/dir in the lab's cluster.yaml`,
+    );
   }
   const r = new Remote('edge', edge);
   progress(`edge: ACME CA (Pebble) on ${ep.directory}, validating through the lab DNS ${edgeAddress}:53`);
@@ -97,7 +103,11 @@ export async function setupPebble(c: Cluster, edge: SshSession, edgeAddress: str
   await edge.writeFile(`${PEBBLE_DIR}/pebble-config.json`, pebbleConfig(ep.port));
   await edge.writeFile(`/etc/systemd/system/${PEBBLE_UNIT}.service`, pebbleUnit(`${edgeAddress}:53`));
   await r.run(`systemctl daemon-reload && systemctl enable ${PEBBLE_UNIT} >/dev/null 2>&1 && systemctl restart ${PEBBLE_UNIT}`);
-  await r.waitFor(PEBBLE_UNIT, `${ep.directory} and /roots/0`,
-    `curl -sf --cacert ${PEBBLE_TLS_CA} ${shq(ep.directory)} >/dev/null && curl -sf --cacert ${PEBBLE_TLS_CA} https://${edgeAddress}:${PEBBLE_MANAGEMENT_PORT}/roots/0 | grep -q 'BEGIN CERTIFICATE'`, 30_000);
+  await r.waitFor(
+    PEBBLE_UNIT,
+    `${ep.directory} and /roots/0`,
+    `curl -sf --cacert ${PEBBLE_TLS_CA} ${shq(ep.directory)} >/dev/null && curl -sf --cacert ${PEBBLE_TLS_CA} https://${edgeAddress}:${PEBBLE_MANAGEMENT_PORT}/roots/0 | grep -q 'BEGIN CERTIFICATE'`,
+    30_000,
+  );
   return r.run(`cat ${PEBBLE_TLS_CA}`);
 }

@@ -47,7 +47,12 @@ async function timed<T>(times: PhaseTimes, phase: string, fn: () => Promise<T>):
 
 export async function labUp(opts: LabUpOptions): Promise<PhaseTimes> {
   const times: PhaseTimes = {};
-  const provider = makeProvider(opts.provider ?? 'containers', opts.cluster, opts.configPath, opts.modelYaml !== undefined ? { modelYaml: opts.modelYaml } : {});
+  const provider = makeProvider(
+    opts.provider ?? 'containers',
+    opts.cluster,
+    opts.configPath,
+    opts.modelYaml !== undefined ? { modelYaml: opts.modelYaml } : {},
+  );
   const p = opts.progress;
   const layout = layoutFor(opts.cluster);
   const t0 = Date.now();
@@ -55,16 +60,28 @@ export async function labUp(opts: LabUpOptions): Promise<PhaseTimes> {
     // The HTTPS edge (cluster.ingress): cert-manager and the gateway controller are built and
     // packaged while the cluster comes up; awaited (and their failures reported) after the install.
     const edgeImages = opts.cluster.ingress
-      ? timed(times, 'edgeImages', async () => buildEdgeImages(await ensureBinaries(opts.binaries, p, EDGE_COMPONENTS), join(CACHE_DIR, 'images'), p))
+      ? timed(times, 'edgeImages', async () =>
+          buildEdgeImages(await ensureBinaries(opts.binaries, p, EDGE_COMPONENTS), join(CACHE_DIR, 'images'), p),
+        )
       : undefined;
     edgeImages?.catch(() => undefined);
     const [[hosts, rendering], binaries, podImages] = await Promise.all([
       // The lab folder is (re)created by provider.up, so the rendering goes in after it.
-      timed(times, 'hosts', () => provider.up(p)).then(async (h) =>
-        [h, await timed(times, 'render', () => renderToDir(opts.cluster, join(labDir(opts.cluster.name), 'rendered')))] as const),
-      timed(times, 'binaries', () => ensureBinaries(opts.binaries, p, CLUSTER_COMPONENTS.filter((x) => layout.components.includes(x.name)))),
+      timed(times, 'hosts', () => provider.up(p)).then(
+        async (h) =>
+          [h, await timed(times, 'render', () => renderToDir(opts.cluster, join(labDir(opts.cluster.name), 'rendered')))] as const,
+      ),
+      timed(times, 'binaries', () =>
+        ensureBinaries(
+          opts.binaries,
+          p,
+          CLUSTER_COMPONENTS.filter((x) => layout.components.includes(x.name)),
+        ),
+      ),
       // A layout without hardway's pod images (kthw) leaves its nodes without them.
-      layout.lab.podImages ? timed(times, 'podImages', () => buildPodImages({ cacheDir: join(CACHE_DIR, 'images'), onProgress: p })) : Promise.resolve([]),
+      layout.lab.podImages
+        ? timed(times, 'podImages', () => buildPodImages({ cacheDir: join(CACHE_DIR, 'images'), onProgress: p }))
+        : Promise.resolve([]),
     ]);
     const sessions = new Map<string, SshSession>();
     try {
@@ -78,19 +95,38 @@ export async function labUp(opts: LabUpOptions): Promise<PhaseTimes> {
       });
       const readiness = new InstallReadiness(opts.cluster);
       let installed = 0;
-      const cluster = timed(times, 'install', () => install({ cluster: opts.cluster, trees: rendering.hosts, sessions, binaries, podImages, progress: p, onHealthy: readiness.healthy }))
-        .then(() => void (installed = Date.now()), (e: unknown) => {
+      const cluster = timed(times, 'install', () =>
+        install({
+          cluster: opts.cluster,
+          trees: rendering.hosts,
+          sessions,
+          binaries,
+          podImages,
+          progress: p,
+          onHealthy: readiness.healthy,
+        }),
+      ).then(
+        () => void (installed = Date.now()),
+        (e: unknown) => {
           readiness.fail(e);
           throw e;
-        });
+        },
+      );
       const https = edgeImages
         ? (async () => {
-          const [acmeCa, images] = await Promise.all([outside, edgeImages]);
-          const t = Date.now();
-          await installEdge({ cluster: opts.cluster, sessions, images, ...(acmeCa ? { acmeCaBundle: acmeCa } : {}), progress: p, after: readiness });
-          // What the edge adds after the cluster is up (it started with the install).
-          times.https = Date.now() - Math.max(t, installed);
-        })()
+            const [acmeCa, images] = await Promise.all([outside, edgeImages]);
+            const t = Date.now();
+            await installEdge({
+              cluster: opts.cluster,
+              sessions,
+              images,
+              ...(acmeCa ? { acmeCaBundle: acmeCa } : {}),
+              progress: p,
+              after: readiness,
+            });
+            // What the edge adds after the cluster is up (it started with the install).
+            times.https = Date.now() - Math.max(t, installed);
+          })()
         : outside.then(() => undefined);
       // Everything runs to its end before a failure is reported: nothing keeps working on a removed lab.
       const results = await Promise.allSettled([cluster, https]);

@@ -14,7 +14,11 @@ export function docker(): Promise<ContainerRuntimeClient> {
   const host = process.env.DOCKER_HOST;
   // An explicit DOCKER_HOST is what the user meant: never fall back to another engine.
   if (host?.startsWith('unix://') && !existsSync(host.slice('unix://'.length))) {
-    return Promise.reject(new UserFacingError(`the Docker engine is not reachable at ${host} (no such socket); fix: install it (apt-get install docker.io) and start it (systemctl start docker, or run dockerd in the background), or correct DOCKER_HOST`));
+    return Promise.reject(
+      new UserFacingError(
+        `the Docker engine is not reachable at ${host} (no such socket); fix: install it (apt-get install docker.io) and start it (systemctl start docker, or run dockerd in the background), or correct DOCKER_HOST`,
+      ),
+    );
   }
   client ??= getContainerRuntimeClient().catch((e: Error) => {
     client = undefined;

@@ -28,14 +28,24 @@ export function labDnsCorefile(): string {
 `;
 }
 
-export async function setupEdge(c: Cluster, edge: SshSession, edgeAddress: string, corednsBinary: string, progress: (l: string) => void): Promise<void> {
+export async function setupEdge(
+  c: Cluster,
+  edge: SshSession,
+  edgeAddress: string,
+  corednsBinary: string,
+  progress: (l: string) => void,
+): Promise<void> {
   const r = new Remote('edge', edge);
   progress('edge: lab DNS (CoreDNS with a hosts file) for the outside names');
   await uploadIfChanged(r, corednsBinary, '/usr/local/bin/coredns', 0o755);
-  const hosts = labDnsRecords(c, edgeAddress).flatMap(([name, ips]) => ips.map((ip) => `${ip} ${name}`)).join('\n') + '\n';
+  const hosts = `${labDnsRecords(c, edgeAddress)
+    .flatMap(([name, ips]) => ips.map((ip) => `${ip} ${name}`))
+    .join('\n')}\n`;
   await edge.writeFile('/etc/hardway-labdns/hosts', hosts);
   await edge.writeFile('/etc/hardway-labdns/Corefile', labDnsCorefile());
-  await edge.writeFile(`/etc/systemd/system/${LABDNS_UNIT}.service`, `[Unit]
+  await edge.writeFile(
+    `/etc/systemd/system/${LABDNS_UNIT}.service`,
+    `[Unit]
 Description=hardway lab DNS (the lab's outside world)
 After=network.target
 
@@ -45,8 +55,10 @@ Restart=on-failure
 
 [Install]
 WantedBy=multi-user.target
-`);
+`,
+  );
   await r.run(`systemctl daemon-reload && systemctl enable --now ${LABDNS_UNIT}`);
   const probe = c.dns.probeName ?? labDnsRecords(c, edgeAddress)[0]?.[0];
-  if (probe) await r.waitFor(LABDNS_UNIT, `an answer for ${probe}`, `dig +short +time=1 +tries=1 @127.0.0.1 ${shq(probe)} | grep -q .`, 30_000);
+  if (probe)
+    await r.waitFor(LABDNS_UNIT, `an answer for ${probe}`, `dig +short +time=1 +tries=1 @127.0.0.1 ${shq(probe)} | grep -q .`, 30_000);
 }

@@ -24,6 +24,5 @@ export function labInventory(state: LabState, c: Cluster): string {
   return `# Inventory of the running lab "${state.name}" (hardway lab inventory, ${new Date().toISOString()}).
 # It addresses the lab like any cluster hardway did not create: over SSH with the lab's key and
 # known_hosts only. See docs/inventory.md.
-${c.apiserver.staticToken ? '# accept: the lab keeps the seed\'s static debugging token on purpose (apiserver.staticToken: true).\n' : ''}${stringify(doc, { lineWidth: 0 })}`;
+${c.apiserver.staticToken ? "# accept: the lab keeps the seed's static debugging token on purpose (apiserver.staticToken: true).\n" : ''}${stringify(doc, { lineWidth: 0 })}`;
 }
-

@@ -12,7 +12,8 @@ export const LAB_CONFIGS: Record<LayoutName, string> = {
 };
 
 export function parseLayout(value: string | undefined): LayoutName | undefined {
-  if (value !== undefined && !(LAYOUTS as string[]).includes(value)) throw new UsageError(`--layout must be ${LAYOUTS.join(' or ')}, got "${value}"`);
+  if (value !== undefined && !(LAYOUTS as string[]).includes(value))
+    throw new UsageError(`--layout must be ${LAYOUTS.join(' or ')}, got "${value}"`);
   return value as LayoutName | undefined;
 }
 

@@ -42,20 +42,29 @@ function hardway(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: n
 
 describe('the installed cluster', () => {
   it('has both workers Ready under their node names and the kubernetes service at 10.32.0.1', async () => {
-    const out = await onMaster(async (s) => (await s.exec(`kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}'; echo; kubectl get svc kubernetes -n default -o jsonpath='{.spec.clusterIP}'`)).stdout);
+    const out = await onMaster(
+      async (s) =>
+        (
+          await s.exec(
+            `kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}'; echo; kubectl get svc kubernetes -n default -o jsonpath='{.spec.clusterIP}'`,
+          )
+        ).stdout,
+    );
     const [nodes, svc] = out.trim().split('\n');
     expect(nodes!.trim().split(' ').sort()).toEqual(cluster.workers.map((w) => `${w.nodeName}=True`).sort());
     expect(svc).toBe('10.32.0.1');
   });
 
-  it('runs a pod on each worker, on that worker\'s flannel subnet', async () => {
+  it("runs a pod on each worker, on that worker's flannel subnet", async () => {
     const ns = 'hardway-labtest-pods';
     const out = await onMaster(async (s) => {
       const r = new Remote('master', s);
       await r.run(`kubectl create namespace ${ns} && kubectl label namespace ${ns} hardway.io/test=true`);
       try {
         for (const w of cluster.workers) {
-          await r.run(`kubectl -n ${ns} run p-${w.host} --image=hardway.local/toolbox:1.0 --image-pull-policy=Never --restart=Never --overrides='{"spec":{"nodeName":"${w.nodeName}"}}' -- sleep 600`);
+          await r.run(
+            `kubectl -n ${ns} run p-${w.host} --image=hardway.local/toolbox:1.0 --image-pull-policy=Never --restart=Never --overrides='{"spec":{"nodeName":"${w.nodeName}"}}' -- sleep 600`,
+          );
         }
         await r.run(`kubectl -n ${ns} wait --for=condition=Ready pod --all --timeout=90s`, { timeoutMs: 100_000 });
         return await r.run(`kubectl -n ${ns} get pods -o jsonpath='{range .items[*]}{.spec.nodeName} {.status.podIP}{"\\n"}{end}'`);
@@ -63,7 +72,10 @@ describe('the installed cluster', () => {
         await s.exec(`kubectl delete namespace ${ns} --wait=false`);
       }
     });
-    const lines = out.trim().split('\n').map((l) => l.split(' '));
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     expect(lines.map(([n]) => n).sort()).toEqual(cluster.workers.map((w) => w.nodeName).sort());
     for (const [, ip] of lines) expect(ip).toMatch(/^10\.200\.\d+\.\d+$/);
     expect(new Set(lines.map(([, ip]) => ip!.split('.').slice(0, 3).join('.'))).size).toBe(2);
@@ -83,7 +95,9 @@ describe('SSH to lab hosts', () => {
   it('checks host keys strictly: an unknown key is refused with its fingerprint', async () => {
     const kh = join(tmp, 'empty_known_hosts');
     writeFileSync(kh, '');
-    await expect(SshSession.connect({ ...master.ssh, knownHostsPath: kh })).rejects.toThrow(/master \(root@10\.240\.0\.10:22\): unknown host key SHA256:\S+; fix: .*ssh-keyscan/);
+    await expect(SshSession.connect({ ...master.ssh, knownHostsPath: kh })).rejects.toThrow(
+      /master \(root@10\.240\.0\.10:22\): unknown host key SHA256:\S+; fix: .*ssh-keyscan/,
+    );
   });
 
   it('refuses a changed host key and says how to recover', async () => {
@@ -91,14 +105,22 @@ describe('SSH to lab hosts', () => {
     const other = state.hosts.find((h) => h.name === 'node-1')!;
     // node-1's real key recorded under master's address: exactly what a reinstalled master looks like.
     const { readFileSync } = await import('node:fs');
-    const line = readFileSync(other.ssh.knownHostsPath, 'utf8').split('\n').find((l) => l.startsWith(`${other.address} `))!;
-    writeFileSync(kh, line.replace(other.address, master.address) + '\n');
-    await expect(SshSession.connect({ ...master.ssh, knownHostsPath: kh })).rejects.toThrow(/HOST KEY CHANGED: presented SHA256:\S+, .* has ssh-ed25519 SHA256:\S+; fix: .*ssh-keygen -f .* -R/);
+    const line = readFileSync(other.ssh.knownHostsPath, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${other.address} `))!;
+    writeFileSync(kh, `${line.replace(other.address, master.address)}\n`);
+    await expect(SshSession.connect({ ...master.ssh, knownHostsPath: kh })).rejects.toThrow(
+      /HOST KEY CHANGED: presented SHA256:\S+, .* has ssh-ed25519 SHA256:\S+; fix: .*ssh-keygen -f .* -R/,
+    );
   });
 
   it('names the fix for a wrong user and a missing key file', async () => {
-    await expect(SshSession.connect({ ...master.ssh, user: 'nobody-here' })).rejects.toThrow(/authentication refused for user "nobody-here"/);
-    await expect(SshSession.connect({ ...master.ssh, privateKeyPath: join(tmp, 'no-such-key') })).rejects.toThrow(/private key file .*no-such-key not found; fix:/);
+    await expect(SshSession.connect({ ...master.ssh, user: 'nobody-here' })).rejects.toThrow(
+      /authentication refused for user "nobody-here"/,
+    );
+    await expect(SshSession.connect({ ...master.ssh, privateKeyPath: join(tmp, 'no-such-key') })).rejects.toThrow(
+      /private key file .*no-such-key not found; fix:/,
+    );
   });
 
   it('hardway lab ssh runs a command and exits with its exit code', async () => {
@@ -110,7 +132,7 @@ describe('SSH to lab hosts', () => {
     expect(bad.err).toContain('to-stderr');
   });
 
-  it('hardway lab logs shows a unit\'s journal', async () => {
+  it("hardway lab logs shows a unit's journal", async () => {
     const r = await hardway(['lab', 'logs', 'node-1', 'kubelet', '--lines', '50']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/kubelet/i);
@@ -131,10 +153,13 @@ describe('diagnoses and bad input', () => {
   });
 
   it('an address range already taken is one line naming the network and the fix', async () => {
-    const clash = parseCluster(`name: clash
+    const clash = parseCluster(
+      `name: clash
 masters: [{ host: m, address: 10.240.0.50 }]
 workers: [{ host: w, address: 10.240.0.51 }]
-`, 'clash.yaml');
+`,
+      'clash.yaml',
+    );
     const err = await new LabProvider(clash, 'clash.yaml').up(() => undefined).catch((e: Error) => e);
     expect(String(err)).toMatch(/address range 10\.240\.0\.0\/24 is already taken by Docker network "hardway-lab"; fix: /);
     const d = (await docker()).container.dockerode;
@@ -150,11 +175,20 @@ workers: [{ host: w, address: 10.240.0.51 }]
 
   it('a second lab up removes what a crashed run left behind', async () => {
     const d = (await docker()).container.dockerode;
-    const crashed = parseCluster('name: crashed\nmasters: [{ host: master, address: 10.243.0.10 }]\nworkers: [{ host: node-1, address: 10.243.0.21 }]\n', 'crashed.yaml');
+    const crashed = parseCluster(
+      'name: crashed\nmasters: [{ host: master, address: 10.243.0.10 }]\nworkers: [{ host: node-1, address: 10.243.0.21 }]\n',
+      'crashed.yaml',
+    );
     const provider = new LabProvider(crashed, 'crashed.yaml');
     try {
       // A leftover of lab "crashed": a node container that a killed run never removed.
-      await new LabNodeContainer(nodeImageName(), { lab: 'crashed', host: 'master', network: 'bridge', address: '', authorizedKey: 'ssh-ed25519 AAAA' }).start();
+      await new LabNodeContainer(nodeImageName(), {
+        lab: 'crashed',
+        host: 'master',
+        network: 'bridge',
+        address: '',
+        authorizedKey: 'ssh-ed25519 AAAA',
+      }).start();
       expect(await d.listContainers({ all: true, filters: { label: [`${LAB_LABEL}=crashed`] } })).toHaveLength(1);
       await provider.down(() => undefined); // what up() does first
       expect(await d.listContainers({ all: true, filters: { label: [`${LAB_LABEL}=crashed`] } })).toEqual([]);
@@ -165,13 +199,18 @@ workers: [{ host: w, address: 10.240.0.51 }]
 
   it('Ctrl-C during lab up removes everything that run created', async () => {
     const cfg = join(tmp, 'interrupted.yaml');
-    writeFileSync(cfg, 'name: interrupted\nmasters: [{ host: master, address: 10.242.0.10 }]\nworkers: [{ host: node-1, address: 10.242.0.21 }]\n');
+    writeFileSync(
+      cfg,
+      'name: interrupted\nmasters: [{ host: master, address: 10.242.0.10 }]\nworkers: [{ host: node-1, address: 10.242.0.21 }]\n',
+    );
     const p = spawn(join(ROOT, 'bin/hardway'), ['lab', 'up', '--config', cfg]);
     let err = '';
-    const started = new Promise<void>((res) => p.stderr.on('data', (d) => {
-      err += d;
-      if (/starting \d+ node containers/.test(err)) res();
-    }));
+    const started = new Promise<void>((res) =>
+      p.stderr.on('data', (d) => {
+        err += d;
+        if (/starting \d+ node containers/.test(err)) res();
+      }),
+    );
     await started;
     await new Promise((r) => setTimeout(r, 1500));
     p.kill('SIGINT');
@@ -180,7 +219,9 @@ workers: [{ host: w, address: 10.240.0.51 }]
     expect(err).toMatch(/SIGINT: removing the lab/);
     const d = (await docker()).container.dockerode;
     expect(await d.listContainers({ all: true, filters: { label: [`${LAB_LABEL}=interrupted`] } })).toEqual([]);
-    expect((await d.listNetworks({ filters: { name: ['hardway-interrupted'] } })).filter((n) => n.Name === 'hardway-interrupted')).toEqual([]);
+    expect((await d.listNetworks({ filters: { name: ['hardway-interrupted'] } })).filter((n) => n.Name === 'hardway-interrupted')).toEqual(
+      [],
+    );
     expect(readLabState('interrupted')).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 // The lab provider: the seed's topology as systemd containers on a Docker network of their own,
 // plus an "edge" host that plays the outside world (DNS for the app's names, the ACME CA).
 // Everything carries the label hardway.lab=<name>, so a later run removes leftovers of a crashed one.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2'; // CommonJS: named imports are not available
 import type { StartedTestContainer } from 'testcontainers';
@@ -10,8 +10,7 @@ import { UserFacingError } from '../../cli/errors.ts';
 import { type Cluster, allHosts } from '../../model/cluster.ts';
 import { parseCidr, nthAddress } from '../../model/net.ts';
 import { layoutFor } from '../../layouts/index.ts';
-import type { SshEndpoint } from '../../ssh/session.ts';
-import type { HostStatus, ProvisionedHost, Provider } from '../provider.ts';
+import { type HostStatus, type ProvisionedHost, type Provider, learnedHost } from '../provider.ts';
 import { docker } from './docker.ts';
 import { LAB_LABEL, HOST_LABEL, LabNodeContainer } from './node-container.ts';
 import { ensureNodeImage } from './node-image.ts';
@@ -43,12 +42,58 @@ export function labNetwork(c: Cluster): { subnet: string; gateway: string; edge:
   const m = c.masters[0]!.address;
   const subnet = m.replace(/\.\d+$/, '.0/24');
   const cidr = parseCidr(subnet);
-  if (!cidr || cidr.family !== 4) throw new UserFacingError(`the lab needs IPv4 host addresses; ${m} is not one`);
+  if (cidr?.family !== 4) throw new UserFacingError(`the lab needs IPv4 host addresses; ${m} is not one`);
   const outside = allHosts(c).filter((h) => !h.address.startsWith(m.replace(/\.\d+$/, '.')));
-  if (outside.length) throw new UserFacingError(`lab hosts must share the master's /24 (${subnet}); ${outside.map((h) => `${h.host} ${h.address}`).join(', ')} lie outside`);
+  if (outside.length)
+    throw new UserFacingError(
+      `lab hosts must share the master's /24 (${subnet}); ${outside.map((h) => `${h.host} ${h.address}`).join(', ')} lie outside`,
+    );
   const taken = allHosts(c).find((h) => /\.(0|1|2|255)$/.test(h.address));
-  if (taken) throw new UserFacingError(`${taken.host}: ${taken.address} is reserved in the lab (.1 is the gateway, .2 the edge host); pick another address`);
+  if (taken)
+    throw new UserFacingError(
+      `${taken.host}: ${taken.address} is reserved in the lab (.1 is the gateway, .2 the edge host); pick another address`,
+    );
   return { subnet, gateway: nthAddress(cidr, 1), edge: nthAddress(cidr, 2) };
+}
+
+const INOTIFY_MAX = '/proc/sys/fs/inotify/max_user_instances';
+/** inotify instances one lab host takes at most (systemd, dbus, containerd, kubelet, ...; measured: 13 on a worker). */
+const INOTIFY_PER_HOST = 16;
+
+/**
+ * Every systemd, containerd and kubelet of every lab node takes inotify instances from root's
+ * limit, which Debian sets to 128: a lab of six workers next to another lab exhausts it and
+ * kube-proxy fails with "too many open files". The limit is raised (not persistently) when the
+ * hosts in use and the new ones would not fit.
+ */
+function ensureInotifyInstances(hosts: number, progress: (l: string) => void): void {
+  let max: number;
+  try {
+    max = Number(readFileSync(INOTIFY_MAX, 'utf8').trim());
+  } catch {
+    return; // not Linux's procfs: nothing to check
+  }
+  let inUse = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) if (readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:inotify') inUse++;
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  const need = inUse + hosts * INOTIFY_PER_HOST;
+  if (need <= max) return;
+  const want = Math.max(1024, need);
+  try {
+    writeFileSync(INOTIFY_MAX, `${want}\n`);
+    progress(
+      `fs.inotify.max_user_instances ${max} -> ${want}: ${inUse} in use and ${hosts} more lab hosts need about ${hosts * INOTIFY_PER_HOST} (until reboot; see docs/lab.md)`,
+    );
+  } catch (e) {
+    throw new UserFacingError(
+      `the lab's ${hosts} hosts need about ${need} inotify instances, the limit is ${max} (${(e as Error).message.split('\n')[0]}); fix: sysctl -w fs.inotify.max_user_instances=${want}`,
+    );
+  }
 }
 
 export class LabProvider implements Provider {
@@ -78,15 +123,21 @@ export class LabProvider implements Provider {
     await Promise.all(
       containers.map(async (info) => {
         progress(`removing container ${info.Names[0]?.replace(/^\//, '')}`);
-        await d.getContainer(info.Id).remove({ force: true, v: true }).catch((e: Error) => {
-          if (!/No such container|already in progress/.test(e.message)) throw e;
-        });
+        await d
+          .getContainer(info.Id)
+          .remove({ force: true, v: true })
+          .catch((e: Error) => {
+            if (!/No such container|already in progress/.test(e.message)) throw e;
+          });
       }),
     );
     const nets = await d.listNetworks({ filters: { name: [this.networkName] } });
     for (const n of nets.filter((x) => x.Name === this.networkName)) {
       progress(`removing network ${n.Name}`);
-      await d.getNetwork(n.Id).remove().catch(() => undefined);
+      await d
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
     }
     rmSync(labDir(this.lab), { recursive: true, force: true });
     this.started = [];
@@ -98,7 +149,9 @@ export class LabProvider implements Provider {
     return containers.map((c) => ({
       name: c.Labels[HOST_LABEL] ?? c.Names[0] ?? c.Id,
       state: c.State === 'running' ? c.Status : c.State,
-      ...(c.NetworkSettings?.Networks?.[this.networkName]?.IPAddress ? { address: c.NetworkSettings.Networks[this.networkName]!.IPAddress } : {}),
+      ...(c.NetworkSettings?.Networks?.[this.networkName]?.IPAddress
+        ? { address: c.NetworkSettings.Networks[this.networkName]!.IPAddress }
+        : {}),
     }));
   }
 
@@ -117,7 +170,9 @@ export class LabProvider implements Provider {
       if (/overlap|Pool overlaps/i.test(msg)) {
         const nets = await client.container.dockerode.listNetworks();
         const other = nets.find((n) => n.IPAM?.Config?.some((cfg) => cfg.Subnet === subnet))?.Name;
-        throw new UserFacingError(`the lab's address range ${subnet} is already taken${other ? ` by Docker network "${other}"` : ' on this machine'}; fix: remove it (docker network rm ${other ?? '<name>'}) or move the lab to other addresses in cluster.yaml`);
+        throw new UserFacingError(
+          `the lab's address range ${subnet} is already taken${other ? ` by Docker network "${other}"` : ' on this machine'}; fix: remove it (docker network rm ${other ?? '<name>'}) or move the lab to other addresses in cluster.yaml`,
+        );
       }
       throw e;
     }
@@ -139,25 +194,41 @@ export class LabProvider implements Provider {
    * the resolver (the outside world's DNS) instead of Docker's, which would forward to the internet.
    * Both files are Docker's bind mounts: written in place.
    */
-  private async shapeHosts(members: { name: string; role: ProvisionedHost['role'] }[], edge: string, progress: (l: string) => void): Promise<void> {
+  private async shapeHosts(
+    members: { name: string; role: ProvisionedHost['role'] }[],
+    edge: string,
+    progress: (l: string) => void,
+  ): Promise<void> {
     const want = layoutFor(this.cluster).lab;
     if (!want.debianHosts && !want.edgeResolver) return;
-    progress(`hosts: ${[want.debianHosts ? "Debian's /etc/hosts" : '', want.edgeResolver ? `resolver ${edge} (the edge)` : ''].filter(Boolean).join(', ')}`);
-    await Promise.all(members.map(async (m, i) => {
-      if (m.role === 'edge') return;
-      const cmds = [
-        ...(want.debianHosts ? [`printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\t${m.name}\\n\\n# The following lines are desirable for IPv6 capable hosts\\n::1     localhost ip6-localhost ip6-loopback\\nff02::1 ip6-allnodes\\nff02::2 ip6-allrouters\\n' > /etc/hosts`] : []),
-        ...(want.edgeResolver ? [`printf 'nameserver ${edge}\\n' > /etc/resolv.conf`] : []),
-      ];
-      const r = await this.started[i]!.exec(['sh', '-c', cmds.join(' && ')]);
-      if (r.exitCode !== 0) throw new UserFacingError(`${m.name}: cannot set up /etc/hosts or /etc/resolv.conf (${r.output.trim().slice(0, 200)})`);
-    }));
+    progress(
+      `hosts: ${[want.debianHosts ? "Debian's /etc/hosts" : '', want.edgeResolver ? `resolver ${edge} (the edge)` : ''].filter(Boolean).join(', ')}`,
+    );
+    await Promise.all(
+      members.map(async (m, i) => {
+        if (m.role === 'edge') return;
+        const cmds = [
+          ...(want.debianHosts
+            ? [
+                `printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\t${m.name}\\n\\n# The following lines are desirable for IPv6 capable hosts\\n::1     localhost ip6-localhost ip6-loopback\\nff02::1 ip6-allnodes\\nff02::2 ip6-allrouters\\n' > /etc/hosts`,
+              ]
+            : []),
+          ...(want.edgeResolver ? [`printf 'nameserver ${edge}\\n' > /etc/resolv.conf`] : []),
+        ];
+        const r = await this.started[i]!.exec(['sh', '-c', cmds.join(' && ')]);
+        if (r.exitCode !== 0)
+          throw new UserFacingError(`${m.name}: cannot set up /etc/hosts or /etc/resolv.conf (${r.output.trim().slice(0, 200)})`);
+      }),
+    );
   }
 
   private async create(progress: (line: string) => void): Promise<ProvisionedHost[]> {
     const { subnet, gateway, edge } = labNetwork(this.cluster);
     await this.down(() => undefined); // a crashed earlier run leaves containers behind: start clean
+    ensureInotifyInstances(allHosts(this.cluster).length + 1, progress);
     const image = await ensureNodeImage(progress);
+    // Hosts with init: openrc boot the OpenRC variant (the seed's node-2); the edge stays systemd.
+    const openrcImage = allHosts(this.cluster).some((h) => h.init === 'openrc') ? await ensureNodeImage(progress, 'openrc') : undefined;
     const dir = labDir(this.lab);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment: `hardway-lab-${this.lab}` });
@@ -171,24 +242,35 @@ export class LabProvider implements Provider {
 
     progress(`network ${this.networkName} ${subnet}`);
     await this.createNetwork(subnet, gateway);
-    const members: { name: string; role: ProvisionedHost['role']; address: string }[] = [
-      ...allHosts(this.cluster).map((h) => ({ name: h.host, role: h.role, address: h.address })),
-      { name: 'edge', role: 'edge', address: edge },
+    const members: { name: string; role: ProvisionedHost['role']; address: string; init: 'systemd' | 'openrc' }[] = [
+      ...allHosts(this.cluster).map((h) => ({ name: h.host, role: h.role, address: h.address, init: h.init })),
+      { name: 'edge', role: 'edge', address: edge, init: 'systemd' },
     ];
     const t0 = Date.now();
     progress(`starting ${members.length} node containers (${members.map((m) => m.name).join(', ')})`);
     this.started = await Promise.all(
       members.map(async (m) => {
         try {
-          const c = await new LabNodeContainer(image, { lab: this.lab, host: m.name, network: this.networkName, address: m.address, authorizedKey: keys.public }).start();
-          progress(`  ${m.name} ${m.address}: systemd and sshd up`);
+          const c = await new LabNodeContainer(m.init === 'openrc' ? openrcImage! : image, {
+            lab: this.lab,
+            host: m.name,
+            network: this.networkName,
+            address: m.address,
+            authorizedKey: keys.public,
+            init: m.init,
+          }).start();
+          progress(`  ${m.name} ${m.address}: ${m.init} and sshd up`);
           return c;
         } catch (e) {
           const msg = (e as Error).message.split('\n')[0]!;
           if (/Address already in use|address .* in use/i.test(msg)) {
-            throw new UserFacingError(`${m.name}: address ${m.address} is already in use on ${this.networkName}; fix: hardway lab down, or pick another address`);
+            throw new UserFacingError(
+              `${m.name}: address ${m.address} is already in use on ${this.networkName}; fix: hardway lab down, or pick another address`,
+            );
           }
-          throw new UserFacingError(`${m.name}: the node container did not become ready (${msg}); fix: see its log with docker logs hardway-${this.lab}-${m.name}, then hardway lab down`);
+          throw new UserFacingError(
+            `${m.name}: the node container did not become ready (${msg}); fix: see its log with docker logs hardway-${this.lab}-${m.name}, then hardway lab down`,
+          );
         }
       }),
     );
@@ -200,13 +282,21 @@ export class LabProvider implements Provider {
     for (const [i, m] of members.entries()) {
       const r = await this.started[i]!.exec(['cat', '/etc/ssh/ssh_host_ed25519_key.pub']);
       const [type, blob] = r.output.trim().split(/\s+/);
-      if (r.exitCode !== 0 || !type || !blob) throw new UserFacingError(`${m.name}: no SSH host key after boot; fix: docker logs hardway-${this.lab}-${m.name}`);
-      writeFileSync(knownHosts, `${m.address} ${type} ${blob}\n`, { flag: 'a' });
-      const ssh: SshEndpoint = { name: m.name, host: m.address, port: 22, user: 'root', privateKeyPath: keyPath, knownHostsPath: knownHosts };
+      if (r.exitCode !== 0 || !type || !blob)
+        throw new UserFacingError(`${m.name}: no SSH host key after boot; fix: docker logs hardway-${this.lab}-${m.name}`);
+      const ssh = learnedHost(m, { type, blob }, { knownHosts, privateKey: keyPath });
       hosts.push({ name: m.name, role: m.role, address: m.address, ssh });
     }
-    const state: LabState = { name: this.lab, config, network: this.networkName, subnet, image, hosts, createdAt: new Date().toISOString() };
-    writeFileSync(join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
+    const state: LabState = {
+      name: this.lab,
+      config,
+      network: this.networkName,
+      subnet,
+      image,
+      hosts,
+      createdAt: new Date().toISOString(),
+    };
+    writeFileSync(join(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
     return hosts;
   }
 }

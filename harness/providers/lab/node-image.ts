@@ -3,7 +3,7 @@
 // registry. Tagged by a hash of this recipe, so it is built once and rebuilt when the recipe changes.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserFacingError } from '../../cli/errors.ts';
@@ -16,29 +16,64 @@ export const NODE_IMAGE_RECIPE = {
   suite: 'trixie',
   mirror: process.env.HARDWAY_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian',
   packages: [
-    'systemd', 'systemd-sysv', 'dbus', 'iproute2', 'openssh-server', 'kmod', 'procps', 'ca-certificates', 'curl',
+    'systemd',
+    'systemd-sysv',
+    'dbus',
+    'iproute2',
+    'openssh-server',
+    'kmod',
+    'procps',
+    'ca-certificates',
+    'curl',
     // workers: the container runtime and pod networking
-    'containerd', 'runc', 'containernetworking-plugins', 'iptables', 'conntrack',
+    'containerd',
+    'runc',
+    'containernetworking-plugins',
+    'iptables',
+    'conntrack',
     // the seed's debugging tools
-    'iputils-ping', 'bind9-dnsutils',
+    'iputils-ping',
+    'bind9-dnsutils',
     // master: etcd (server and etcdctl)
-    'etcd-server', 'etcd-client',
+    'etcd-server',
+    'etcd-client',
     // the lab's edge host: Let's Encrypt's test ACME server
     'pebble',
   ],
 };
 
+/**
+ * The OpenRC variant, for hosts of the model with init: openrc (the seed's node-2): sysvinit as
+ * PID 1 running OpenRC (installed by customize-openrc.sh, which replaces sysv-rc), no systemd as init.
+ * Built only when a model asks for such a host.
+ */
+export const OPENRC_IMAGE_RECIPE = {
+  suite: NODE_IMAGE_RECIPE.suite,
+  mirror: NODE_IMAGE_RECIPE.mirror,
+  packages: [
+    ...NODE_IMAGE_RECIPE.packages.filter((p) => !['systemd', 'systemd-sysv', 'dbus', 'pebble', 'etcd-server', 'etcd-client'].includes(p)),
+    'sysvinit-core',
+  ],
+};
+
+export type NodeInit = 'systemd' | 'openrc';
+const VARIANTS: Record<NodeInit, { repo: string; recipe: typeof NODE_IMAGE_RECIPE; customize: string }> = {
+  systemd: { repo: 'hardway-node', recipe: NODE_IMAGE_RECIPE, customize: 'customize.sh' },
+  openrc: { repo: 'hardway-node-openrc', recipe: OPENRC_IMAGE_RECIPE, customize: 'customize-openrc.sh' },
+};
+
 export const ENTRYPOINT = '/usr/local/sbin/hardway-entrypoint';
 
-function recipeHash(): string {
+function recipeHash(init: NodeInit): string {
+  const v = VARIANTS[init];
   const h = createHash('sha256');
-  h.update(JSON.stringify({ ...NODE_IMAGE_RECIPE, mirror: undefined }));
-  for (const f of ['entrypoint.sh', 'customize.sh']) h.update(readFileSync(join(HERE, f)));
+  h.update(JSON.stringify({ ...v.recipe, mirror: undefined }));
+  for (const f of ['entrypoint.sh', v.customize]) h.update(readFileSync(join(HERE, f)));
   return h.digest('hex').slice(0, 12);
 }
 
-export function nodeImageName(): string {
-  return `hardway-node:${recipeHash()}`;
+export function nodeImageName(init: NodeInit = 'systemd'): string {
+  return `${VARIANTS[init].repo}:${recipeHash(init)}`;
 }
 
 function run(cmd: string, args: string[], log: string[]): Promise<number> {
@@ -50,16 +85,25 @@ function run(cmd: string, args: string[], log: string[]): Promise<number> {
     };
     p.stdout.on('data', keep);
     p.stderr.on('data', keep);
-    p.on('error', (e) => reject(new UserFacingError(`${cmd} cannot run (${e.message}); fix: apt-get install ${cmd === 'debootstrap' ? 'debootstrap' : cmd}`)));
+    p.on('error', (e) =>
+      reject(new UserFacingError(`${cmd} cannot run (${e.message}); fix: apt-get install ${cmd === 'debootstrap' ? 'debootstrap' : cmd}`)),
+    );
     p.on('close', (code) => resolve(code ?? 1));
   });
 }
 
 /** Builds the node image unless an image of the same recipe exists. */
-export async function ensureNodeImage(progress: (line: string) => void): Promise<string> {
-  const name = nodeImageName();
+export async function ensureNodeImage(progress: (line: string) => void, init: NodeInit = 'systemd'): Promise<string> {
+  const name = nodeImageName(init);
+  const { recipe, customize } = VARIANTS[init];
   const client = await docker();
-  const exists = await client.container.dockerode.getImage(name).inspect().then(() => true, () => false);
+  const exists = await client.container.dockerode
+    .getImage(name)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
   if (exists) {
     progress(`node image ${name}: cached`);
     return name;
@@ -69,16 +113,28 @@ export async function ensureNodeImage(progress: (line: string) => void): Promise
   const log: string[] = [];
   try {
     const t0 = Date.now();
-    progress(`node image ${name}: debootstrap ${NODE_IMAGE_RECIPE.suite} (${NODE_IMAGE_RECIPE.packages.length} packages, about a minute)`);
-    const code = await run('debootstrap', ['--variant=minbase', `--include=${NODE_IMAGE_RECIPE.packages.join(',')}`, NODE_IMAGE_RECIPE.suite, root, NODE_IMAGE_RECIPE.mirror], log);
+    progress(`node image ${name}: debootstrap ${recipe.suite} (${recipe.packages.length} packages, about a minute)`);
+    const code = await run(
+      'debootstrap',
+      ['--variant=minbase', `--include=${recipe.packages.join(',')}`, recipe.suite, root, recipe.mirror],
+      log,
+    );
     if (code !== 0) {
-      throw new UserFacingError(`debootstrap failed (exit ${code}): ${log.join('').trim().split('\n').slice(-3).join(' | ')}; fix: check that ${NODE_IMAGE_RECIPE.mirror} is reachable`);
+      throw new UserFacingError(
+        `debootstrap failed (exit ${code}): ${log.join('').trim().split('\n').slice(-3).join(' | ')}; fix: check that ${recipe.mirror} is reachable`,
+      );
     }
     progress(`node image ${name}: customizing`);
     rmSync(join(root, 'usr/local/sbin/hardway-entrypoint'), { force: true });
     await run('install', ['-m', '0755', join(HERE, 'entrypoint.sh'), join(root, 'usr/local/sbin/hardway-entrypoint')], log);
-    await run('install', ['-m', '0755', join(HERE, 'customize.sh'), join(root, 'tmp/customize.sh')], log);
-    if ((await run('chroot', [root, '/tmp/customize.sh'], log)) !== 0) {
+    await run('install', ['-m', '0755', join(HERE, customize), join(root, 'tmp/customize.sh')], log);
+    // The OpenRC variant installs a package in the chroot: it needs the build machine's resolver.
+    const resolv = join(root, 'etc/resolv.conf');
+    const keptResolv = init === 'openrc' ? readFileSync(resolv) : undefined;
+    if (keptResolv) copyFileSync('/etc/resolv.conf', resolv);
+    const customized = await run('chroot', [root, '/tmp/customize.sh'], log);
+    if (keptResolv) writeFileSync(resolv, keptResolv);
+    if (customized !== 0) {
       throw new UserFacingError(`customizing the node image failed: ${log.join('').trim().split('\n').slice(-3).join(' | ')}`);
     }
     rmSync(join(root, 'tmp/customize.sh'));

@@ -31,7 +31,8 @@ function nextAddress(last: string, taken: Set<string>): string {
 
 /** The model's YAML with `n` workers. */
 export function withWorkers(c: Cluster, yamlText: string, n: number): string {
-  if (!Number.isInteger(n) || n < 1 || n > MAX_LAB_WORKERS) throw new UsageError(`--workers must be an integer from 1 to ${MAX_LAB_WORKERS}, got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LAB_WORKERS)
+    throw new UsageError(`--workers must be an integer from 1 to ${MAX_LAB_WORKERS}, got ${n}`);
   const doc = parseDocument(yamlText);
   const workers = doc.get('workers', true);
   if (!isSeq(workers)) throw new UsageError('--workers: the model has no workers list to continue');

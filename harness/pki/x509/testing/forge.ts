@@ -22,12 +22,16 @@ const NODE_CURVE = { 'P-224': 'secp224r1', 'P-256': 'prime256v1', 'P-384': 'secp
 
 export function genKey(spec: KeySpec): Key {
   const { privateKey, publicKey } =
-    spec.kind === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: spec.bits })
-      : spec.kind === 'ec' ? generateKeyPairSync('ec', { namedCurve: NODE_CURVE[spec.curve] })
+    spec.kind === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: spec.bits })
+      : spec.kind === 'ec'
+        ? generateKeyPairSync('ec', { namedCurve: NODE_CURVE[spec.curve] })
         : generateKeyPairSync('ed25519');
   const type = spec.kind === 'rsa' ? 'pkcs1' : spec.kind === 'ec' ? 'sec1' : 'pkcs8';
   return {
-    spec, priv: privateKey, pub: publicKey,
+    spec,
+    priv: privateKey,
+    pub: publicKey,
     spki: publicKey.export({ format: 'der', type: 'spki' }),
     pem: privateKey.export({ format: 'pem', type }).toString(),
     pubPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
@@ -37,9 +41,18 @@ export function genKey(spec: KeySpec): Key {
 export type HashName = 'md5' | 'sha1' | 'sha256' | 'sha384' | 'sha512';
 
 const RSA_SIG: Record<HashName, string> = {
-  md5: '1.2.840.113549.1.1.4', sha1: '1.2.840.113549.1.1.5', sha256: '1.2.840.113549.1.1.11', sha384: '1.2.840.113549.1.1.12', sha512: '1.2.840.113549.1.1.13',
+  md5: '1.2.840.113549.1.1.4',
+  sha1: '1.2.840.113549.1.1.5',
+  sha256: '1.2.840.113549.1.1.11',
+  sha384: '1.2.840.113549.1.1.12',
+  sha512: '1.2.840.113549.1.1.13',
 };
-const EC_SIG: Partial<Record<HashName, string>> = { sha1: '1.2.840.10045.4.1', sha256: '1.2.840.10045.4.3.2', sha384: '1.2.840.10045.4.3.3', sha512: '1.2.840.10045.4.3.4' };
+const EC_SIG: Partial<Record<HashName, string>> = {
+  sha1: '1.2.840.10045.4.1',
+  sha256: '1.2.840.10045.4.3.2',
+  sha384: '1.2.840.10045.4.3.3',
+  sha512: '1.2.840.10045.4.3.4',
+};
 const HASH_OID = { sha256: '2.16.840.1.101.3.4.2.1', sha384: '2.16.840.1.101.3.4.2.2', sha512: '2.16.840.1.101.3.4.2.3' } as const;
 const HASH_LEN = { sha256: 32, sha384: 48, sha512: 64 } as const;
 
@@ -49,9 +62,14 @@ function sigAlgorithm(signer: Key, hash: HashName, pss: boolean, salt?: number):
   if (pss) {
     const h = hash as keyof typeof HASH_OID;
     const hashAi = seq(objectId(HASH_OID[h]), nul());
-    return seq(objectId('1.2.840.113549.1.1.10'), seq(
-      tlv(ctx(0, true), hashAi), tlv(ctx(1, true), seq(objectId('1.2.840.113549.1.1.8'), hashAi)), tlv(ctx(2, true), int(salt ?? HASH_LEN[h])),
-    ));
+    return seq(
+      objectId('1.2.840.113549.1.1.10'),
+      seq(
+        tlv(ctx(0, true), hashAi),
+        tlv(ctx(1, true), seq(objectId('1.2.840.113549.1.1.8'), hashAi)),
+        tlv(ctx(2, true), int(salt ?? HASH_LEN[h])),
+      ),
+    );
   }
   return seq(objectId(RSA_SIG[hash]), nul());
 }
@@ -74,7 +92,12 @@ export function encodeName(n: NameSpec): Buffer {
 }
 
 export const KU = { digitalSignature: 0, keyEncipherment: 2, keyCertSign: 5, cRLSign: 6 } as const;
-export const EKU = { serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2', any: '2.5.29.37.0', codeSigning: '1.3.6.1.5.5.7.3.3' } as const;
+export const EKU = {
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  any: '2.5.29.37.0',
+  codeSigning: '1.3.6.1.5.5.7.3.3',
+} as const;
 
 export interface CertSpec {
   subject: NameSpec;
@@ -143,7 +166,10 @@ export function forge(s: CertSpec): Forged {
       const bc = s.bc ?? { ca: false };
       exts.push(ext('2.5.29.19', true, seq(...(bc.ca ? [bool(true)] : []), ...(bc.pathLen !== undefined ? [int(bc.pathLen)] : []))));
     }
-    if (s.ku !== null) exts.push(ext('2.5.29.15', true, namedBits(s.ku ?? (s.bc?.ca ? [KU.keyCertSign, KU.cRLSign] : [KU.digitalSignature, KU.keyEncipherment]))));
+    if (s.ku !== null)
+      exts.push(
+        ext('2.5.29.15', true, namedBits(s.ku ?? (s.bc?.ca ? [KU.keyCertSign, KU.cRLSign] : [KU.digitalSignature, KU.keyEncipherment]))),
+      );
     if (s.eku?.length) exts.push(ext('2.5.29.37', false, seq(...s.eku.map(objectId))));
     const names = [
       ...(s.dns ?? []).map((d) => tlv(ctx(2, false), Buffer.from(d, 'latin1'))),
@@ -159,20 +185,41 @@ export function forge(s: CertSpec): Forged {
     if (s.issuer?.ski && s.aki !== false) exts.push(ext('2.5.29.35', false, seq(tlv(ctx(0, false), s.issuer.ski))));
     if (s.nsCertType !== undefined) exts.push(ext('2.16.840.1.113730.1.1', false, bits(Buffer.from([s.nsCertType]))));
     if (s.nameConstraints?.permittedDNS) {
-      exts.push(ext('2.5.29.30', true, seq(tlv(ctx(0, true), s.nameConstraints.permittedDNS.map((d) => seq(tlv(ctx(2, false), Buffer.from(d))))))));
+      exts.push(
+        ext(
+          '2.5.29.30',
+          true,
+          seq(
+            tlv(
+              ctx(0, true),
+              s.nameConstraints.permittedDNS.map((d) => seq(tlv(ctx(2, false), Buffer.from(d)))),
+            ),
+          ),
+        ),
+      );
     }
     for (const e of s.extra ?? []) exts.push(ext(e.oid, e.critical, e.value));
   }
   const serial = s.serial !== undefined ? int(s.serial) : uint(Buffer.concat([Buffer.from([0x01]), randomBytes(15)]));
   const tbs = seq(
     ...(version === 3 ? [tlv(ctx(0, true), int(2))] : []),
-    serial, alg, issuer, seq(utcOrGeneralized(notBefore), utcOrGeneralized(notAfter)), subject, s.key.spki,
+    serial,
+    alg,
+    issuer,
+    seq(utcOrGeneralized(notBefore), utcOrGeneralized(notAfter)),
+    subject,
+    s.key.spki,
     ...(version === 3 && exts.length ? [tlv(ctx(3, true), seq(...exts))] : []),
   );
   let sig: Buffer;
   if (signer.spec.kind === 'ed25519') sig = nodeSign(null, tbs, signer.priv);
   else if (signer.spec.kind === 'ec') sig = nodeSign(hash, tbs, { key: signer.priv, dsaEncoding: 'der' });
-  else if (s.pss) sig = nodeSign(hash, tbs, { key: signer.priv, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: s.pssSalt ?? HASH_LEN[hash as keyof typeof HASH_LEN] });
+  else if (s.pss)
+    sig = nodeSign(hash, tbs, {
+      key: signer.priv,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: s.pssSalt ?? HASH_LEN[hash as keyof typeof HASH_LEN],
+    });
   else sig = nodeSign(hash, tbs, signer.priv);
   const der = seq(tbs, alg, bits(sig));
   return { der, pem: toPem(der), key: s.key, subject, ...(s.ski !== false && version === 3 ? { ski } : {}), notAfter };
