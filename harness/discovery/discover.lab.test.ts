@@ -9,6 +9,12 @@ import { discoverTarget } from '../verify/context.ts';
 import { loadCluster } from '../model/load.ts';
 import { modelDocument } from './print.ts';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { labInventory } from '../cli/commands/lab.ts';
+import { readLabState } from '../providers/lab/lab.ts';
+import type { ReportDocument } from '../report/document.ts';
 
 const config = inject('labConfig');
 const lab = loadCluster(config).name;
@@ -52,5 +58,35 @@ describe('hardway discover on the seed lab', () => {
     expect(r.stdout).toMatch(/podCIDR: 10\.200\.0\.0\/16 # master:\/etc\/systemd\/system\/kube-controller-manager\.service --cluster-cidr/);
     expect(r.stdout).toMatch(/clusterDomain: cluster\.local # node-\d:\/var\/lib\/kubernetes\/kubelet\/kubelet-config\.yaml clusterDomain/);
     expect(() => parse(r.stdout)).not.toThrow();
+  });
+
+  it('verifies the lab through an inventory without a model, --active: nothing fails, every skip is not-applicable with its reason', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hardway-model-less-'));
+    try {
+      const state = readLabState(lab)!;
+      const inv = parse(labInventory(state, loadCluster(config))) as Record<string, unknown>;
+      delete inv.cluster;
+      const path = join(dir, 'lab.yaml');
+      writeFileSync(path, JSON.stringify(inv));
+      const r = spawnSync('bin/hardway', ['verify', '--target', path, '--active', '--reporter', 'json'], {
+        encoding: 'utf8',
+        timeout: 300_000,
+        maxBuffer: 64 << 20,
+      });
+      const doc = JSON.parse(r.stdout) as ReportDocument;
+      const checks = doc.suites.flatMap((x) => x.checks);
+      expect(
+        checks
+          .filter((c) => c.status === 'failed' || (c.skip && c.skip !== 'not-applicable'))
+          .map((c) => `${c.id}@${c.host}: ${c.diagnosis}`),
+      ).toEqual([]);
+      expect(r.status).toBe(0);
+      expect(checks.filter((c) => c.status === 'passed').length).toBeGreaterThanOrEqual(100);
+      for (const c of checks.filter((x) => x.skip === 'not-applicable')) expect(c.diagnosis, c.id).toMatch(/^\S.{10,}/);
+      // The model came from the hosts: drift has nothing to compare with, and says so.
+      expect(checks.find((c) => c.id === 'drift.model')?.skip).toBe('not-applicable');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

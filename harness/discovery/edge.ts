@@ -5,7 +5,7 @@
 // is then not-applicable).
 import * as k8s from '@kubernetes/client-node';
 import type { CheckContext } from '../verify/check.ts';
-import { kube } from '../verify/kube.ts';
+import { apiError, apiStatus, kube } from '../verify/kube.ts';
 import type { EdgeFacts } from './model.ts';
 
 type Obj = { metadata?: { name?: string; namespace?: string }; spec?: Record<string, unknown> };
@@ -13,8 +13,10 @@ type Obj = { metadata?: { name?: string; namespace?: string }; spec?: Record<str
 async function list(api: k8s.CustomObjectsApi, group: string, version: string, plural: string): Promise<Obj[]> {
   try {
     return ((await api.listClusterCustomObject({ group, version, plural })) as { items?: Obj[] }).items ?? [];
-  } catch {
-    return []; // the API (a CRD) is not installed
+  } catch (e) {
+    // 404: the API (a CRD) is not installed. Anything else (403, an outage) is not "no edge".
+    if (apiStatus(e) === 404) return [];
+    throw new Error(`cannot list ${plural}.${group}: ${apiError(e)}`);
   }
 }
 
@@ -28,7 +30,9 @@ export async function discoverEdge(ctx: CheckContext): Promise<EdgeFacts | undef
     list(api, 'cert-manager.io', 'v1', 'clusterissuers'),
     net.listIngressForAllNamespaces().then(
       (r) => r.items,
-      () => [],
+      (e) => {
+        throw new Error(`cannot list ingresses: ${apiError(e)}`);
+      },
     ),
   ]);
   const served = new Set<string>([

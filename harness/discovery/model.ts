@@ -22,6 +22,8 @@ export interface DerivedModel {
   sources: Record<string, string>;
   /** Why the model is incomplete (no apiserver found, hosts without components...). */
   problems: string[];
+  /** Why the HTTPS edge could not be read from the API (then its checks cannot tell). */
+  edgeUnknown?: string;
 }
 
 export interface DeriveOptions {

@@ -36,18 +36,40 @@ const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const PATTERN =
   '(kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kube-proxy|etcd|flanneld|flannel|coredns|containerd|hyperkube)';
 
+/** What readFiles read: each path's text, undefined when it is missing or could not be read, and
+ * (in `unreadable`) the paths that exist but that hardway's user may not read (not "missing"). */
+export type FileReads = Map<string, string | undefined> & { unreadable: Set<string> };
+
+/** The marker of a file that exists but cannot be read (a readable one's is "### <path>", then its
+ * contents). */
+const UNREADABLE = '##! ';
+
 /** Reads many files at once: one command on live hosts (contents base64-encoded), reads otherwise.
- * Missing files map to undefined. */
-export async function readFiles(h: HostAccess, paths: string[]): Promise<Map<string, string | undefined>> {
-  const out = new Map<string, string | undefined>();
+ * Missing files map to undefined; files that exist but cannot be read too, and are in `unreadable`. */
+export async function readFiles(h: HostAccess, paths: string[]): Promise<FileReads> {
+  const out: FileReads = Object.assign(new Map<string, string | undefined>(), { unreadable: new Set<string>() });
   const todo = [...new Set(paths)].filter(Boolean);
   if (!todo.length) return out;
   if (!h.exec) {
-    await Promise.all(todo.map(async (p) => out.set(p, await h.readFile(p).catch(() => undefined))));
+    await Promise.all(
+      todo.map(async (p) => {
+        try {
+          out.set(p, await h.readFile(p));
+        } catch (e) {
+          // Not a file (as `[ -f ]` says on live hosts) is missing; anything else (EACCES) is a
+          // file that is there but not readable.
+          out.set(p, undefined);
+          if (!['ENOENT', 'ENOTDIR', 'EISDIR'].includes(String((e as NodeJS.ErrnoException).code))) out.unreadable.add(p);
+        }
+      }),
+    );
     return out;
   }
   const script = todo
-    .map((p) => `if [ -f ${shq(p)} ] && [ -r ${shq(p)} ]; then printf '### %s\\n' ${shq(p)}; base64 -w0 < ${shq(p)}; echo; fi`)
+    .map(
+      (p) =>
+        `if [ -f ${shq(p)} ]; then if [ -r ${shq(p)} ]; then printf '### %s\\n' ${shq(p)}; base64 -w0 < ${shq(p)}; echo; else printf '${UNREADABLE}%s\\n' ${shq(p)}; fi; fi`,
+    )
     .join('\n');
   const r = await h.exec(script, { timeoutMs: 30_000 });
   // Each step ends in a successful `fi`: any other exit code means the read itself broke.
@@ -58,7 +80,12 @@ export async function readFiles(h: HostAccess, paths: string[]): Promise<Map<str
   for (const p of todo) out.set(p, undefined);
   const lines = r.stdout.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const m = /^### (.*)$/.exec(lines[i]!);
+    const line = lines[i]!;
+    if (line.startsWith(UNREADABLE) && out.has(line.slice(UNREADABLE.length))) {
+      out.unreadable.add(line.slice(UNREADABLE.length));
+      continue;
+    }
+    const m = /^### (.*)$/.exec(line);
     if (m && out.has(m[1]!)) out.set(m[1]!, Buffer.from(lines[i + 1] ?? '', 'base64').toString('utf8'));
   }
   return out;
@@ -85,9 +112,17 @@ export async function readDir(h: HostAccess, dir: string): Promise<Record<string
   return Object.fromEntries([...read].filter(([, v]) => v !== undefined)) as Record<string, string>;
 }
 
+/** States in which a service is part of the host: running, (re)starting (a crash-looping unit is
+ * "activating" between its restarts), failed, or enabled at boot. Anything else (inactive and
+ * disabled) is installed, not used; hosts.services-active reports the ones that do not run. */
+const LIVE_STATES = new Set(['active', 'reloading', 'activating', 'failed']);
+export function partOfHost(active: string | undefined, enabled: string | undefined): boolean {
+  return LIVE_STATES.has(active ?? '') || enabled === 'enabled';
+}
+
 async function liveSystemd(h: HostAccess, host: string, hostname: string | undefined, problems: ParseProblem[]): Promise<RawService[]> {
-  // Loaded units: running ones, enabled ones (their target wants them) and failed ones. A unit that
-  // is neither is not part of the cluster on this host.
+  // Loaded units: running, restarting or failed ones, and enabled ones (their target wants them).
+  // A unit that is none of these is not part of the cluster on this host (partOfHost).
   const list = `systemctl list-units --type=service --all --plain --no-legend --no-pager 2>/dev/null | awk '{print $1}' | grep -v '@\\.service$'`;
   const show = await h.exec!(
     `systemctl show -p Id,ExecStart,FragmentPath,DropInPaths,ActiveState,UnitFileState,Restart,EnvironmentFiles -- $(${list}) 2>/dev/null`,
@@ -99,9 +134,7 @@ async function liveSystemd(h: HostAccess, host: string, hostname: string | undef
   // installed, not part of the cluster on this host.
   const candidates = units.value.filter(
     (u) =>
-      u.id &&
-      u.execStart.some((e) => identifyComponent(e.argv.length ? e.argv : [e.path])) &&
-      (u.activeState === 'active' || u.unitFileState === 'enabled' || u.activeState === 'activating' || u.activeState === 'failed'),
+      u.id && u.execStart.some((e) => identifyComponent(e.argv.length ? e.argv : [e.path])) && partOfHost(u.activeState, u.unitFileState),
   );
   if (!candidates.length) return [];
   // The definitions as systemd reads them (fragment and drop-ins, with files and lines), and the
@@ -258,8 +291,6 @@ export async function readHost(host: string, h: HostAccess): Promise<RawHost> {
   const init = (['systemd', 'openrc'].includes(initLine) ? initLine : 'unknown') as InitKind | 'unknown';
   const found =
     init === 'systemd' ? await liveSystemd(h, host, hostname, problems) : init === 'openrc' ? await liveOpenrc(h, problems) : [];
-  const services = found.filter(
-    (s) => !s.state || s.state.active === 'active' || s.state.enabled === 'enabled' || s.state.active === 'failed',
-  );
+  const services = found.filter((s) => !s.state || partOfHost(s.state.active, s.state.enabled));
   return { host, init, ...(hostname ? { hostname: hostname.toLowerCase() } : {}), services, problems };
 }

@@ -17,7 +17,7 @@ export function faultCatalogueMarkdown(root = '.'): string {
   const roles = { seed: rolesOf(loadCluster(`${root}/${LAB_MODELS.seed}`)), kthw: rolesOf(loadCluster(`${root}/${LAB_MODELS.kthw}`)) };
   const faults = catalogue();
   const rows = faults.map((f) => {
-    const layouts = f.on === 'tree' ? 'tree (offline)' : (f.layouts ?? ['seed']).join(', ');
+    const layouts = f.on === 'tree' ? 'tree (offline)' : `${(f.layouts ?? ['seed']).join(', ')}${f.layoutsWhy ? ` (${f.layoutsWhy})` : ''}`;
     const r = f.on === 'lab' && !(f.layouts ?? ['seed']).includes('seed') ? roles.kthw : roles.seed;
     const suite = suiteOf((f.expect(r)[0] ?? f.warn?.(r)[0])!.check);
     return `| ${suite} | \`${f.id}\` | ${layouts} | ${f.title} | ${cell(f.expect(r))} | ${cell(f.warn?.(r) ?? [])} |`;

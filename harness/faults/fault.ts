@@ -48,6 +48,8 @@ export interface Fault {
   on: 'lab' | 'tree';
   /** The layouts whose lab it breaks (default: the seed's): what it touches must exist there. */
   layouts?: LayoutName[];
+  /** Why it does not apply to the other layouts (docs/fault-catalogue.md says it). */
+  layoutsWhy?: string;
   /** Checks that must fail, exactly these. */
   expect(r: Roles): Expected[];
   /** Checks that must pass with a warning carrying these codes. */

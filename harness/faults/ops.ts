@@ -22,6 +22,21 @@ export async function start(env: FaultEnv, host: string, unit: string): Promise<
   await healthy(env, host, unit);
 }
 
+/**
+ * A restart without the old process's graceful shutdown: kube-apiserver waits its full
+ * --request-timeout (60 s) for open watches before it exits (Go's http.Server.Shutdown), which the
+ * faults do not test. Killed, then started on the new configuration, as after a crash.
+ */
+export async function restartNow(env: FaultEnv, host: string, unit: string): Promise<void> {
+  await env.host(host).run(`${env.init(host).reload()} && { ${env.init(host).kill(unit)}; }`);
+  await start(env, host, unit);
+}
+
+/** A stop without the graceful shutdown (see restartNow). */
+export async function stopNow(env: FaultEnv, host: string, unit: string): Promise<void> {
+  await env.host(host).run(env.init(host).kill(unit));
+}
+
 export async function restart(env: FaultEnv, host: string, unit: string): Promise<void> {
   await env.host(host).run(env.init(host).restart(unit));
   await healthy(env, host, unit);
@@ -52,9 +67,26 @@ export async function leaseFresh(env: FaultEnv, namespace: string, name: string,
 }
 
 /** After an apiserver restart the controller manager and the scheduler lose and take back their
- * leader leases: waits until both renew them again. */
+ * leader leases: waits until both renew them again, and until the controller manager's controllers
+ * work again (a leader whose informers still sync renews its lease but gives a new namespace no
+ * ServiceAccount yet). */
 export async function leadersBack(env: FaultEnv): Promise<void> {
   await Promise.all([leaseFresh(env, 'kube-system', 'kube-controller-manager'), leaseFresh(env, 'kube-system', 'kube-scheduler')]);
+  const ns = `hardway-fault-sa-probe-${Date.now().toString(36)}`;
+  const k = layoutFor(env.cluster).kubectl;
+  try {
+    await kubectl(env, `create namespace ${ns}`);
+    await env
+      .host(env.master)
+      .waitFor(
+        'kube-controller-manager',
+        `namespace ${ns} given its default ServiceAccount`,
+        `${k} -n ${ns} get serviceaccount default`,
+        120_000,
+      );
+  } finally {
+    await kubectl(env, `delete namespace ${ns} --wait=false --ignore-not-found`).catch(() => undefined);
+  }
 }
 
 /** Waits until a node is NotReady (the node controller noticed its kubelet is gone). */

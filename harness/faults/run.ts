@@ -2,7 +2,8 @@
 // failures live in (with their prerequisites' gates), compare: exactly the expected checks fail,
 // each with its codes; then repair, and prove the repair by running those suites again, plus the
 // gate of every other suite, until nothing fails. The lab is opened once for the whole catalogue
-// (one SSH connection per host) and one test namespace serves every run. Refused on any target
+// (one SSH connection per host) and one test namespace serves every run of a runFaults call (it
+// is removed, and awaited, at the end). Ctrl-C repairs the current fault and stops. Refused on any target
 // hardway did not create. A tree fault: break a copy of a rendering and run the certs suite on it.
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,10 +21,10 @@ import type { Target } from '../targets/target.ts';
 import { type CheckResult, DEFAULT_OPTIONS, type Suite, type VerifyOptions } from '../verify/check.ts';
 import { browserAccess } from '../verify/browser.ts';
 import { runContext } from '../verify/context.ts';
-import { type PlannedSuite, gateOf, makeContext, planRun, runPlan } from '../verify/engine.ts';
+import { type PlannedSuite, gateOf, makeContext, planRun, runPlan, settlePrepares, startPrepares } from '../verify/engine.ts';
 import { SUITES } from '../verify/registry.ts';
-import { removeWorkspaces } from '../verify/workspace.ts';
-import { kube } from '../verify/kube.ts';
+import { RUN_LABEL, removeWorkspaces } from '../verify/workspace.ts';
+import { kube, poll } from '../verify/kube.ts';
 import { type Cluster, layoutOf } from '../model/cluster.ts';
 import { catalogue } from './catalogue.ts';
 import { type Expected, type Fault, type FaultEnv, type FaultResult, type Roles, appliesTo, keyOf, rolesOf } from './fault.ts';
@@ -82,16 +83,52 @@ function proofPlan(suites: Suite[], selected: string[]): PlannedSuite[] {
   );
 }
 
-async function runOnce(target: Target, options: VerifyOptions, runId: string, plan: PlannedSuite[]): Promise<CheckResult[]> {
+async function runOnce(
+  target: Target,
+  options: VerifyOptions,
+  runId: string,
+  plan: PlannedSuite[],
+  signal?: AbortSignal,
+): Promise<CheckResult[]> {
   const artifacts = mkdtempSync(join(tmpdir(), 'hardway-fault-artifacts-'));
   const ctx = await runContext(target, options, {
     run: { id: runId },
+    ...(signal ? { signal } : {}),
     browserFor: (check, host) => browserAccess(artifacts, check, host, []),
   });
   ctx.defer(async () => rmSync(artifacts, { recursive: true, force: true }));
-  for (const p of plan) p.suite.prepare?.(ctx).catch(() => undefined);
+  const prepares = startPrepares(ctx, plan);
   try {
     return (await runPlan(ctx, plan)).flatMap((s) => s.checks);
+  } finally {
+    // No prepare() may create a pod or a browser after the cleanup.
+    await settlePrepares(prepares);
+    await ctx.cleanup();
+  }
+}
+
+/** Distinguishes the runs of one process (the lab tests call runFaults once per fault). */
+let runSeq = 0;
+
+/** A DNS label, unique per runFaults call: its test namespace is hardway-verify-<id>. */
+function faultRunId(): string {
+  return `faults-${process.pid}-${Date.now().toString(36)}-${++runSeq}`;
+}
+
+/** Deletes this run's test namespace (and those a dead run left) and waits, at most `timeoutMs`,
+ * until this run's are gone: the next run's pods must not land in a terminating namespace. */
+async function removeRunNamespaces(target: Target, runId: string, progress: (l: string) => void, timeoutMs = 120_000): Promise<void> {
+  const ctx = makeContext(target, DEFAULT_OPTIONS, { run: { id: runId } });
+  try {
+    const k = await kube(ctx);
+    await removeWorkspaces(k, runId);
+    const gone = await poll(
+      timeoutMs,
+      async () => ((await k.core.listNamespace({ labelSelector: `${RUN_LABEL}=${runId}` })).items.length ? undefined : true),
+      2000,
+      undefined,
+    );
+    if (!gone) progress(`the test namespace of run ${runId} is still terminating after ${timeoutMs / 1000} s`);
   } finally {
     await ctx.cleanup();
   }
@@ -123,13 +160,33 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
   }
   const roles = rolesOf(cluster);
   const sessions = new Map<string, SshSession>();
-  const runId = `faults-${process.pid}`;
+  const runId = faultRunId();
   const results: FaultResult[] = [];
+  // Ctrl-C: the current fault is repaired (its proof skipped), the test namespace removed, then
+  // exit code 130. A second Ctrl-C exits at once, whatever is broken.
+  const abort = new AbortController();
+  let interruptedIn: string | undefined;
+  let current: string | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (abort.signal.aborted) {
+      opts.progress(`${sig} again: exiting now${current ? ` (fault ${current} may be left unrepaired)` : ''}`);
+      process.exit(130);
+    }
+    interruptedIn = current;
+    opts.progress(
+      `${sig}: stopping${current ? ` after repairing fault ${current}` : ''}, then removing the test namespace (press Ctrl-C again to exit at once)`,
+    );
+    abort.abort(new Error('interrupted'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     // The edge host too: some faults break the lab's outside world (its DNS).
     await Promise.all(state.hosts.map(async (h) => sessions.set(h.name, await SshSession.connect(h.ssh))));
     const initKinds = new Map([...cluster.masters, ...cluster.workers].map((h) => [h.host, h.init]));
     for (const fault of faults) {
+      if (abort.signal.aborted) break;
+      current = fault.id;
       const t0 = Date.now();
       const tmp = mkdtempSync(join(tmpdir(), `hardway-fault-${fault.id}-`));
       const env: FaultEnv = {
@@ -155,20 +212,25 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
           opts.progress(`fault ${fault.id}: waiting for it to take effect`);
           await fault.effect(env);
         }
+        if (abort.signal.aborted) throw new Error('interrupted (Ctrl-C)');
         opts.progress(`fault ${fault.id}: running ${selected.join(', ')}`);
-        judged = judge(fault.expect(roles), fault.warn?.(roles) ?? [], await runOnce(target, options, runId, planRun(SUITES, selected)));
+        const rs = await runOnce(target, options, runId, planRun(SUITES, selected), abort.signal);
+        if (abort.signal.aborted) throw new Error('interrupted (Ctrl-C)');
+        judged = judge(fault.expect(roles), fault.warn?.(roles) ?? [], rs);
       } catch (e) {
         errors.push((e as Error).message);
       } finally {
         opts.progress(`fault ${fault.id}: repairing`);
         try {
           await fault.repair?.(env);
-          await proveRepaired(target, runId, selected, opts.progress, fault.id);
+          if (abort.signal.aborted) opts.progress(`fault ${fault.id}: repaired; the proof runs are skipped (interrupted)`);
+          else await proveRepaired(target, runId, selected, opts.progress, fault.id, abort.signal);
         } catch (e) {
           errors.push(`repair failed: ${(e as Error).message}`);
         }
         rmSync(tmp, { recursive: true, force: true });
       }
+      current = undefined;
       const reasons = [...errors, ...judged.reasons];
       const expected = [...fault.expect(roles).map(keyOf), ...(fault.warn?.(roles) ?? []).map((w) => `${keyOf(w)} (warning)`)];
       const r: FaultResult = {
@@ -190,9 +252,26 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
       }
     }
   } finally {
-    await removeWorkspaces(await kube(makeContext(target, DEFAULT_OPTIONS, { run: { id: runId } })), runId).catch(() => undefined);
+    await removeRunNamespaces(target, runId, opts.progress).catch((e: Error) =>
+      opts.progress(`could not remove the test namespace of run ${runId}: ${e.message.split('\n')[0]}`),
+    );
     for (const s of sessions.values()) s.close();
     await target.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (abort.signal.aborted) {
+    const caught = results.filter((r) => r.caught).length;
+    const last = results.at(-1);
+    const repair = interruptedIn
+      ? last?.id === interruptedIn && last.reasons.some((x) => x.startsWith('repair failed'))
+        ? `fault ${interruptedIn} could NOT be repaired (${last.reasons.find((x) => x.startsWith('repair failed'))}), `
+        : `fault ${interruptedIn} was repaired (not proven), `
+      : '';
+    throw new UserFacingError(
+      `interrupted: ${repair}the test namespace was removed; ${caught} of ${results.length} fault${results.length === 1 ? '' : 's'} run were caught`,
+      130,
+    );
   }
   return results;
 }
@@ -204,13 +283,17 @@ async function proveRepaired(
   selected: string[],
   progress: (l: string) => void,
   id: string,
+  signal?: AbortSignal,
   timeoutMs = 240_000,
 ): Promise<void> {
   const t0 = Date.now();
   let failed: string[] = [];
   let last = '';
   for (let round = 1; Date.now() - t0 < timeoutMs; round++) {
-    const rs = await runOnce(target, DEFAULT_OPTIONS, runId, proofPlan(SUITES, selected));
+    // Interrupted: the repair ran; its proof is skipped.
+    if (signal?.aborted) return progress(`fault ${id}: the repair proof is skipped (interrupted)`);
+    const rs = await runOnce(target, DEFAULT_OPTIONS, runId, proofPlan(SUITES, selected), signal);
+    if (signal?.aborted) return progress(`fault ${id}: the repair proof is skipped (interrupted)`);
     failed = rs
       .filter((r) => r.status === 'failed' || r.skip === 'blocked' || r.skip === 'inconclusive')
       .map((r) => `${resultKey(r)}${r.skip ? ` (${r.skip})` : ''}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cidrContains, cidrsOverlap, isIpAddress, networkAddress, nthAddress, parseCidr, subnetCount } from './net.ts';
+import { cidrContains, cidrsOverlap, isIpAddress, networkAddress, networkOf, nthAddress, parseCidr, subnetCount } from './net.ts';
 
 const cidr = (text: string) => {
   const c = parseCidr(text);
@@ -158,5 +158,28 @@ describe('subnetCount', () => {
 
   it('is 0 when the subnet is larger than the range', () => {
     expect(subnetCount(cidr('10.200.0.0/24'), 16)).toBe(0n);
+  });
+});
+
+describe('networkOf', () => {
+  it('clears the host bits of any prefix length, not only the last octet', () => {
+    expect(networkOf('10.200.65.1/24')).toBe('10.200.65.0/24');
+    expect(networkOf('10.200.65.1/18')).toBe('10.200.64.0/18');
+    expect(networkOf('10.200.65.130/25')).toBe('10.200.65.128/25');
+    expect(networkOf('10.200.65.7/30')).toBe('10.200.65.4/30');
+    expect(networkOf('10.200.0.0/16')).toBe('10.200.0.0/16');
+    expect(networkOf('10.1.2.3/32')).toBe('10.1.2.3/32');
+    expect(networkOf('10.1.2.3/0')).toBe('0.0.0.0/0');
+  });
+
+  it('works for IPv6, in the compressed form routes print', () => {
+    expect(networkOf('fd00:10:200:1::1/64')).toBe('fd00:10:200:1::/64');
+    expect(networkOf('fd00:10:200:1:ffff::1/56')).toBe('fd00:10:200::/56');
+  });
+
+  it('is undefined for text that is not a CIDR', () => {
+    expect(networkOf('10.200.65.1')).toBeUndefined();
+    expect(networkOf('10.200.65.1/33')).toBeUndefined();
+    expect(networkOf('flannel')).toBeUndefined();
   });
 });

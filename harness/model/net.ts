@@ -88,6 +88,13 @@ export function networkAddress(c: Cidr): string {
   return bigIntToIp(c.family, c.base);
 }
 
+/** The network a CIDR names, as routes print it (10.200.64.0/18 for 10.200.65.1/18); undefined when
+ * the text is not a CIDR. */
+export function networkOf(text: string): string | undefined {
+  const c = parseCidr(text);
+  return c ? `${networkAddress(c)}/${c.prefix}` : undefined;
+}
+
 /** How many subnets of prefix `len` a CIDR holds. */
 export function subnetCount(c: Cidr, len: number): bigint {
   if (len < c.prefix) return 0n;

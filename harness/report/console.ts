@@ -26,7 +26,8 @@ export function summaryLine(doc: ReportDocument, runDir?: string): string {
   return (
     `${verdict}: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped${kinds.length ? ` (${kinds.join(', ')})` : ''}, ${s.warnings} warnings` +
     (doc.durationMs !== undefined ? ` in ${(doc.durationMs / 1000).toFixed(1)} s` : '') +
-    (doc.strict && !doc.ok && s.failed === 0 ? ' (--strict: inconclusive or blocked checks fail the run)' : '') +
+    (!doc.ok && s.failed === 0 && s.passed === 0 ? ' (nothing was verified: no check found anything to examine)' : '') +
+    (doc.strict && !doc.ok && s.failed === 0 && s.passed > 0 ? ' (--strict: inconclusive or blocked checks fail the run)' : '') +
     (runDir ? `\nreports: ${runDir}/report.html (also report.json, junit.xml)` : '')
   );
 }

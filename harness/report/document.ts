@@ -59,7 +59,9 @@ export function summarize(doc: ReportDocument): Counts {
 
 /** Whether a run is green: nothing failed; with strict, nothing inconclusive or blocked either. */
 export function isOk(counts: Counts, strict: boolean, total: number): boolean {
-  if (total === 0 || counts.failed > 0) return false;
+  // A run that verified nothing (no check passed: an empty tree, every check not-applicable) is
+  // not green: green means looked and found it right.
+  if (total === 0 || counts.passed === 0 || counts.failed > 0) return false;
   return !strict || (counts.skip.inconclusive === 0 && counts.skip.blocked === 0);
 }
 

@@ -13,7 +13,7 @@ import { parseCluster } from '../model/load.ts';
 import { sshTarget } from '../targets/ssh.ts';
 import { hostPattern } from './known-hosts.ts';
 import { SshError, SshSession } from './session.ts';
-import { type Sshd, startSshd } from './sshd-fixture.ts';
+import { type Sshd, sshdEndpoint, startSshd } from './sshd-fixture.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hardway-ssh-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -139,15 +139,7 @@ describe('a real sshd on loopback', () => {
   afterAll(async () => {
     await sshd?.stop();
   });
-  const ep = (kh: string) => ({
-    name: 'real',
-    host: '127.0.0.1',
-    port: sshd.port,
-    user: sshd.user,
-    privateKeyPath: sshd.clientKey,
-    knownHostsPath: kh,
-    connectTimeoutMs: 5000,
-  });
+  const ep = (kh: string) => sshdEndpoint(sshd, 'real', kh);
   const kh = (name: string, text: string) => {
     const f = join(tmp, `kh-${name}`);
     writeFileSync(f, text);

@@ -20,6 +20,19 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
+/** An SSH endpoint (harness/ssh/session.ts) of this sshd, as `name`, checked against `knownHostsPath`. */
+export function sshdEndpoint(sshd: Sshd, name: string, knownHostsPath: string) {
+  return {
+    name,
+    host: '127.0.0.1',
+    port: sshd.port,
+    user: sshd.user,
+    privateKeyPath: sshd.clientKey,
+    knownHostsPath,
+    connectTimeoutMs: 5000,
+  };
+}
+
 export async function freePort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));

@@ -19,6 +19,8 @@ export interface InitSystem {
   stateScript(units: string[]): string;
   start(unit: string): string;
   stop(unit: string): string;
+  /** Stops the service at once, without its graceful shutdown (SIGKILL where the init system can). */
+  kill(unit: string): string;
   restart(unit: string): string;
   /** Enable at boot and start now. */
   enableStart(unit: string): string;
@@ -47,6 +49,8 @@ const systemd: InitSystem = {
     `for u in ${units.join(' ')}; do echo "$u|$(systemctl is-active "$u" 2>/dev/null)|$(systemctl is-enabled "$u" 2>/dev/null)|$(systemctl show -p Restart --value "$u" 2>/dev/null)"; done`,
   start: (u) => `systemctl start ${u}`,
   stop: (u) => `systemctl stop ${u}`,
+  // The stop after the kill cancels the restart Restart=on-failure would schedule.
+  kill: (u) => `systemctl kill --signal=SIGKILL ${u}; systemctl stop ${u}`,
   restart: (u) => `systemctl daemon-reload && systemctl restart ${u}`,
   enableStart: (u) => `systemctl enable --now ${u}.service`,
   enable: (u) => `systemctl enable ${u} 2>&1`,
@@ -70,6 +74,7 @@ grep -q '^supervisor=supervise-daemon' /etc/init.d/"$u" 2>/dev/null && r=on-fail
 echo "$u|$a|$e|$r"; done`,
   start: (u) => `rc-service ${u} start`,
   stop: (u) => `rc-service ${u} stop`,
+  kill: (u) => `rc-service ${u} stop`,
   restart: (u) => `rc-service ${u} restart`,
   enableStart: (u) => `rc-update add ${u} default && rc-service ${u} start`,
   enable: (u) => `rc-update add ${u} default`,

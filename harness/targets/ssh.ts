@@ -27,11 +27,22 @@ class SshHost implements HostAccess {
   async exec(command: string, opts: { timeoutMs?: number; stdin?: string } = {}): Promise<ExecResult> {
     return (await this.connect()).exec(command, opts);
   }
-  private readonly tunnels: { close(): void }[] = [];
+  /** One local listener per (host, port), shared by every context of the target (the fault runner
+   * makes hundreds); closed with the target. */
+  private readonly tunnels = new Map<string, Promise<{ port: number; close(): void }>>();
   async tunnel(host: string, port: number): Promise<number> {
-    const t = await (await this.connect()).tunnel(host, port);
-    this.tunnels.push(t);
-    return t.port;
+    const key = `${host}\0${port}`;
+    let t = this.tunnels.get(key);
+    if (!t) {
+      const made = this.connect().then((s) => s.tunnel(host, port));
+      this.tunnels.set(key, made);
+      // A tunnel that could not be opened is not remembered: the next caller tries again.
+      made.catch(() => {
+        if (this.tunnels.get(key) === made) this.tunnels.delete(key);
+      });
+      t = made;
+    }
+    return (await t).port;
   }
   async upload(localPath: string, remotePath: string, mode = 0o644): Promise<void> {
     await (await this.connect()).upload(localPath, remotePath, mode);
@@ -43,11 +54,18 @@ class SshHost implements HostAccess {
     return r.stdout;
   }
   async listFiles(dir: string): Promise<string[]> {
-    const r = await this.exec(`find ${shq(dir)} -type f 2>/dev/null`, { timeoutMs: 30_000 });
+    // A missing folder lists nothing; any other failure of find (a permission) is an error, not [].
+    const r = await this.exec(`[ -d ${shq(dir)} ] || exit 0; find ${shq(dir)} -type f`, { timeoutMs: 30_000 });
+    if (r.code !== 0 || /Permission denied/i.test(r.stderr)) {
+      const why = r.stderr.trim().split('\n')[0]?.slice(0, 200) || `find exited with ${r.code}`;
+      throw new Error(`${this.host}: cannot list ${dir}: ${why}`);
+    }
     return r.stdout.split('\n').filter(Boolean).sort();
   }
   async close(): Promise<void> {
-    for (const t of this.tunnels.splice(0)) t.close();
+    const tunnels = [...this.tunnels.values()];
+    this.tunnels.clear();
+    for (const t of tunnels) (await t.catch(() => undefined))?.close();
     if (this.session) (await this.session.catch(() => undefined))?.close();
   }
 }

@@ -6,6 +6,7 @@
 //   skipped  with a kind: not-applicable, needs-active, blocked, inconclusive
 // A check declares what it needs (a live target, --active, the HTTPS edge, a role, a component);
 // the engine enforces it, so no check repeats those guards.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Browser, LaunchOptions } from '@playwright/test';
 import type { ClusterFacts, Component, HostFacts } from '../discovery/facts.ts';
 import type { DerivedModel } from '../discovery/model.ts';
@@ -16,6 +17,25 @@ import type { HostAccess, Target } from '../targets/target.ts';
 export type Status = 'passed' | 'failed' | 'skipped';
 export const SKIP_KINDS = ['not-applicable', 'needs-active', 'blocked', 'inconclusive'] as const;
 export type SkipKind = (typeof SKIP_KINDS)[number];
+
+/** The diagnosis of a check the run did not start (or cut short) after Ctrl-C: inconclusive. */
+export const INTERRUPTED = 'interrupted (Ctrl-C)';
+
+/** The run's signal (aborted on Ctrl-C) around the work the engine starts for a run: its checks
+ * and the suites' prepare(). Shared helpers (poll in kube.ts) read it, so they stop waiting
+ * without every caller passing ctx.signal along. It is the run's signal, not a check's own
+ * (timed-out) one: a memo started by one check is shared by others and must not die with it. */
+const runSignalScope = new AsyncLocalStorage<AbortSignal | undefined>();
+
+/** Runs `fn` with `signal` as the run's signal for everything it starts. */
+export function withRunSignal<T>(signal: AbortSignal | undefined, fn: () => T): T {
+  return runSignalScope.run(signal, fn);
+}
+
+/** The signal of the run whose work is executing now (undefined outside a run). */
+export function currentRunSignal(): AbortSignal | undefined {
+  return runSignalScope.getStore();
+}
 
 /** One problem: what is wrong with which subject (a file, unit, object or address), and the fix. */
 export interface Finding {
@@ -104,9 +124,11 @@ export interface CheckContext {
   browserFor?: (check: string, host?: string) => BrowserAccess;
   /** Aborted when the run is interrupted or the check's time is up. */
   signal?: AbortSignal;
-  /** Registers something to undo when the run ends (a browser to close, a folder to remove). */
+  /** Registers something to undo when the run ends (a browser to close, a folder to remove);
+   * once cleanup() has started, it is undone at once. */
   defer(undo: () => Promise<unknown>): void;
-  /** Runs what was deferred (the run's owner calls it once, at the end). */
+  /** Runs what was deferred (the run's owner calls it once, at the end), and waits for what was
+   * deferred while it ran. */
   cleanup(): Promise<void>;
 }
 

@@ -35,8 +35,14 @@ export async function discoverTarget(
   if (target.live && derived.cluster.masters.length) {
     // The API is reached through the discovered masters (their admin kubeconfig).
     const probe = makeContext({ ...target, cluster: derived.cluster }, { expiryWarningDays: 30, active: false }, { facts });
-    const edge = await discoverEdge(probe).catch(() => undefined);
-    if (edge) derived = modelFromFacts(facts, { ...opts, edge });
+    try {
+      const edge = await discoverEdge(probe);
+      if (edge) derived = modelFromFacts(facts, { ...opts, edge });
+    } catch (e) {
+      derived = { ...derived, edgeUnknown: (e as Error).message };
+    } finally {
+      await probe.cleanup();
+    }
   }
   return { facts, derived };
 }

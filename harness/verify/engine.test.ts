@@ -12,6 +12,7 @@ import {
   type Outcome,
   type Suite,
   DEFAULT_OPTIONS,
+  INTERRUPTED,
   clusterCheck,
   hostCheck,
   inconclusive,
@@ -19,7 +20,8 @@ import {
   outcome,
   passed,
 } from './check.ts';
-import { makeContext, planRun, runPlan, verdict } from './engine.ts';
+import { makeContext, planRun, runPlan, settlePrepares, startPrepares, verdict } from './engine.ts';
+import { poll } from './kube.ts';
 
 const cluster = loadCluster('fixtures/lab/cluster.yaml');
 const dir = mkdtempSync(join(tmpdir(), 'hardway-engine-'));
@@ -172,5 +174,127 @@ describe('the graph', () => {
       ['a', ['a.gate'], true],
       ['b', ['b.y', 'b.z'], false],
     ]);
+  });
+});
+
+describe('Ctrl-C and cleanup', () => {
+  const s = (name: string, dependsOn: string[], checks: Check[]): Suite => ({ name, title: name, dependsOn, checks });
+
+  it('an already-aborted signal starts nothing: every check is inconclusive, interrupted', async () => {
+    const started: string[] = [];
+    const rec = (id: string) =>
+      cc(id, async () => {
+        started.push(id);
+        return passed(1);
+      });
+    const suites = [s('a', [], [rec('a.x')]), s('b', ['a'], [rec('b.y')])];
+    const ctx = makeContext(target, DEFAULT_OPTIONS, { signal: AbortSignal.abort(new Error('interrupted')) });
+    const rs = (await runPlan(ctx, planRun(suites))).flatMap((r) => r.checks);
+    expect(started).toEqual([]);
+    expect(rs.map((r) => [r.id, r.status, r.skip, r.diagnosis])).toEqual([
+      ['a.x', 'skipped', 'inconclusive', INTERRUPTED],
+      ['b.y', 'skipped', 'inconclusive', INTERRUPTED],
+    ]);
+  });
+
+  it('aborting mid-run ends the running checks and starts no further suite', async () => {
+    const abort = new AbortController();
+    const started: string[] = [];
+    const hang = (id: string) =>
+      cc(id, () => {
+        started.push(id);
+        setTimeout(() => abort.abort(new Error('interrupted')), 20);
+        return new Promise<Outcome>(() => undefined);
+      });
+    const rec = (id: string) =>
+      cc(id, async () => {
+        started.push(id);
+        return passed(1);
+      });
+    const suites = [s('a', [], [rec('a.ok'), hang('a.slow')]), s('b', ['a'], [rec('b.y')]), s('c', ['b'], [rec('c.z')])];
+    const seen: string[] = [];
+    const t0 = Date.now();
+    const runs = await runPlan(makeContext(target, DEFAULT_OPTIONS, { signal: abort.signal }), planRun(suites), {
+      onResult: (_suite, r) => seen.push(r.id),
+    });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(started).toEqual(['a.ok', 'a.slow']);
+    const rs = runs.flatMap((r) => r.checks);
+    expect(rs.map((r) => [r.id, r.status, r.skip, r.diagnosis])).toEqual([
+      ['a.ok', 'passed', undefined, undefined],
+      ['a.slow', 'skipped', 'inconclusive', INTERRUPTED],
+      ['b.y', 'skipped', 'inconclusive', INTERRUPTED],
+      ['c.z', 'skipped', 'inconclusive', INTERRUPTED],
+    ]);
+    expect(seen.sort()).toEqual(['a.ok', 'a.slow', 'b.y', 'c.z']);
+    expect(runs.find((r) => r.name === 'b')!.blockedBy).toBeUndefined();
+  });
+
+  it("the run's signal reaches poll(): it stops waiting when the run is interrupted", async () => {
+    const abort = new AbortController();
+    let polls = 0;
+    let error = '';
+    const waits = cc('t.waits', async () => {
+      setTimeout(() => abort.abort(new Error('interrupted')), 30);
+      try {
+        await poll(60_000, async () => void polls++, 10);
+      } catch (e) {
+        error = (e as Error).message;
+      }
+      return passed(1);
+    });
+    const rs = (await runPlan(makeContext(target, DEFAULT_OPTIONS, { signal: abort.signal }), planRun([s('t', [], [waits])]))).flatMap(
+      (r) => r.checks,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    expect(rs[0]!.diagnosis).toBe(INTERRUPTED);
+    expect(error).toBe('interrupted');
+    const after = polls;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(polls).toBe(after);
+  });
+
+  it('prepares run in the run signal scope and are awaited, bounded, before cleanup', async () => {
+    const abort = new AbortController();
+    const live = { ...target, live: true };
+    const order: string[] = [];
+    const ctx = makeContext(live, DEFAULT_OPTIONS, { signal: abort.signal });
+    const suite: Suite = {
+      ...s('p', [], []),
+      prepare: async () => {
+        await new Promise((r) => setTimeout(r, 30));
+        order.push('prepared');
+        ctx.defer(async () => order.push('undone'));
+      },
+    };
+    const hung: Suite = { ...s('h', [], []), prepare: () => new Promise(() => undefined) };
+    const prepares = startPrepares(ctx, planRun([suite, hung]));
+    expect(prepares).toHaveLength(2);
+    expect(await settlePrepares(prepares, 200)).toBe(false);
+    expect(order).toEqual(['prepared']);
+    await ctx.cleanup();
+    expect(order).toEqual(['prepared', 'undone']);
+    expect(startPrepares(makeContext(target, DEFAULT_OPTIONS), planRun([suite]))).toEqual([]);
+  });
+
+  it('a defer registered once cleanup has started runs at once (and cleanup waits for it)', async () => {
+    const ctx = makeContext(target, DEFAULT_OPTIONS);
+    const order: string[] = [];
+    ctx.defer(async () => {
+      order.push('first');
+      // Registered while the cleanup runs: a late prepare's browser, say.
+      ctx.defer(async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        order.push('during');
+      });
+    });
+    await ctx.cleanup();
+    expect(order).toEqual(['first', 'during']);
+    let after = false;
+    ctx.defer(async () => {
+      after = true;
+    });
+    expect(after).toBe(true);
+    await ctx.cleanup();
   });
 });

@@ -12,12 +12,14 @@ import {
   type CheckResult,
   type HostCheck,
   type HostView,
+  INTERRUPTED,
   type Outcome,
   type ReportedFinding,
   type SkipKind,
   type Suite,
   type VerifyOptions,
   renderFinding,
+  withRunSignal,
 } from './check.ts';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -35,17 +37,23 @@ export function makeContext(
   const cluster = target.cluster;
   const facts = extra.facts ?? { hosts: [] };
   const deferred: (() => Promise<unknown>)[] = [];
+  // Undone at once: what was deferred after cleanup() started (a prepare that ended late).
+  const late: Promise<unknown>[] = [];
+  let cleaning: Promise<unknown> | undefined;
+  let started = false;
+  const undoNow = (u: () => Promise<unknown>) => (async () => u())().catch(() => undefined);
   return {
     defer(undo) {
-      deferred.push(undo);
+      if (started) late.push(undoNow(undo));
+      else deferred.push(undo);
     },
     async cleanup() {
-      await Promise.all(
-        deferred
-          .splice(0)
-          .reverse()
-          .map((u) => u().catch(() => undefined)),
-      );
+      if (!started) {
+        started = true; // before any undo runs: one may defer more
+        cleaning = Promise.all(deferred.splice(0).reverse().map(undoNow));
+      }
+      await cleaning;
+      while (late.length) await Promise.all(late.splice(0));
     },
     target,
     facts,
@@ -118,6 +126,8 @@ function unmetNeed(ctx: CheckContext, check: Check): { kind: SkipKind; reason: s
       return { kind: 'needs-active', reason: 'creates labelled test workloads: run with --active' };
     }
     if (need === 'edge' && !ctx.cluster.ingress) {
+      if (ctx.derived?.edgeUnknown)
+        return { kind: 'inconclusive', reason: `the cluster's HTTPS edge could not be read: ${ctx.derived.edgeUnknown}` };
       return { kind: 'not-applicable', reason: 'the cluster has no HTTPS edge (no ingress section in the model)' };
     }
   }
@@ -174,13 +184,23 @@ const skipped = (check: Check, host: string | undefined, skip: SkipKind, reason:
 /** Runs one check on one host (or cluster-wide): needs, timeout, and a thrown error (the check
  * could not finish: inconclusive, with the error) are handled here once. */
 export async function runCheck(ctx: CheckContext, check: Check, host?: string): Promise<CheckResult> {
+  const parent = ctx.signal;
+  // Interrupted: start nothing more (a listener added to an aborted signal would never fire).
+  if (parent?.aborted) return skipped(check, host, 'inconclusive', INTERRUPTED);
   const unmet = unmetNeed(ctx, check);
   if (unmet) return skipped(check, host, unmet.kind, unmet.reason);
   const t0 = Date.now();
   const timeoutMs = check.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const abort = new AbortController();
-  const parent = ctx.signal;
-  const onParentAbort = () => abort.abort(parent?.reason);
+  // Ctrl-C ends the check now, whether or not it reads its signal.
+  let resolveInterrupted!: (o: Outcome) => void;
+  const interrupted = new Promise<Outcome>((resolve) => {
+    resolveInterrupted = resolve;
+  });
+  const onParentAbort = () => {
+    abort.abort(parent?.reason);
+    resolveInterrupted({ findings: [], examined: 0, inconclusive: INTERRUPTED });
+  };
   parent?.addEventListener('abort', onParentAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<Outcome>((resolve) => {
@@ -193,8 +213,8 @@ export async function runCheck(ctx: CheckContext, check: Check, host?: string): 
   const c: CheckContext = { ...ctx, signal: abort.signal, ...(browser ? { browser } : {}) };
   let o: Outcome;
   try {
-    const work = check.scope === 'host' ? check.run(c, ctx.host(host!)) : check.run(c);
-    o = await Promise.race([work, timedOut]);
+    const work = withRunSignal(parent, () => (check.scope === 'host' ? check.run(c, ctx.host(host!)) : check.run(c)));
+    o = await Promise.race([work, timedOut, interrupted]);
   } catch (e) {
     const msg = (e as Error)?.message?.split('\n')[0] ?? String(e);
     o = { findings: [], examined: 0, inconclusive: `${host ? `${host}: ` : ''}the check could not finish: ${msg}` };
@@ -291,6 +311,13 @@ export async function runPlan(ctx: CheckContext, plan: PlannedSuite[], events: R
       const failed = depGates.filter((x) => !x.g.ok);
       const startedMs = Date.now() - t0;
       const units = p.checks.flatMap((check) => expand(ctx.cluster, ctx.facts, { ...p.suite, checks: [check] }));
+      if (ctx.signal?.aborted) {
+        // Interrupted (Ctrl-C): the suite does not start; its checks are inconclusive, not blocked.
+        const checks = units.map((u) => mark(skipped(u.check, u.host, 'inconclusive', INTERRUPTED), p.gateOnly));
+        for (const r of checks) events.onResult?.(p.suite.name, r);
+        resolveGate({ ok: false, why: 'interrupted' });
+        return { name: p.suite.name, title: p.suite.title, gateOnly: p.gateOnly, startedMs, endedMs: startedMs, checks };
+      }
       if (failed.length) {
         const why = failed.map((x) => (x.g.why ? `${x.d} (${x.g.why})` : x.d)).join(', ');
         const checks = units.map((u) => skipped(u.check, u.host, 'blocked', `blocked: prerequisite suite ${why} failed`));
@@ -331,6 +358,38 @@ export async function runPlan(ctx: CheckContext, plan: PlannedSuite[], events: R
   };
 
   return Promise.all(plan.map(runOne));
+}
+
+/** How long the end of a run waits for the suites' prepare() still in flight (see settlePrepares). */
+export const PREPARE_SETTLE_MS = 120_000;
+
+/**
+ * Starts the prepare() of every planned suite (test workloads, a browser) on a live target, in
+ * the run's signal scope (so their waits stop on Ctrl-C). The run's owner must pass the returned
+ * promises to settlePrepares before cleanup: a prepare still in flight would otherwise create
+ * namespaces, pods, images or a browser after the cleanup removed them.
+ */
+export function startPrepares(ctx: CheckContext, plan: PlannedSuite[]): Promise<unknown>[] {
+  if (!ctx.target.live) return [];
+  return plan.flatMap((p) => {
+    const prepare = p.suite.prepare;
+    if (!prepare) return [];
+    return [withRunSignal(ctx.signal, () => (async () => prepare.call(p.suite, ctx))()).catch(() => undefined)];
+  });
+}
+
+/** Waits until every started prepare() ended, at most `timeoutMs`; false when some did not. */
+export async function settlePrepares(prepares: Promise<unknown>[], timeoutMs = PREPARE_SETTLE_MS): Promise<boolean> {
+  if (!prepares.length) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([Promise.allSettled(prepares).then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function mark(r: CheckResult, gateOnly: boolean): CheckResult {

@@ -73,8 +73,10 @@ export function workloadImages(ctx: CheckContext): Promise<WorkloadImages> {
           const t = await localTars();
           const labels = `${IMAGE_OWNER_LABEL}=hardway ${IMAGE_RUN_LABEL}=${ctx.run.id}`;
           const steps: string[] = [];
+          const uploaded: string[] = [];
           for (const img of wanted) {
             const remote = `${IMPORT_DIR}/${basename(t.get(img)!)}`;
+            uploaded.push(remote);
             await h.upload!(t.get(img)!, remote, 0o644);
             steps.push(
               `${CTR} images import ${shq(remote)} >/dev/null && rm -f ${shq(remote)} && ${CTR} images label ${shq(img)} ${labels} >/dev/null`,
@@ -85,7 +87,9 @@ export function workloadImages(ctx: CheckContext): Promise<WorkloadImages> {
             steps.push(
               `${CTR} images tag --force ${PAUSE_IMAGE} ${shq(sandbox)} >/dev/null && ${CTR} images label ${shq(sandbox)} ${labels} >/dev/null`,
             );
-          const r = await h.exec!(`set -e; ${steps.join('; ')}`, { timeoutMs: 120_000 });
+          // The tars go whether the import works or not.
+          const trap = uploaded.length ? `trap "rm -f ${uploaded.map(shq).join(' ')}" EXIT; ` : '';
+          const r = await h.exec!(`${trap}set -e; ${steps.join('; ')}`, { timeoutMs: 120_000 });
           if (r.code !== 0)
             problems.set(
               w.host,

@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 import { readFiles } from '../discovery/read-host.ts';
 import { ADMIN_KUBECONFIG } from '../pki/plan.ts';
 import { registerSecret } from '../report/redact.ts';
-import type { CheckContext } from './check.ts';
+import { type CheckContext, currentRunSignal } from './check.ts';
 
 export interface Kube {
   kc: k8s.KubeConfig;
@@ -69,6 +69,8 @@ async function adminKubeconfig(ctx: CheckContext): Promise<{ text: string; sourc
   const given = await ctx.target.kubeconfig?.();
   if (given) return { text: given, source: "the inventory's kubeconfig" };
   const masters = ctx.cluster.masters.map((m) => m.host);
+  // Kubeconfigs found but not usable (a referenced file missing on the master): named if no other is.
+  const unusable: string[] = [];
   for (const m of masters) {
     const files = await readFiles(ctx.host(m).access, ADMIN_KUBECONFIG_CANDIDATES);
     for (const path of ADMIN_KUBECONFIG_CANDIDATES) {
@@ -76,17 +78,20 @@ async function adminKubeconfig(ctx: CheckContext): Promise<{ text: string; sourc
       if (!text) continue;
       try {
         return { text: await embedFiles(ctx, m, path, text), source: `${m}:${path}`, master: m };
-      } catch {
+      } catch (e) {
         /* not a usable kubeconfig: try the next one */
+        if (e instanceof KubeAccessError) unusable.push(e.message);
       }
     }
   }
+  if (unusable.length) throw new KubeAccessError(unusable.join('; '));
   throw new KubeAccessError(
     `no admin kubeconfig on ${masters.join(', ') || 'any master'} (looked for ${ADMIN_KUBECONFIG_CANDIDATES.join(', ')}); fix: name one in the inventory (kubeconfig:), or put it at ${ADMIN_KUBECONFIG} on a master as the seed does`,
   );
 }
 
-/** Referenced files (paths relative to the kubeconfig) read from the host and embedded. */
+/** Referenced files (paths relative to the kubeconfig) read from the host and embedded. A file
+ * missing there is an error: left as a path, the client would read it on this machine. */
 async function embedFiles(ctx: CheckContext, host: string, path: string, text: string): Promise<string> {
   const doc = parse(text) as KubeconfigDoc;
   const dir = path.replace(/\/[^/]*$/, '');
@@ -108,8 +113,12 @@ async function embedFiles(ctx: CheckContext, host: string, path: string, text: s
     refs.map(([o, f]) => abs(o[f] as string)),
   );
   for (const [o, f, d] of refs) {
-    const content = files.get(abs(o[f] as string));
-    if (content === undefined) continue;
+    const file = abs(o[f] as string);
+    const content = files.get(file);
+    if (content === undefined)
+      throw new KubeAccessError(
+        `the admin kubeconfig ${host}:${path} references ${f} ${file}, which is missing (or not readable) on ${host}; fix: put the file there, or embed it in the kubeconfig (${d})`,
+      );
     o[d] = Buffer.from(content).toString('base64');
     delete o[f];
   }
@@ -118,7 +127,7 @@ async function embedFiles(ctx: CheckContext, host: string, path: string, text: s
 
 export function kube(ctx: CheckContext): Promise<Kube> {
   return ctx.memo('kube', async () => {
-    const { text, master } = await adminKubeconfig(ctx);
+    const { text, source, master } = await adminKubeconfig(ctx);
     const doc = parse(text) as KubeconfigDoc;
     for (const u of doc.users ?? []) for (const v of Object.values(u.user ?? {})) if (typeof v === 'string') registerSecret(v);
     const ctxName = doc['current-context'];
@@ -128,12 +137,15 @@ export function kube(ctx: CheckContext): Promise<Kube> {
     const host = server?.hostname.replace(/^\[|\]$/g, '');
     if (cl && server && host && master && (!isIp(host) || isLoopback(host))) {
       // Reached from the master, as its own components reach it; verified for the same name.
+      // Never as-is: the admin credentials would go to whatever answers that name or port here.
       const access = ctx.host(master).access;
-      if (access.tunnel) {
-        const local = await access.tunnel(host, Number(server.port || 443));
-        cl.server = `https://127.0.0.1:${local}`;
-        if (host !== '127.0.0.1' && !cl['tls-server-name']) cl['tls-server-name'] = host;
-      }
+      if (!access.tunnel)
+        throw new KubeAccessError(
+          `the admin kubeconfig ${source} names the API server ${server.host}, ${isLoopback(host) ? 'a loopback address' : 'a name the master resolves'}: the API is reachable only from ${master}, and the target offers no tunnel through ${master}; fix: name a kubeconfig whose server is an address this machine reaches in the inventory (kubeconfig:)`,
+        );
+      const local = await access.tunnel(host, Number(server.port || 443));
+      cl.server = `https://127.0.0.1:${local}`;
+      if (host !== '127.0.0.1' && !cl['tls-server-name']) cl['tls-server-name'] = host;
     }
     const kc = ctx.options.active ? new k8s.KubeConfig() : new ReadOnlyKubeConfig();
     kc.loadFromString(stringify(doc));
@@ -174,17 +186,39 @@ export function apiError(e: unknown): string {
   return `${status ? `HTTP ${status}: ` : ''}${msg.split('\n')[0]!.slice(0, 300)}`;
 }
 
-export async function sleep(ms: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
+/** Waits `ms`; with a signal, rejects with its reason as soon as it aborts. */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
-/** Polls `probe` until it returns a value (not undefined) or the time is up. */
-export async function poll<T>(timeoutMs: number, probe: () => Promise<T | undefined>, intervalMs = 1000): Promise<T | undefined> {
+/**
+ * Polls `probe` until it returns a value (not undefined) or the time is up. It stops waiting when
+ * `signal` aborts (rejecting with its reason): by default the run's signal (Ctrl-C) of the check
+ * or prepare() that polls, so no caller has to pass it along.
+ */
+export async function poll<T>(
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  intervalMs = 1000,
+  signal: AbortSignal | undefined = currentRunSignal(),
+): Promise<T | undefined> {
   const t0 = Date.now();
   for (;;) {
+    signal?.throwIfAborted();
     const v = await probe().catch(() => undefined);
     if (v !== undefined) return v;
     if (Date.now() - t0 > timeoutMs) return undefined;
-    await sleep(intervalMs);
+    await sleep(intervalMs, signal);
   }
 }

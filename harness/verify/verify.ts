@@ -17,9 +17,9 @@ import type { Target } from '../targets/target.ts';
 import { type Attachment, browserAccess } from './browser.ts';
 import type { CheckContext, CheckResult, VerifyOptions } from './check.ts';
 import { adoptDiscoveredModel, runContext } from './context.ts';
-import { planRun, runPlan } from './engine.ts';
+import { planRun, runPlan, settlePrepares, startPrepares } from './engine.ts';
 import { SUITES } from './registry.ts';
-import { removeRunWorkloads, runIdOf } from './workspace.ts';
+import { removeRunWorkloads, runIdOf, workspaceName } from './workspace.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const REPORTS_DIR = process.env.HARDWAY_REPORTS ?? join(REPO_ROOT, 'reports');
@@ -68,18 +68,35 @@ export async function verify(req: VerifyRequest): Promise<{ doc: ReportDocument;
     throw new UserFacingError(`unknown suite ${unknown.join(', ')}; known suites: ${SUITES.map((s) => s.name).join(', ')}`);
   }
   const target = await openTarget(req.target, topts);
+  const run = runName(req.target);
+  const runDir = join(REPORTS_DIR, run);
   const abort = new AbortController();
   let interrupted = false;
-  const onSignal = () => {
+  // The first Ctrl-C stops the checks and lets the cleanup run; a second one exits at once.
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) {
+      process.stderr.write(
+        `hardway verify: ${sig} again: exiting now, without waiting for the cleanup (a test namespace ${workspaceName(runIdOf(runDir))} may be left; a later hardway verify removes it after 30 min)\n`,
+      );
+      process.exit(130);
+    }
     interrupted = true;
+    process.stderr.write(
+      `hardway verify: ${sig}: stopping the checks, then removing the run's test workloads (press Ctrl-C again to exit at once)\n`,
+    );
     abort.abort(new Error('interrupted'));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const run = runName(req.target);
-  const runDir = join(REPORTS_DIR, run);
   const attachments: Attachment[] = [];
   let ctx: CheckContext | undefined;
+  // The suites' prepare() in flight: awaited (bounded) before anything is cleaned up.
+  let prepares: Promise<unknown>[] = [];
+  const settle = async () => {
+    if (!(await settlePrepares(prepares)))
+      process.stderr.write('hardway verify: test workloads still starting after 120 s; removing what exists now\n');
+    prepares = [];
+  };
   try {
     await registerTargetSecrets(target);
     await target.preflight?.(); // unreachable hosts, wrong keys and host keys: exit code 2
@@ -95,8 +112,9 @@ export async function verify(req: VerifyRequest): Promise<{ doc: ReportDocument;
     });
     ctx = base;
     const plan = planRun(SUITES, req.suites);
+    if (interrupted) throw new UserFacingError('interrupted before the checks started', 130);
     // Test workloads (and the browser) start now, while hosts, certificates and etcd are looked at.
-    if (target.live) for (const p of plan) p.suite.prepare?.(base).catch(() => undefined);
+    prepares = startPrepares(base, plan);
     const t0 = Date.now();
     const startedAt = new Date(t0).toISOString();
     const print = req.reporter === 'console';
@@ -139,8 +157,11 @@ export async function verify(req: VerifyRequest): Promise<{ doc: ReportDocument;
       counts,
       ...(attachments.length ? { attachments } : {}),
     };
-    // The run's workloads are removed while the reports are written.
-    const cleanup = Promise.all([base.cleanup(), removeRunWorkloads(base, (l) => process.stderr.write(`hardway verify: ${l}\n`))]);
+    // The run's workloads are removed while the reports are written (once no prepare() can still
+    // create one).
+    const cleanup = settle().then(() =>
+      Promise.all([base.cleanup(), removeRunWorkloads(base, (l) => process.stderr.write(`hardway verify: ${l}\n`))]),
+    );
     writeFileSync(join(runDir, 'report.json'), `${JSON.stringify(doc, null, 2)}\n`);
     writeFileSync(join(runDir, 'junit.xml'), junitXml(doc));
     writeFileSync(join(runDir, 'report.html'), reportHtml(doc));
@@ -159,6 +180,7 @@ export async function verify(req: VerifyRequest): Promise<{ doc: ReportDocument;
     return { doc, runDir };
   } catch (e) {
     // Interrupted or failed before the end: still remove what the run created.
+    await settle();
     if (ctx) await ctx.cleanup().catch(() => undefined);
     if (ctx && !(e instanceof UserFacingError && e.exitCode === 130)) await removeRunWorkloads(ctx, () => undefined).catch(() => undefined);
     throw e;

@@ -84,6 +84,8 @@ export interface PodOnWorker {
   ip?: string;
   /** Why the pod is not running, when it is not. */
   problem?: string;
+  /** Why its node's lease could not be read: the pod looks Ready, but that may be stale. */
+  leaseUnread?: string;
 }
 
 /** Describes why a pod is not Ready: its phase, container waiting reason, last events. */
@@ -145,6 +147,17 @@ async function ensurePods(
             nodeName: w.nodeName,
             name,
             problem: `pod ${ns}/${name} looks Ready, but node ${w.nodeName}'s kubelet has not renewed its lease for ${lease.ageS} s: the status is stale, nobody runs the pod`,
+          };
+        }
+        // Nor can it be trusted when the lease cannot be read (a 403): unknown, not running.
+        if (lease.error) {
+          const leaseUnread = `cannot read lease kube-node-lease/${w.nodeName}: ${lease.error}`;
+          return {
+            host: w.host,
+            nodeName: w.nodeName,
+            name,
+            problem: `pod ${ns}/${name} looks Ready, but ${leaseUnread}: whether node ${w.nodeName}'s kubelet still runs it is unknown`,
+            leaseUnread,
           };
         }
         return { host: w.host, nodeName: w.nodeName, name, ip: ready };

@@ -19,9 +19,19 @@ import {
   outcome,
   passed,
 } from '../../harness/verify/check.ts';
-import { apiError, kube } from '../../harness/verify/kube.ts';
+import { type Kube, apiError, kube } from '../../harness/verify/kube.ts';
 import { workspace } from '../../harness/verify/workspace.ts';
-import { type ApiEndpoint, type ApiTrust, type HttpsAnswer, apiEndpoint, apiTrust, httpsGet, isCertificateError } from './endpoint.ts';
+import {
+  type ApiEndpoint,
+  type ApiTrust,
+  type ClientAuth,
+  type HttpsAnswer,
+  apiEndpoint,
+  apiTrust,
+  httpsGet,
+  httpsGetWith,
+  isCertificateError,
+} from './endpoint.ts';
 import { parse as parseCsv } from './token-file.ts';
 
 const apiOf = (h: HostView): ComponentFacts => h.facts.components.find((c) => c.kind === 'kube-apiserver')!;
@@ -142,6 +152,39 @@ const bearerToken = hostCheck({
   },
 });
 
+/** The credentials /readyz is asked with: the admin kubeconfig's (its client certificate, or its
+ * token) as the kube client presents them; without one, none (an anonymous request). */
+interface ReadyzAuth extends ClientAuth {
+  source: string;
+}
+
+async function readyzAuth(ctx: CheckContext): Promise<ReadyzAuth> {
+  return ctx.memo('apiserver:readyz-auth', async () => {
+    let k: Kube;
+    try {
+      k = await kube(ctx);
+    } catch (e) {
+      return { headers: {}, source: `no credentials (${(e as Error).message.split(';')[0]})` };
+    }
+    // What the kube client would present (certificate, key, Authorization); the CA and the server
+    // name stay the ones this suite verifies the apiserver with.
+    const o: { cert?: string | Buffer; key?: string | Buffer; headers?: Record<string, unknown> } = {};
+    await k.kc.applyToHTTPSOptions(o as Parameters<typeof k.kc.applyToHTTPSOptions>[0]);
+    const headers = Object.fromEntries(
+      Object.entries(o.headers ?? {}).filter(
+        (e): e is [string, string] => /^(authorization|impersonate-user)$/i.test(e[0]) && typeof e[1] === 'string',
+      ),
+    );
+    const user = k.kc.getCurrentUser()?.name;
+    return {
+      ...(o.cert ? { cert: o.cert } : {}),
+      ...(o.key ? { key: o.key } : {}),
+      headers,
+      source: `the admin kubeconfig's credentials${user ? ` (user ${user})` : ''}`,
+    };
+  });
+}
+
 const readyz = hostCheck({
   id: 'apiserver.readyz',
   title: '/readyz reports ok',
@@ -152,9 +195,19 @@ const readyz = hostCheck({
     const r = await reach(ctx, h);
     if (!('ep' in r)) return r;
     const url = r.ep.url('/readyz?verbose');
+    // Asked as an admin: with --anonymous-auth=false an anonymous /readyz is answered 401, which
+    // says nothing about readiness.
+    const auth = await readyzAuth(ctx);
+    const notes = [`asked with ${auth.source}`, ...r.notes];
     try {
-      const a = await httpsGet(r.ep.connect, '/readyz?verbose', r.trust);
-      if (a.status === 200) return passed(1, r.notes);
+      const a = await httpsGetWith(r.ep.connect, '/readyz?verbose', r.trust, auth);
+      if (a.status === 200) return passed(1, notes);
+      if (a.status === 401 || a.status === 403) {
+        const o = inconclusive(
+          `${h.name}: GET ${url} refused our credentials (${auth.source}): HTTP ${a.status} ${a.status === 401 ? 'Unauthorized' : 'Forbidden'}, which says nothing about readiness (see apiserver.bearer-token, security.anonymous-auth)`,
+        );
+        return { ...o, notes };
+      }
       const failing = a.body
         .split('\n')
         .filter((l) => /^\[-\]/.test(l))
@@ -170,7 +223,7 @@ const readyz = hostCheck({
           ),
         ],
         1,
-        { notes: r.notes },
+        { notes },
       );
     } catch (e) {
       return requestFailed(h, r, url, e);
@@ -191,10 +244,16 @@ const versions = hostCheck({
   },
   async run(ctx, h) {
     const on = findingsOn(h.name);
-    const cmd = 'command -v kubectl >/dev/null 2>&1 || exit 127; kubectl version --client -o json 2>/dev/null';
+    const cmd = 'command -v kubectl >/dev/null 2>&1 || exit 127; kubectl version --client -o json';
     const r = await h.access.exec!(cmd, { timeoutMs: 20_000 });
     if (r.code === 127) {
       return notApplicable(`no kubectl on ${h.name} (command -v kubectl finds none): no client version to hold against the apiserver's`);
+    }
+    // Any other failure (255: the SSH connection dropped; kubectl crashed) leaves the client's
+    // version unknown: nothing to hold against the apiserver's.
+    if (r.code !== 0) {
+      const why = r.stderr.trim().split('\n').pop()?.slice(0, 200);
+      return inconclusive(`kubectl version --client on ${h.name} exited ${r.code}${why ? `: ${why}` : ''}: its version is unknown`);
     }
     let client: string | undefined;
     try {

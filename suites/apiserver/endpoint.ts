@@ -99,12 +99,30 @@ export interface HttpsAnswer {
 export const isCertificateError = (e: unknown) =>
   /CERT|SIGNATURE|ISSUER|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(String((e as { code?: string })?.code ?? ''));
 
+/** What a request authenticates with: a client certificate and key, and/or headers (a token). */
+export interface ClientAuth {
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
 /** GET over HTTPS to `connect`, trusting only `trust.ca`, verified for `trust.name` (no -k). */
 export function httpsGet(
   connect: { host: string; port: number },
   path: string,
   trust: Pick<ApiTrust, 'ca' | 'name'>,
   token?: string,
+  timeoutMs = 10_000,
+): Promise<HttpsAnswer> {
+  return httpsGetWith(connect, path, trust, token ? { headers: { Authorization: `Bearer ${token}` } } : {}, timeoutMs);
+}
+
+/** httpsGet with a client certificate or headers. */
+export function httpsGetWith(
+  connect: { host: string; port: number },
+  path: string,
+  trust: Pick<ApiTrust, 'ca' | 'name'>,
+  auth: ClientAuth,
   timeoutMs = 10_000,
 ): Promise<HttpsAnswer> {
   const name = trust.name;
@@ -117,10 +135,11 @@ export function httpsGet(
         method: 'GET',
         agent: false,
         ca: trust.ca,
+        ...(auth.cert && auth.key ? { cert: auth.cert, key: auth.key } : {}),
         // SNI carries DNS names only; IP names are verified against the IP SANs.
         ...(isIpAddress(name) ? {} : { servername: name }),
         checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert),
-        headers: token ? { Authorization: `Bearer ${token}` } : {},
+        headers: auth.headers ?? {},
         timeout: timeoutMs,
       },
       (res) => {

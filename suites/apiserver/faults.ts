@@ -4,7 +4,7 @@
 // apiserver has no token file, and apiserver.bearer-token uses a ServiceAccount token there).
 import { layoutOf } from '../../harness/model/cluster.ts';
 import type { Fault } from '../../harness/faults/fault.ts';
-import { leadersBack, restart, restoreFile, start, stop } from '../../harness/faults/ops.ts';
+import { leadersBack, restartNow, restoreFile, start, stopNow } from '../../harness/faults/ops.ts';
 import { TOKEN_FILE } from '../../harness/pki/plan.ts';
 import { tokenCsv } from '../../harness/render/configs.ts';
 
@@ -13,15 +13,16 @@ export const apiserverFaults: Fault[] = [
     id: 'apiserver-static-token-changed',
     title: "the apiserver's static token changed behind the operator's back",
     on: 'lab',
+    layoutsWhy: 'KTHW has no static token file',
     expect: (r) => [{ check: 'apiserver.bearer-token', host: r.master, codes: ['token-refused'] }],
     async inject(env) {
       await env.host(env.master).ssh.writeFile(TOKEN_FILE, tokenCsv('changed-by-hardway-fault-0123456789'), 0o600);
-      await restart(env, env.master, 'kube-apiserver');
+      await restartNow(env, env.master, 'kube-apiserver');
       await leadersBack(env);
     },
     async repair(env) {
       await restoreFile(env, env.master, TOKEN_FILE, 0o600);
-      await restart(env, env.master, 'kube-apiserver');
+      await restartNow(env, env.master, 'kube-apiserver');
       await leadersBack(env);
     },
   },
@@ -39,7 +40,7 @@ export const apiserverFaults: Fault[] = [
       { check: 'apiserver.readyz', host: r.master, codes: ['unreachable'] },
       { check: 'apiserver.versions', host: r.master, codes: ['no-server-version'] },
     ],
-    inject: (env) => stop(env, env.master, 'kube-apiserver'),
+    inject: (env) => stopNow(env, env.master, 'kube-apiserver'),
     async repair(env) {
       await start(env, env.master, 'kube-apiserver');
       await leadersBack(env);

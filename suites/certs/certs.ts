@@ -7,19 +7,22 @@
 // named as such in each finding. README: "certs".
 import { CODES } from '../../harness/pki/x509/index.ts';
 import { isPrivateKeyPem, parseCertificates, publicKeyDerOf } from '../../harness/pki/keys.ts';
-import { type Finding, type Outcome, type Suite, hostCheck, notApplicable, outcome } from '../../harness/verify/check.ts';
-import { fileOn, judgeHost } from './credentials.ts';
+import { type Finding, type Outcome, type Suite, hostCheck, inconclusive, notApplicable, outcome } from '../../harness/verify/check.ts';
+import { fileOn, fileStateOn, judgeHost } from './credentials.ts';
 
 const codes = (list: string[]) => Object.fromEntries(list.map((c) => [c, (CODES as Record<string, { what: string }>)[c]?.what ?? c]));
 
+type Judged = Awaited<ReturnType<typeof judgeHost>>;
+
+/** What a check looks at on a host: how many of it the judgement judged, and why none is not-applicable. */
+interface Looks {
+  count: (j: Judged) => number;
+  none: (host: string) => string;
+}
+const CREDENTIALS: Looks = { count: (j) => j.credentials, none: (host) => `no component of ${host} uses a certificate` };
+
 /** A check reporting the judgement's findings (and warnings) whose codes it owns. */
-function byCodes(
-  id: string,
-  title: string,
-  owned: string[],
-  warn: string[] = [],
-  what = (j: Awaited<ReturnType<typeof judgeHost>>) => j.credentials,
-) {
+function byCodes(id: string, title: string, owned: string[], warn: string[] = [], looks: Looks = CREDENTIALS) {
   return hostCheck({
     id,
     title,
@@ -28,10 +31,11 @@ function byCodes(
     async run(ctx, h): Promise<Outcome> {
       if (!h.facts.components.length) return notApplicable(`discovery found no Kubernetes component on ${h.name}`);
       const j = await judgeHost(ctx, h.name);
-      const n = what(j);
-      if (!n && !j.findings.length)
-        return notApplicable(`no component of ${h.name} uses a ${id === 'certs.kubeconfig' ? 'kubeconfig' : 'certificate'}`);
+      const n = looks.count(j);
       const findings = j.findings.filter((f) => owned.includes(f.code));
+      // Only what this check judges counts: a host with only client certificates has nothing for
+      // certs.sans to look at (the other checks report the rest of the judgement).
+      if (!n && !findings.length) return notApplicable(looks.none(h.name));
       const warnings = j.warnings.filter((f) => warn.includes(f.code));
       return outcome(findings, n, warnings.length ? { warnings } : {});
     },
@@ -83,12 +87,19 @@ const identity = byCodes(
   'certs.identity',
   "client certificates carry the identity RBAC expects (kubelets: system:node:<name> in system:nodes) — hardway's rule",
   ['identity-cn', 'identity-o'],
+  [],
+  {
+    count: (j) => j.identities,
+    none: (host) =>
+      `no client certificate on ${host} whose identity RBAC binds (a kubelet, kube-proxy, controller manager, scheduler or admin kubeconfig)`,
+  },
 );
 const sans = byCodes(
   'certs.sans',
   'serving certificates cover every name and address their clients connect to',
   ['san-missing'],
   ['san-expected-missing'],
+  { count: (j) => j.serving, none: (host) => `no serving certificate on ${host}` },
 );
 const kubeconfig = byCodes(
   'certs.kubeconfig',
@@ -105,7 +116,7 @@ const kubeconfig = byCodes(
     'kubeconfig-no-credential',
   ],
   ['kubeconfig-insecure', 'kubeconfig-no-ca'],
-  (j) => j.kubeconfigs,
+  { count: (j) => j.kubeconfigs, none: (host) => `no component of ${host} uses a kubeconfig` },
 );
 
 /** The CA certificates the cluster trusts (every trust file its components name). */
@@ -127,14 +138,27 @@ async function clusterCaKeys(ctx: Parameters<typeof judgeHost>[0]): Promise<{ pa
   });
 }
 
+/** The checks of what sits on a worker do not apply to a host that is also a master. */
+export function alsoMaster(ctx: Parameters<typeof judgeHost>[0], host: string): Outcome | undefined {
+  return ctx.cluster.masters.some((m) => m.host === host)
+    ? notApplicable(`${host} is also a master: its CA key and admin credential belong there`)
+    : undefined;
+}
+
+/** The files a check could not read, as the reason it cannot tell. */
+export function unreadableFiles(host: string, paths: string[], what: string): string {
+  return `cannot tell whether ${what}: ${paths.join(', ')} on ${host} ${paths.length > 1 ? 'exist but are' : 'exists but is'} not readable by hardway's user (connect as root, or with sudo)`;
+}
+
 const caKeyPlacement = hostCheck({
   id: 'certs.ca-key-placement',
   title: "no CA's private key sits on a worker (under any name, wherever its components keep keys)",
   on: { role: 'worker' },
   codes: { 'ca-key-on-worker': 'the private key of a CA the cluster trusts is on a worker' },
   async run(ctx, h) {
+    const master = alsoMaster(ctx, h.name);
+    if (master) return master;
     if (!h.facts.components.length) return notApplicable(`discovery found no Kubernetes component on ${h.name}`);
-    const cas = await clusterCaKeys(ctx);
     // Every key file the host's components use, and every PEM key in the folders they keep them.
     const dirs = [...new Set(h.facts.components.flatMap((c) => c.files.map((f) => f.path.replace(/\/[^/]*$/, ''))))].filter(
       (d) => d && d !== '/',
@@ -142,30 +166,44 @@ const caKeyPlacement = hostCheck({
     const files = [
       ...new Set((await Promise.all(dirs.map((d) => h.access.listFiles(d)))).flat().filter((p) => /\.(pem|key|crt)$/.test(p))),
     ];
-    const findings: Finding[] = [];
-    let examined = 0;
+    const keys: { path: string; pub?: Buffer }[] = [];
+    const unreadable: string[] = [];
     for (const path of files) {
-      const text = await fileOn(ctx, h.name, path);
-      if (!text || !isPrivateKeyPem(text)) continue;
-      examined++;
-      let pub: Buffer;
+      const f = await fileStateOn(ctx, h.name, path);
+      if (f.state === 'unreadable') unreadable.push(path);
+      if (f.state !== 'present' || !isPrivateKeyPem(f.text)) continue;
       try {
-        pub = publicKeyDerOf(text);
+        keys.push({ path, pub: publicKeyDerOf(f.text) });
       } catch {
-        continue;
+        keys.push({ path });
       }
-      const ca = cas.find((c) => c.der.equals(pub));
+    }
+    const cas = keys.length ? await clusterCaKeys(ctx) : [];
+    const findings: Finding[] = [];
+    for (const k of keys) {
+      const ca = k.pub && cas.find((c) => c.der.equals(k.pub!));
       if (ca)
         findings.push({
           code: 'ca-key-on-worker',
           host: h.name,
-          subject: path,
+          subject: k.path,
           message: `is the private key of the CA in ${ca.path}: anyone with root on ${h.name} can mint cluster-admin certificates`,
           fix: 'delete it: CA keys belong on the masters (or offline), never on a worker',
         });
     }
-    if (!examined) return notApplicable(`no private key in ${dirs.join(', ') || 'any folder of its components'} on ${h.name}`);
-    return outcome(findings, examined);
+    // A file hardway may not read could be a CA's key: without a finding the check cannot tell
+    // (findings fail it first; security.ca-key-on-workers may turn accepted ones into warnings).
+    if (unreadable.length) {
+      return outcome(findings, keys.length, { inconclusive: unreadableFiles(h.name, unreadable, "a CA's private key sits on it") });
+    }
+    if (!keys.length) return notApplicable(`no private key in ${dirs.join(', ') || 'any folder of its components'} on ${h.name}`);
+    // No CA certificate to compare with: "no key is a CA's" would be said of nothing.
+    if (!cas.length)
+      return inconclusive(
+        `no CA certificate could be read from the cluster's trust files (the client, kubelet, etcd and root CAs its components name), so the ${keys.length} private key${keys.length > 1 ? 's' : ''} on ${h.name} cannot be compared with any CA`,
+        keys.length,
+      );
+    return outcome(findings, keys.length);
   },
 });
 

@@ -7,7 +7,7 @@
 // suite's checks, which report its findings by code.
 import { ADMIN_KUBECONFIG_CANDIDATES } from '../../harness/verify/kube.ts';
 import { type ComponentFacts, componentsOf, hostFacts } from '../../harness/discovery/facts.ts';
-import { readFiles } from '../../harness/discovery/read-host.ts';
+import { type FileReads, readFiles } from '../../harness/discovery/read-host.ts';
 import { judgeCredential, judgeKubeconfig, judgeServiceAccountKeys } from '../../harness/pki/x509/index.ts';
 import type { CredentialInput, ExpectedIdentity, FileRef, FixOption, Judgement, TrustRef } from '../../harness/pki/x509/index.ts';
 import type { CheckContext, Finding } from '../../harness/verify/check.ts';
@@ -18,20 +18,39 @@ export interface HostJudgement {
   /** Credentials judged, and certificates read. */
   credentials: number;
   examined: number;
+  /** Serving certificates judged for the names their clients connect to (what certs.sans looks at). */
+  serving: number;
+  /** Client certificates judged against the identity RBAC expects (what certs.identity looks at). */
+  identities: number;
   /** Kubeconfigs judged. */
   kubeconfigs: number;
 }
 
-/** A file of a host, read once per run (the suites share it). */
-export function fileOn(ctx: CheckContext, host: string, path: string): Promise<string | undefined> {
-  return ctx.memo(`file:${host}:${path}`, async () => (await readFiles(ctx.host(host).access, [path])).get(path));
+/** A file of a host as read: its text, absent, or there but not readable by hardway's user. */
+export type FileState = { state: 'present'; text: string } | { state: 'missing' } | { state: 'unreadable' };
+
+const stateOf = (read: FileReads, path: string): FileState => {
+  const text = read.get(path);
+  if (text !== undefined) return { state: 'present', text };
+  return read.unreadable.has(path) ? { state: 'unreadable' } : { state: 'missing' };
+};
+
+/** A file of a host, read once per run (the suites share it), with whether it could be read. */
+export function fileStateOn(ctx: CheckContext, host: string, path: string): Promise<FileState> {
+  return ctx.memo(`file:${host}:${path}`, async () => stateOf(await readFiles(ctx.host(host).access, [path]), path));
+}
+
+/** A file's text, or undefined when it is missing or unreadable (fileStateOn tells which). */
+export async function fileOn(ctx: CheckContext, host: string, path: string): Promise<string | undefined> {
+  const f = await fileStateOn(ctx, host, path);
+  return f.state === 'present' ? f.text : undefined;
 }
 
 /** Reads many files of a host in one round trip, into the same memo fileOn uses. */
 async function prefetch(ctx: CheckContext, host: string, paths: string[]): Promise<void> {
   const todo = [...new Set(paths)];
   const read = ctx.memo(`prefetch:${host}:${todo.join(',')}`, () => readFiles(ctx.host(host).access, todo));
-  await Promise.all(todo.map((p) => ctx.memo(`file:${host}:${p}`, async () => (await read).get(p))));
+  await Promise.all(todo.map((p) => ctx.memo(`file:${host}:${p}`, async () => stateOf(await read, p))));
 }
 
 const ref = async (ctx: CheckContext, host: string, path: string | undefined): Promise<FileRef | undefined> =>
@@ -109,7 +128,7 @@ export function judgeHost(ctx: CheckContext, host: string): Promise<HostJudgemen
   return ctx.memo(`certs:${host}`, async () => {
     const facts = ctx.facts;
     const hf = hostFacts(facts, host);
-    const out: HostJudgement = { findings: [], warnings: [], credentials: 0, examined: 0, kubeconfigs: 0 };
+    const out: HostJudgement = { findings: [], warnings: [], credentials: 0, examined: 0, kubeconfigs: 0, serving: 0, identities: 0 };
     if (!hf) return out;
     const fix: FixOption = ctx.target.ownedByHardway ? 'hardway' : 'manual';
     const common = { host, now: new Date(), expiryWarningDays: ctx.options.expiryWarningDays, fix };
@@ -124,13 +143,14 @@ export function judgeHost(ctx: CheckContext, host: string): Promise<HostJudgemen
     );
     const api = componentsOf(facts, 'kube-apiserver')[0];
     const etcds = componentsOf(facts, 'etcd');
-    const add = (j: { findings: Finding[]; warnings: Finding[]; examined: number }) => {
+    const add = (j: { findings: Finding[]; warnings: Finding[]; examined: number }, purpose?: CredentialInput['purpose']) => {
       out.findings.push(...j.findings);
       out.warnings.push(...j.warnings);
       out.examined += j.examined;
       out.credentials++;
+      if (purpose === 'serving') out.serving++;
     };
-    const judge = (i: CredentialInput) => add(judgeCredential(i));
+    const judge = (i: CredentialInput) => add(judgeCredential(i), i.purpose);
     const file = (c: ComponentFacts, role: string) => c.files.find((f) => f.role === role);
 
     for (const c of hf.components) {
@@ -138,7 +158,7 @@ export function judgeHost(ctx: CheckContext, host: string): Promise<HostJudgemen
       switch (c.kind) {
         case 'kube-apiserver': {
           const own = await apiserverServing(ctx, c);
-          if (own) add(own);
+          if (own) add(own, 'serving');
           // Its client certificate to etcd, as each etcd member judges it (--trusted-ca-file).
           const ecert = await ref(ctx, host, file(c, 'etcd-client-cert')?.path);
           if (ecert) {
@@ -346,4 +366,9 @@ async function judgeKubeconfigOf(
   out.examined += j.examined;
   out.credentials++;
   out.kubeconfigs++;
+  // What judgeKubeconfig judged besides the file: its client certificate (for the identity RBAC
+  // expects, when there is one) and the apiserver's serving certificate as this client checks it.
+  const r = j.resolved;
+  if (identity && r.user?.cert && r.user.key) out.identities++;
+  if (apiCert && r.cluster?.ca && !r.cluster.insecure) out.serving++;
 }

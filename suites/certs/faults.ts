@@ -340,6 +340,7 @@ export const certsFaults: Fault[] = [
     id: 'kubelet-serving-cert-expired',
     title: 'the kubelet serving certificate of the first worker expired',
     on: 'lab',
+    layoutsWhy: "it re-issues the certificate through the seed's cfssl plan; KTHW's kubelet.crt would need chapter 04's profile",
     expect: (r) => [
       { check: 'certs.validity', host: r.workers[0], codes: ['expired'] },
       { check: 'kubelet.logs-exec-port-forward', host: r.workers[0], codes: ['logs-failed'] },

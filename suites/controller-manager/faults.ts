@@ -2,7 +2,7 @@
 // address that is not its own (the kubernetes service's endpoints point elsewhere), in either layout.
 import { layoutFor } from '../../harness/layouts/index.ts';
 import type { Fault } from '../../harness/faults/fault.ts';
-import { leadersBack, leaseStale, restart, restoreFile, start, stop, systemdUnit } from '../../harness/faults/ops.ts';
+import { leadersBack, leaseStale, restartNow, restoreFile, start, stop, systemdUnit } from '../../harness/faults/ops.ts';
 
 export const controllerManagerFaults: Fault[] = [
   {
@@ -38,7 +38,7 @@ export const controllerManagerFaults: Fault[] = [
           `if grep -q -- '--advertise-address=' ${unit}; then sed -i 's/--advertise-address=[^ ]*/--advertise-address=${wrong}/' ${unit}; ` +
             `else sed -i 's|^\\(ExecStart=[^ ]*kube-apiserver\\) \\\\$|\\1 --advertise-address=${wrong} \\\\|' ${unit}; fi && grep -q -- '--advertise-address=${wrong}' ${unit}`,
         );
-      await restart(env, env.master, 'kube-apiserver');
+      await restartNow(env, env.master, 'kube-apiserver');
       // The apiserver rewrites the kubernetes service's endpoints when it starts.
       await env
         .host(env.master)
@@ -52,7 +52,7 @@ export const controllerManagerFaults: Fault[] = [
     },
     async repair(env) {
       await restoreFile(env, env.master, systemdUnit('kube-apiserver'));
-      await restart(env, env.master, 'kube-apiserver');
+      await restartNow(env, env.master, 'kube-apiserver');
       await leadersBack(env);
     },
   },
@@ -64,6 +64,7 @@ export const controllerManagerFaults: Fault[] = [
     title: "kube-apiserver's --service-cluster-ip-range left out, as KTHW's chapter 08 does",
     on: 'lab',
     layouts: ['kthw'],
+    layoutsWhy: "the seed's unit has the flag, as the seed's article writes it",
     expect: () => [
       {
         check: 'controller-manager.kubernetes-service',
@@ -78,13 +79,13 @@ export const controllerManagerFaults: Fault[] = [
         .run(
           `sed -i '/--service-cluster-ip-range=/d' ${unit} && ! grep -q -- --service-cluster-ip-range ${unit} && ${env.init(env.master).reload()}`,
         );
-      await restart(env, env.master, 'kube-apiserver');
+      await restartNow(env, env.master, 'kube-apiserver');
       await leadersBack(env);
     },
     async repair(env) {
       await restoreFile(env, env.master, systemdUnit('kube-apiserver'));
       await env.host(env.master).run(env.init(env.master).reload());
-      await restart(env, env.master, 'kube-apiserver');
+      await restartNow(env, env.master, 'kube-apiserver');
       await leadersBack(env);
     },
   },

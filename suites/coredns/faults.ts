@@ -1,6 +1,6 @@
 // Faults that prove the coredns suite: CoreDNS stopped, a wrong upstream in the Corefile.
 import type { Fault } from '../../harness/faults/fault.ts';
-import { restart, restoreFile, start, stop } from '../../harness/faults/ops.ts';
+import { kubectl, restart, restoreFile, start, stop } from '../../harness/faults/ops.ts';
 import { K8S_DIR } from '../../harness/pki/plan.ts';
 
 const KUBELET_CONFIG = `${K8S_DIR}/kubelet/kubelet-config.yaml`;
@@ -11,6 +11,7 @@ export const corednsFaults: Fault[] = [
     id: 'coredns-stopped',
     title: 'CoreDNS stopped on the last worker',
     on: 'lab',
+    layoutsWhy: 'KTHW runs no CoreDNS',
     expect: (r) => [
       { check: 'hosts.services-active', host: r.workers.at(-1), codes: ['unit-inactive'] },
       { check: 'hosts.listening', host: r.workers.at(-1), codes: ['port-not-listening'] },
@@ -24,6 +25,7 @@ export const corednsFaults: Fault[] = [
     id: 'pods-without-cluster-dns',
     title: "the first worker's kubelet giving pods a cluster DNS address where nothing answers",
     on: 'lab',
+    layoutsWhy: 'KTHW gives pods no cluster DNS',
     // A probe pod started before the change keeps its resolv.conf (pod-resolver-wrong); a new one
     // gets the address where nothing answers (cluster-name-unresolved).
     expect: (r) => [{ check: 'dns.pods-resolve', host: r.workers[0], codes: [], oneOf: ['pod-resolver-wrong', 'cluster-name-unresolved'] }],
@@ -40,12 +42,16 @@ export const corednsFaults: Fault[] = [
       const w = env.workers[0]!;
       await env.host(w).run(`mv -f ${KUBELET_BACKUP} ${KUBELET_CONFIG}`);
       await restart(env, w, 'kubelet');
+      // A probe pod started during the fault keeps the wrong resolv.conf: the next run makes anew.
+      const node = env.cluster.workers.find((x) => x.host === w)!.nodeName;
+      await kubectl(env, `delete pods -A -l hardway.io/owner=hardway --field-selector spec.nodeName=${node}`);
     },
   },
   {
     id: 'corefile-wrong-upstream',
     title: 'a wrong upstream in the Corefile of the first worker (forward to a host without DNS)',
     on: 'lab',
+    layoutsWhy: 'KTHW runs no CoreDNS',
     expect: (r) => [{ check: 'coredns.upstream', host: r.workers[0], codes: ['upstream-fails'] }],
     async inject(env) {
       await env

@@ -48,6 +48,10 @@ const podsResolve = hostCheck({
   codes: {
     'pod-resolver-wrong': "the pod's resolv.conf does not name the kubelet's cluster DNS",
     'pod-resolver-loopback': "the pod's resolv.conf names a loopback resolver (the pod's own, where nothing answers)",
+    // No fault proves this one: every way to empty a pod's resolv.conf (the node's resolv.conf,
+    // the kubelet's resolvConf: "") also changes what the node itself resolves with; a code need
+    // not have a fault, only every code a fault expects must exist (registry.test.ts).
+    'pod-resolver-missing': "the pod's resolv.conf names no nameserver (and the kubelet gives pods no cluster DNS)",
     'cluster-name-unresolved': "the kubernetes service's name does not resolve from the pod",
     'outside-name-unresolved': 'a name outside the cluster does not resolve from the pod',
   },
@@ -86,6 +90,19 @@ const podsResolve = hostCheck({
           `pod ${pod.name} /etc/resolv.conf`,
           `names ${lo.join(', ')}: a loopback address in a pod is the pod itself, where no resolver listens (the node's ${kubelet.kubelet.resolvConf} names a local stub resolver)`,
           `point the kubelet's resolvConf (${cfg}) at a file naming real resolvers (systemd-resolved: /run/systemd/resolve/resolv.conf)`,
+        ),
+      );
+    }
+    // Without clusterDNS pods get the node's resolvers; none at all leaves nothing to ask, which is
+    // a finding (pod-resolver-wrong says it when the kubelet names a cluster DNS).
+    if (!rc.nameservers.length && !clusterDNS.length) {
+      const nodeRc = kubelet.kubelet.resolvConf || '"" (no file)';
+      findings.push(
+        on(
+          'pod-resolver-missing',
+          `pod ${pod.name} /etc/resolv.conf`,
+          `names no nameserver: the kubelet gives pods no clusterDNS (${cfg}) and its resolvConf ${nodeRc} names none, so pods resolve no name${probeName ? ` (${probeName} was not asked)` : ''}`,
+          `point the kubelet's resolvConf (${cfg}) at a file naming the node's resolvers on ${h.name} (or set clusterDNS), then recreate the pods`,
         ),
       );
     }

@@ -10,6 +10,7 @@ export const flannelFaults: Fault[] = [
     id: 'flanneld-stopped',
     title: 'flanneld stopped on the last worker',
     on: 'lab',
+    layoutsWhy: 'KTHW has no flannel',
     expect: (r) => [
       { check: 'hosts.services-active', host: r.workers.at(-1), codes: ['unit-inactive'] },
       // flanneld serves its health endpoint where -healthz-port says (the seed's units set one).
@@ -23,6 +24,7 @@ export const flannelFaults: Fault[] = [
     id: 'vxlan-udp-dropped',
     title: 'UDP 8472 (flannel vxlan) dropped on the last worker',
     on: 'lab',
+    layoutsWhy: 'KTHW has no flannel (no vxlan)',
     expect: (r) => r.workers.map((w) => ({ check: 'pod-network.pod-to-pod', host: w, codes: ['pod-network-broken'] })),
     inject: (env) =>
       env
@@ -39,6 +41,7 @@ export const flannelFaults: Fault[] = [
     id: 'vxlan-mtu-wrong',
     title: "the first worker's vxlan device with an MTU flannel did not give it",
     on: 'lab',
+    layoutsWhy: 'KTHW has no flannel (no vxlan)',
     expect: (r) => [{ check: 'flannel.interface', host: r.workers[0], codes: ['vxlan-mtu'] }],
     inject: (env) =>
       env
@@ -56,6 +59,7 @@ export const flannelFaults: Fault[] = [
     id: 'pod-route-deleted',
     title: "the first worker's route to the last worker's pod subnet deleted",
     on: 'lab',
+    layoutsWhy: "flannel's routes; KTHW's static routes have their own fault (server-route-to-pods-deleted)",
     // Both directions break: requests from the first worker leave by the default route, and the
     // last worker's replies to the first worker's pods come back without a route there.
     expect: (r) => [

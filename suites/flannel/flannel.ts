@@ -5,7 +5,7 @@
 // pod network, is the pod-network suite's.
 import { parseIpLinks, parseIpRoutes } from '../../harness/hostio/ip.ts';
 import { parseSubnetEnv } from '../../harness/discovery/parse/flannel.ts';
-import { cidrContains, parseCidr } from '../../harness/model/net.ts';
+import { cidrContains, networkOf, parseCidr } from '../../harness/model/net.ts';
 import {
   type CheckContext,
   type Finding,
@@ -180,7 +180,8 @@ const routes = hostCheck({
       const o = await state(ctx, other.host);
       if (!o.subnet) continue; // reported by flannel.daemon on that worker
       examined++;
-      const net = o.subnet.replace(/\.\d+\/(\d+)$/, '.0/$1');
+      // The route is to the subnet's network (10.200.64.0/18 for flannel's 10.200.65.1/18).
+      const net = networkOf(o.subnet) ?? o.subnet;
       const via = ctx.cluster.flannel.backend === 'vxlan' ? `flannel.${ctx.cluster.flannel.vni}` : other.internalAddress;
       const route = s.routes.find((r) => r.startsWith(`${net} `));
       if (!route)

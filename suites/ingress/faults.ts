@@ -18,6 +18,7 @@ export const ingressFaults: Fault[] = [
     id: 'gateway-gone-from-last-worker',
     title: 'the nginx gateway (ingress controller) gone from the last worker',
     on: 'lab',
+    layoutsWhy: 'KTHW has no HTTPS edge',
     expect: (r) => {
       const w = r.workers.at(-1);
       return [
@@ -47,6 +48,7 @@ export const ingressFaults: Fault[] = [
     id: 'app-scaled-to-zero',
     title: 'the demo app scaled to zero (503 from the gateway)',
     on: 'lab',
+    layoutsWhy: 'KTHW has no HTTPS edge',
     expect: (r) => [
       ...r.workers.map((w) => ({ check: 'ingress.plain-http', host: w, codes: ['backend-unavailable'] })),
       ...r.workers.map((w) => ({ check: 'ingress.https', host: w, codes: ['backend-unavailable'] })),
@@ -57,7 +59,7 @@ export const ingressFaults: Fault[] = [
       await kubectl(env, `-n ${APP_NS} wait --for=delete pod -l app=${APP} --timeout=120s`);
     },
     async repair(env) {
-      await kubectl(env, `-n ${APP_NS} scale deploy/${APP} --replicas=2`);
+      await kubectl(env, `-n ${APP_NS} scale deploy/${APP} --replicas=${env.cluster.workers.length}`);
       await kubectl(env, `-n ${APP_NS} rollout status deploy/${APP} --timeout=180s`);
     },
   },
@@ -65,6 +67,7 @@ export const ingressFaults: Fault[] = [
     id: 'issuer-wrong-acme-url',
     title: 'the ClusterIssuer pointing at a wrong ACME URL',
     on: 'lab',
+    layoutsWhy: 'KTHW has no HTTPS edge',
     expect: () => [{ check: 'ingress.issuer', codes: ['issuer-wrong-server'] }],
     async inject(env) {
       const wrong = env.cluster.ingress!.acmeServer.replace(/:(\d+)\//, (_, p: string) => `:${Number(p) + 1}/`);
@@ -83,6 +86,7 @@ export const ingressFaults: Fault[] = [
     id: 'self-signed-cert-in-tls-secret',
     title: 'a self-signed certificate swapped into the TLS secret (cert-manager stopped so it stays)',
     on: 'lab',
+    layoutsWhy: 'KTHW has no HTTPS edge',
     expect: (r) => [
       { check: 'ingress.certificate', codes: ['self-signed'] },
       ...r.workers.map((w) => ({ check: 'ingress.https', host: w, codes: ['certificate-untrusted'] })),
@@ -131,6 +135,7 @@ export const ingressFaults: Fault[] = [
     id: 'dns-name-wrong-address',
     title: "the app's DNS name resolving to an address no worker has",
     on: 'lab',
+    layoutsWhy: 'KTHW has no HTTPS edge',
     expect: () => [
       { check: 'ingress.dns', codes: ['name-not-on-workers'] },
       { check: 'ingress.browser', codes: ['page-unreachable'] },

@@ -522,7 +522,7 @@ async function diagnoseHttp(ctx: CheckContext, h: HostView, name: string, url: s
           'backend-unreachable',
           url,
           `answers ${a.status} at ${address} although the backend Service has ready endpoints: the gateway cannot reach the pods`,
-          "see the gateway's nginx log and flannel.pod-ping",
+          "see the gateway's nginx log and pod-network.pod-to-pod",
         );
   }
   const body = (a.body ?? '').slice(0, 80).replace(/\s+/g, ' ');

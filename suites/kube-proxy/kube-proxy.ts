@@ -40,6 +40,22 @@ const RULES_HINT: Record<string, string> = {
   nftables: 'nft list table ip kube-proxy',
 };
 
+/** What iptables or conntrack print when hardway's user may not read the tables (not root, no
+ * sudo): "Permission denied (you must be root)", "Operation not permitted". */
+const DENIED = /permission denied|you must be root|operation not permitted/i;
+
+/** The line saying the tables could not be read, or undefined. */
+export function deniedLine(output: string): string | undefined {
+  return output
+    .split('\n')
+    .find((l) => DENIED.test(l))
+    ?.trim()
+    .slice(0, 200);
+}
+
+const deniedReason = (host: string, what: string, line: string) =>
+  `cannot read ${what} on ${host}: ${line} (hardway's user needs root there: connect as root, or with sudo)`;
+
 /** The rules of KUBE-SERVICES that send a ClusterIP to its service chain. */
 export function servicesProgrammed(out: string, ips: readonly string[]): { missing: string[]; noChain: boolean } {
   const t = parseIptablesS(out, 'iptables -t nat -S KUBE-SERVICES');
@@ -108,15 +124,21 @@ const natRules = hostCheck({
     const want = [clusterIP, ...(kip ? [kip] : [])];
     // kube-proxy programs a new service within its sync period: give it a few seconds.
     let seen = { missing: want, noChain: false };
+    let denied: string | undefined;
     const found = await poll(
       15_000,
       async () => {
-        seen = servicesProgrammed((await h.access.exec!('iptables -w 5 -t nat -S KUBE-SERVICES 2>&1', { timeoutMs: 20_000 })).stdout, want);
+        const r = await h.access.exec!('iptables -w 5 -t nat -S KUBE-SERVICES', { timeoutMs: 20_000 });
+        denied = deniedLine(r.stderr);
+        // Not allowed to read the table says nothing about kube-proxy: stop waiting.
+        if (denied) return true;
+        seen = servicesProgrammed(`${r.stdout}\n${r.stderr}`, want);
         return seen.missing.length === 0 ? true : undefined;
       },
       500,
     );
     const notes = [`mode iptables (${source})`];
+    if (denied) return { ...inconclusive(deniedReason(h.name, 'the nat table (iptables -t nat -S)', denied)), notes };
     if (found) return passed(want.length, notes);
     return outcome(
       [
@@ -168,8 +190,10 @@ const spread = hostCheck({
       10_000,
       async () => {
         if (mode === 'iptables') {
-          const nat = (await h.access.exec!('iptables -w 5 -t nat -S 2>/dev/null', { timeoutMs: 15_000 })).stdout;
-          return endpointsProgrammed(nat, eps, BACKEND_PORT) ? true : undefined;
+          const nat = await h.access.exec!('iptables -w 5 -t nat -S', { timeoutMs: 15_000 });
+          // Unreadable rules: stop waiting for them (conntrack below says whether it can tell).
+          if (deniedLine(nat.stderr)) return true;
+          return endpointsProgrammed(nat.stdout, eps, BACKEND_PORT) ? true : undefined;
         }
         const answer = (await h.access.exec!(`curl -s -m 2 http://${clusterIP}/status/`, { timeoutMs: 10_000 })).stdout.trim();
         return answer === 'ok' ? true : undefined;
@@ -178,12 +202,19 @@ const spread = hostCheck({
     );
     const r = await h.access.exec!(
       `ok=0; for i in $(seq ${requests}); do [ "$(curl -s -m 2 http://${clusterIP}/status/)" = ok ] && ok=$((ok+1)); done; echo $ok; ` +
-        `command -v conntrack >/dev/null || { echo no-conntrack; exit 0; }; conntrack -L -d ${clusterIP} -p tcp 2>/dev/null`,
+        `command -v conntrack >/dev/null || { echo no-conntrack; exit 0; }; conntrack -L -d ${clusterIP} -p tcp`,
       { timeoutMs: 90_000 },
     );
     const [first = '0', ...rest] = r.stdout.split('\n');
     const okCount = Number(first);
     const subject = `ClusterIP ${clusterIP}`;
+    // conntrack's stderr is its summary line, or why it could not list the flows: without them no
+    // backend is "seen", which would blame kube-proxy for hardway's own permissions.
+    const denied = deniedLine(r.stderr);
+    if (denied) {
+      const notes = [`${okCount}/${requests} answered ok; which backends answered was not seen`, `mode ${mode} (${source})`];
+      return { ...inconclusive(deniedReason(host, `the connection tracking table (conntrack -L -d ${clusterIP})`, denied)), notes };
+    }
     if (rest[0]?.trim() === 'no-conntrack') {
       const notes = [`${okCount}/${requests} answered ok; no conntrack on ${host}: which backends answered was not seen`];
       notes.push(`mode ${mode} (${source})`);
@@ -230,7 +261,7 @@ const spread = hostCheck({
     }
     const network =
       podNetworkOf(ctx.facts) === 'flannel'
-        ? 'see flannel.pod-ping'
+        ? 'see pod-network.pod-to-pod'
         : "check the routes to the other nodes' pod subnets (ip route) and the pod network";
     return outcome(
       [

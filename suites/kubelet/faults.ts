@@ -1,13 +1,14 @@
 // Faults that prove the kubelet suite: a kubelet registering under a name its certificate does
 // not carry (the seed's NODE_NAME warning).
 import type { Fault } from '../../harness/faults/fault.ts';
-import { nodeNotReady, nodesReady, restart, restoreFile, systemdUnit } from '../../harness/faults/ops.ts';
+import { kubectl, nodeNotReady, nodesReady, restart, restoreFile, systemdUnit } from '../../harness/faults/ops.ts';
 
 export const kubeletFaults: Fault[] = [
   {
     id: 'kubelet-node-name-mismatch',
     title: "the last worker's kubelet registering under a name its certificate does not carry",
     on: 'lab',
+    layouts: ['seed', 'kthw'],
     // scheduler.job still completes: once its pod on the first worker finishes, the anti-affinity
     // lets the second pod run there too. The scheduler works; the spread over the workers does not.
     expect: (r) => [
@@ -17,10 +18,14 @@ export const kubeletFaults: Fault[] = [
     ],
     async inject(env) {
       const w = env.cluster.workers.at(-1)!;
+      const unit = systemdUnit('kubelet');
+      // The seed's unit names the node (--hostname-override, its NODE_NAME); KTHW's does not (the
+      // kubelet takes the host name): then the wrong name is added to its ExecStart.
       await env
         .host(w.host)
         .run(
-          `sed -i 's/--hostname-override=${w.nodeName}\\b/--hostname-override=${w.nodeName}-renamed/' ${systemdUnit('kubelet')} && grep -q ${w.nodeName}-renamed ${systemdUnit('kubelet')}`,
+          `if grep -q -- '--hostname-override=' ${unit}; then sed -i 's/--hostname-override=${w.nodeName}\\b/--hostname-override=${w.nodeName}-renamed/' ${unit}; ` +
+            `else sed -i 's|^\\(ExecStart=[^ ]*kubelet\\) \\\\$|\\1 --hostname-override=${w.nodeName}-renamed \\\\|' ${unit}; fi && grep -q -- '--hostname-override=${w.nodeName}-renamed' ${unit}`,
         );
       await env.host(w.host).run(env.init(w.host).restart('kubelet'));
     },
@@ -32,7 +37,7 @@ export const kubeletFaults: Fault[] = [
       await restart(env, w, 'kubelet');
       await nodesReady(env);
       // The renamed kubelet registered a Node of its own: remove it, as an operator would.
-      await env.host(env.master).run(`kubectl delete node ${env.cluster.workers.at(-1)!.nodeName}-renamed --ignore-not-found`);
+      await kubectl(env, `delete node ${env.cluster.workers.at(-1)!.nodeName}-renamed --ignore-not-found`);
     },
   },
 ];

@@ -91,6 +91,11 @@ const ready = hostCheck({
       );
     }
     const ips = (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
+    const notes = [`${w.nodeName}: kubelet ${node.status?.nodeInfo?.kubeletVersion}, ${node.status?.nodeInfo?.containerRuntimeVersion}`];
+    // An unreadable lease (403: hardway's user may not read kube-node-lease) hides a stale kubelet:
+    // a node that looks Ready is then only as fresh as its last status.
+    const leaseUnread = lease.error ? `cannot read lease kube-node-lease/${w.nodeName}: ${lease.error}` : undefined;
+    if (leaseUnread) notes.push(`${leaseUnread}: whether the kubelet still renews it is unknown`);
     if (!ips.includes(w.internalAddress))
       findings.push(
         on(
@@ -101,7 +106,8 @@ const ready = hostCheck({
         ),
       );
     return outcome(findings, 3, {
-      notes: [`${w.nodeName}: kubelet ${node.status?.nodeInfo?.kubeletVersion}, ${node.status?.nodeInfo?.containerRuntimeVersion}`],
+      notes,
+      ...(leaseUnread ? { inconclusive: `${h.name}: ${leaseUnread}, so a Ready status may be stale` } : {}),
     });
   },
 });
@@ -115,6 +121,8 @@ const podsRun = hostCheck({
   timeoutMs: 90_000,
   async run(ctx, h) {
     const pod = (await probePods(ctx)).find((p) => p.host === h.name)!;
+    // The pod looks Ready, but without its node's lease nobody can tell whether that is current.
+    if (pod.leaseUnread) return { ...inconclusive(pod.problem!), notes: [pod.leaseUnread] };
     return pod.problem
       ? outcome(
           [

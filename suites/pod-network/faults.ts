@@ -24,6 +24,7 @@ export const podNetworkFaults: Fault[] = [
     title: "the server's route to the last worker's pod subnet deleted (KTHW chapter 11 undone)",
     on: 'lab',
     layouts: ['kthw'],
+    layoutsWhy: "the seed's flannel programs its routes itself (flannel.routes; its fault: pod-route-deleted)",
     expect: (r) => [{ check: 'pod-network.routes', host: r.master, codes: ['route-missing'] }],
     async inject(env) {
       const { subnet } = lastWorker(env);

@@ -6,7 +6,7 @@
 // where the network in use breaks: flannel's UDP port, the static routes, or the CNI.
 import { type ClusterFacts, podNetworkOf } from '../../harness/discovery/facts.ts';
 import { parseIpRoutes, routeTo } from '../../harness/hostio/ip.ts';
-import { cidrContains, parseCidr } from '../../harness/model/net.ts';
+import { cidrContains, networkOf, parseCidr } from '../../harness/model/net.ts';
 import type { Host } from '../../harness/model/cluster.ts';
 import {
   type CheckContext,
@@ -97,7 +97,7 @@ const routes = hostCheck({
     const on = findingsOn(h.name);
     const findings: Finding[] = [];
     for (const { w, subnet } of wanted) {
-      const net = subnet!.replace(/\.\d+\/(\d+)$/, '.0/$1');
+      const net = networkOf(subnet!) ?? subnet!;
       const route = routeTo(table, net);
       const add = `ip route add ${net} via ${w.internalAddress} on ${h.name} (KTHW chapter 11), and keep it across reboots`;
       if (!route)

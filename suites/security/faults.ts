@@ -22,6 +22,7 @@ export const securityFaults: Fault[] = [
     id: 'static-token-enabled',
     title: "the seed's static debugging token accepted by the apiserver (the lab keeps it on purpose)",
     on: 'lab',
+    layoutsWhy: 'KTHW has no static token',
     expect: () => [],
     warn: (r) => [{ check: 'security.static-token', host: r.master, codes: ['static-token'] }],
     async inject() {},
@@ -46,6 +47,7 @@ export const securityFaults: Fault[] = [
     id: 'etcd-without-client-cert-auth',
     title: 'etcd answering clients without a certificate',
     on: 'lab',
+    layoutsWhy: "KTHW's etcd has no client certificates to drop (plain http on 127.0.0.1, which security.etcd-client-cert warns about)",
     expect: (r) => [{ check: 'security.etcd-client-cert', host: r.master, codes: ['etcd-no-client-cert'] }],
     async inject(env) {
       // A drop-in with etcd's command line minus --client-cert-auth and --trusted-ca-file (which

@@ -32,16 +32,18 @@ hosts' unit files: DIR/<host>/etc/systemd/system/*.service).
       await target.preflight?.();
       const { facts, derived } = await discoverTarget(target);
       if (values.facts) {
+        // Flags and problem lines quote what the hosts hold: through the redaction filter too.
+        const out = (line: string) => process.stdout.write(redact(line));
         for (const h of facts.hosts) {
-          process.stdout.write(`${h.host} (${h.init}${h.hostname && h.hostname !== h.host ? `, hostname ${h.hostname}` : ''})\n`);
+          out(`${h.host} (${h.init}${h.hostname && h.hostname !== h.host ? `, hostname ${h.hostname}` : ''})\n`);
           for (const c of h.components) {
-            process.stdout.write(
+            out(
               `  ${c.kind}: unit ${c.unit} (${c.definedIn.join(', ')})${c.state ? `, ${c.state.active}/${c.state.enabled}, Restart=${c.state.restart}` : ''}\n`,
             );
-            for (const f of c.files) process.stdout.write(`    ${f.role.padEnd(22)} ${f.path}  # ${f.source}\n`);
+            for (const f of c.files) out(`    ${f.role.padEnd(22)} ${f.path}  # ${f.source}\n`);
           }
-          if (h.cni?.containerd) process.stdout.write(`  CNI: ${h.cni.containerd.file} (${h.cni.containerd.types.join(', ')})\n`);
-          for (const p of h.problems) process.stdout.write(`  problem: ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}\n`);
+          if (h.cni?.containerd) out(`  CNI: ${h.cni.containerd.file} (${h.cni.containerd.types.join(', ')})\n`);
+          for (const p of h.problems) out(`  problem: ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}\n`);
         }
         return 0;
       }

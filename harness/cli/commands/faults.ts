@@ -16,9 +16,10 @@ export const faultsCommand: Command = {
   summary: 'break the lab on purpose, one fault at a time, and check that the suites catch each',
   help: `Usage: hardway faults [--target lab] [--only <id>[,<id>]]... [--reporter console|json] [--list]
 
-Runs the fault catalogue against the running lab (hardway lab up): for each fault it breaks the
-lab over SSH, runs every suite, compares the failing checks with the expected ones (and that the
-diagnosis names the cause), and repairs the lab. Refused on anything but hardway's own lab.
+Runs the fault catalogue against a running lab (hardway lab up): for each fault of the lab's
+layout it breaks the lab over SSH, runs the suites its expected failures live in (and every other
+suite's gate), compares the failing checks and their codes with the expected ones, repairs the
+lab and runs the suites again until all pass. Refused on anything but hardway's own lab.
 
   --target <target>  where to inject: a lab hardway created (lab, lab:<name>); anything else is
                      refused

