@@ -23,10 +23,13 @@ export async function podExec(k: Kube, ns: string, pod: string, argv: string[], 
     });
   return new Promise<PodExecResult>((resolve) => {
     let settled = false;
+    // The exec's websocket: closed when the call ends (on a timeout it would stay open).
+    let ws: { close(): void } | undefined;
     const finish = (ok: boolean, status: string) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      setTimeout(() => ws?.close(), 50);
       // The status frame can arrive before the last output frame: give it a moment.
       setTimeout(() => resolve({ ok, stdout, stderr, status }), 50);
     };
@@ -43,6 +46,10 @@ export async function podExec(k: Kube, ns: string, pod: string, argv: string[], 
         false,
         (s) => finish(s.status === 'Success', s.message ?? s.status ?? ''),
       )
+      .then((socket) => {
+        ws = socket;
+        if (settled) setTimeout(() => socket.close(), 50);
+      })
       .catch((e: unknown) => finish(false, e instanceof Error ? e.message : apiError(e)));
   });
 }

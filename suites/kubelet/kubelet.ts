@@ -161,8 +161,17 @@ async function readLogs(k: Kube, ns: string, pod: string): Promise<void> {
 
 /** kubectl port-forward in code: a local listener whose connections are tunnelled to the pod. */
 async function portForwardGet(k: Kube, ns: string, pod: string, port: number, path: string): Promise<string> {
+  // Everything the tunnel opens (local connections, the websockets behind them) is closed at the
+  // end: server.close() alone leaves open connections, and their websockets, running.
+  const open: { close?(): void; destroy?(): void }[] = [];
   const server = createServer((sock) => {
-    k.portForward.portForward(ns, pod, [port], sock, null, sock).catch(() => sock.destroy());
+    open.push(sock);
+    k.portForward
+      .portForward(ns, pod, [port], sock, null, sock)
+      .then((ws) => {
+        if (ws && typeof ws === 'object' && 'close' in ws) open.push(ws as { close(): void });
+      })
+      .catch(() => sock.destroy());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const local = (server.address() as AddressInfo).port;
@@ -178,6 +187,7 @@ async function portForwardGet(k: Kube, ns: string, pod: string, port: number, pa
     });
   } finally {
     server.close();
+    for (const o of open.splice(0)) o.destroy ? o.destroy() : o.close?.();
   }
 }
 
