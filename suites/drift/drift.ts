@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { parseFlags } from '../../harness/discovery/parse/flags.ts';
+import { parseOpenrcService } from '../../harness/discovery/parse/openrc.ts';
 import { parseService, resolveExecStart } from '../../harness/discovery/parse/systemd-unit.ts';
 import type { Cluster, Host } from '../../harness/model/cluster.ts';
 import { type Finding, type Suite, clusterCheck, hostCheck, notApplicable, outcome } from '../../harness/verify/check.ts';
@@ -97,6 +98,24 @@ const model = clusterCheck({
 /** The flags of a command line as name=value strings (repeated flags in order). */
 const flagList = (argv: string[]) => parseFlags(argv).value.occurrences.map((o) => `--${o.name}=${o.value}`);
 
+/** The command line the rendering gives a component: its systemd unit's ExecStart, or the argv
+ * its OpenRC script (and conf.d file) starts, read by the parsers discovery reads the host with. */
+async function renderedArgv(dir: string, host: string, definedIn: string[]): Promise<string[] | undefined> {
+  const read = (path: string | undefined) => (path ? readFile(join(dir, host, path), 'utf8').catch(() => undefined) : undefined);
+  const first = definedIn[0];
+  const text = await read(first);
+  if (text === undefined || !first) return undefined;
+  if (first.startsWith('/etc/init.d/')) {
+    const name = first.slice('/etc/init.d/'.length);
+    const confd = await read(`/etc/conf.d/${name}`);
+    const svc = parseOpenrcService({ path: first, text }, confd !== undefined ? { path: `/etc/conf.d/${name}`, text: confd } : undefined, {
+      name,
+    }).value;
+    return svc.argv.length ? svc.argv : undefined;
+  }
+  return resolveExecStart(parseService([{ path: first, text }]).value).value?.argv;
+}
+
 const units = hostCheck({
   id: 'drift.units',
   title: 'on a cluster hardway rendered, every component runs the command line hardway rendered for it',
@@ -110,13 +129,10 @@ const units = hostCheck({
     const findings: Finding[] = [];
     let examined = 0;
     for (const c of h.facts.components) {
-      const rendered = await readFile(join(dir, h.name, c.definedIn[0] ?? ''), 'utf8').catch(() => undefined);
-      if (rendered === undefined) continue;
-      const svc = parseService([{ path: c.definedIn[0]!, text: rendered }]).value;
-      const cmd = resolveExecStart(svc).value;
-      if (!cmd) continue;
+      const argv = await renderedArgv(dir, h.name, c.definedIn);
+      if (!argv) continue;
       examined++;
-      const want = flagList(cmd.argv);
+      const want = flagList(argv);
       const have = flagList(c.argv);
       const added = have.filter((f) => !want.includes(f));
       const removed = want.filter((f) => !have.includes(f));
@@ -125,7 +141,7 @@ const units = hostCheck({
           code: 'unit-drift',
           host: h.name,
           subject: c.unit,
-          message: `runs ${[...added.map((a) => `+${a}`), ...removed.map((r) => `-${r}`)].join(' ')} against the rendered ${c.definedIn[0]} (${c.definedIn.slice(1).length ? `drop-ins: ${c.definedIn.slice(1).join(', ')}` : 'edited in place'})`,
+          message: `runs ${[...added.map((a) => `+${a}`), ...removed.map((r) => `-${r}`)].join(' ')} against the rendered ${c.definedIn[0]} (${c.definedIn.slice(1).length ? `${c.definedIn[0]!.startsWith('/etc/init.d/') ? 'with' : 'drop-ins:'} ${c.definedIn.slice(1).join(', ')}` : 'edited in place'})`,
           fix: `restore ${c.definedIn[0]} from the rendering (hardway lab up, or copy ${join(dir, h.name, c.definedIn[0]!)}), or render the change into the model`,
         });
       }
