@@ -16,11 +16,12 @@ export interface Discovered {
   derived: DerivedModel;
 }
 
-/** Reads every host of the target (and, live, the edge's API objects) and derives the model
- * the facts describe. */
+/** Reads every host of the target (and, live, the edge's API objects unless `edge` is false) and
+ * derives the model the facts describe. */
 export async function discoverTarget(
   target: Target,
   hosts = [...new Set(allHosts(target.cluster).map((h) => h.host))],
+  { edge: withEdge = true } = {},
 ): Promise<Discovered> {
   const facts = await discover({ hosts, host: (n) => target.host(n) });
   const store = target.live ? await readFlannelStore(facts, (n) => target.host(n)).catch(() => undefined) : undefined;
@@ -32,7 +33,7 @@ export async function discoverTarget(
     ...(store?.config ? { flannelConfig: store.config, flannelConfigSource: store.source } : {}),
   };
   let derived = modelFromFacts(facts, opts);
-  if (target.live && derived.cluster.masters.length) {
+  if (withEdge && target.live && derived.cluster.masters.length) {
     // The API is reached through the discovered masters (their admin kubeconfig).
     const probe = makeContext({ ...target, cluster: derived.cluster }, { expiryWarningDays: 30, active: false }, { facts });
     try {
@@ -61,6 +62,8 @@ export async function runContext(
   extra: Partial<CheckContext> & { discovered?: Discovered } = {},
 ): Promise<CheckContext> {
   const { discovered, ...rest } = extra;
-  const { facts, derived } = discovered ?? (await discoverTarget(target));
+  // With a model, its edge is the run's (drift compares no edge field): the API is not asked for
+  // one, which on a cluster whose API hangs (etcd down) would hold up the run's start.
+  const { facts, derived } = discovered ?? (await discoverTarget(target, undefined, { edge: !target.modelGiven }));
   return makeContext(target, options, { ...rest, facts, derived });
 }

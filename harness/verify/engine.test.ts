@@ -138,12 +138,13 @@ describe('the graph', () => {
   const bad = (id: string) => cc(id, async () => outcome([finding], 1));
 
   it('blocks a suite whose prerequisite failed, naming the prerequisite and its failing gate check', async () => {
-    const suites = [s('a', [], [bad('a.x')]), s('b', ['a'], [ok('b.y')]), s('c', ['b'], [ok('c.z')])];
+    const suites = [s('a', [], [bad('a.x')]), s('b', ['a'], [ok('b.y')]), s('c', ['b'], [ok('c.z')]), s('d', ['c'], [ok('d.w')])];
     const runs = await runPlan(makeContext(target, DEFAULT_OPTIONS), planRun(suites));
-    const b = runs.find((r) => r.name === 'b')!.checks[0]!;
-    const c = runs.find((r) => r.name === 'c')!.checks[0]!;
-    expect([b.skip, b.diagnosis]).toEqual(['blocked', 'blocked: prerequisite suite a (a.x) failed']);
-    expect([c.skip, c.diagnosis]).toEqual(['blocked', 'blocked: prerequisite suite b (blocked by a) failed']);
+    const first = (n: string) => runs.find((r) => r.name === n)!.checks[0]!;
+    expect([first('b').skip, first('b').diagnosis]).toEqual(['blocked', 'blocked: prerequisite suite a (a.x) failed']);
+    expect([first('c').skip, first('c').diagnosis]).toEqual(['blocked', 'blocked: prerequisite suite b (blocked by a) failed']);
+    // Two steps away, the suite whose checks failed is still the one named.
+    expect([first('d').skip, first('d').diagnosis]).toEqual(['blocked', 'blocked: prerequisite suite c (blocked by a) failed']);
   });
 
   it('waits only for the gate: a failure outside the gate does not block dependants', async () => {

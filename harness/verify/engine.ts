@@ -296,13 +296,16 @@ export async function runPlan(ctx: CheckContext, plan: PlannedSuite[], events: R
   const t0 = Date.now();
   const inPlan = new Map(plan.map((p) => [p.suite.name, p]));
   // A suite's gate outcome: resolves once its gate checks ended (or it was blocked).
-  const gates = new Map<string, Promise<{ ok: boolean; why?: string }>>();
+  // A gate that is not ok names why, and (roots) the suites whose own checks failed: a suite blocked
+  // two steps away from etcd says "blocked by etcd", not by the suite between.
+  type Gate = { ok: boolean; why?: string; roots?: string[] };
+  const gates = new Map<string, Promise<Gate>>();
   const runs = new Map<string, Promise<SuiteRun>>();
 
   const runOne = (p: PlannedSuite): Promise<SuiteRun> => {
     const existing = runs.get(p.suite.name);
     if (existing) return existing;
-    let resolveGate!: (g: { ok: boolean; why?: string }) => void;
+    let resolveGate!: (g: Gate) => void;
     gates.set(p.suite.name, new Promise((r) => (resolveGate = r)));
     const started = (async (): Promise<SuiteRun> => {
       const deps = p.suite.dependsOn.filter((d) => inPlan.has(d));
@@ -322,7 +325,8 @@ export async function runPlan(ctx: CheckContext, plan: PlannedSuite[], events: R
         const why = failed.map((x) => (x.g.why ? `${x.d} (${x.g.why})` : x.d)).join(', ');
         const checks = units.map((u) => skipped(u.check, u.host, 'blocked', `blocked: prerequisite suite ${why} failed`));
         for (const r of checks) events.onResult?.(p.suite.name, mark(r, p.gateOnly));
-        resolveGate({ ok: false, why: `blocked by ${failed.map((x) => x.d).join(', ')}` });
+        const roots = [...new Set(failed.flatMap((x) => x.g.roots ?? [x.d]))];
+        resolveGate({ ok: false, why: `blocked by ${roots.join(', ')}`, roots });
         return {
           name: p.suite.name,
           title: p.suite.title,

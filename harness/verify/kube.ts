@@ -26,8 +26,27 @@ export class KubeAccessError extends Error {}
 
 /** On read-only runs (no --active) the API client itself refuses every request that is not a
  * read, whatever a check tries: a safety net under each suite's own ctx.options.active test. */
-class ReadOnlyKubeConfig extends k8s.KubeConfig {
-  override async applySecurityAuthentication(context: Parameters<k8s.KubeConfig['applySecurityAuthentication']>[0]): Promise<void> {
+/** How long one API request may take. An API server whose etcd is gone holds requests for its
+ * --request-timeout (60 s by default) before it answers 504: hardway gives up sooner, and Ctrl-C
+ * (the run's signal) ends a request at once. */
+export const API_REQUEST_TIMEOUT_MS = 30_000;
+
+type RequestContext = Parameters<k8s.KubeConfig['applySecurityAuthentication']>[0];
+
+/** A KubeConfig whose every API request is bounded (API_REQUEST_TIMEOUT_MS) and ends on Ctrl-C. */
+class BoundedKubeConfig extends k8s.KubeConfig {
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    if (!context.getSignal()) {
+      const run = currentRunSignal();
+      const timeout = AbortSignal.timeout(API_REQUEST_TIMEOUT_MS);
+      context.setSignal(run ? AbortSignal.any([timeout, run]) : timeout);
+    }
+    return super.applySecurityAuthentication(context);
+  }
+}
+
+class ReadOnlyKubeConfig extends BoundedKubeConfig {
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     const method = String(context.getHttpMethod());
     if (!['GET', 'HEAD', 'OPTIONS'].includes(method)) {
       const path = new URL(context.getUrl()).pathname;
@@ -147,7 +166,7 @@ export function kube(ctx: CheckContext): Promise<Kube> {
       cl.server = `https://127.0.0.1:${local}`;
       if (host !== '127.0.0.1' && !cl['tls-server-name']) cl['tls-server-name'] = host;
     }
-    const kc = ctx.options.active ? new k8s.KubeConfig() : new ReadOnlyKubeConfig();
+    const kc = ctx.options.active ? new BoundedKubeConfig() : new ReadOnlyKubeConfig();
     kc.loadFromString(stringify(doc));
     return {
       kc,
@@ -172,6 +191,7 @@ export function apiStatus(e: unknown): number | undefined {
 
 /** A short, secret-free description of an API error for a diagnosis. */
 export function apiError(e: unknown): string {
+  if ((e as Error)?.name === 'TimeoutError') return `the API server did not answer within ${API_REQUEST_TIMEOUT_MS / 1000} s`;
   const status = apiStatus(e);
   const body = (e as { body?: unknown }).body;
   let msg = '';

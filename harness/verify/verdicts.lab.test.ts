@@ -18,16 +18,22 @@ function verify(...args: string[]): { code: number; doc: ReportDocument } {
   return { code: r.status ?? -1, doc: JSON.parse(r.stdout) as ReportDocument };
 }
 
-async function on(host: string, cmd: string): Promise<void> {
+async function on(host: string, cmd: string, timeoutMs = 120_000): Promise<void> {
   const h = readLabState(cluster.name)!.hosts.find((x) => x.name === host)!;
   const s = await SshSession.connect(h.ssh);
   try {
-    const r = await s.exec(cmd, { timeoutMs: 120_000 });
+    const r = await s.exec(cmd, { timeoutMs });
     if (r.code !== 0) throw new Error(`${host}: ${cmd}: ${r.stderr}`);
   } finally {
     s.close();
   }
 }
+
+/** On the master: deletes the pods in CrashLoopBackOff, then waits until every pod is Ready (or done). */
+const HEALED = [
+  `kubectl get pods -A --no-headers | awk '$4=="CrashLoopBackOff"{print $1" "$2}' | while read -r ns p; do kubectl -n "$ns" delete pod "$p" --wait=false; done`,
+  `for i in $(seq 240); do [ -z "$(kubectl get pods -A --no-headers | awk '{split($3,r,"/"); if (r[1]!=r[2] && $4!="Completed") print}')" ] && exit 0; sleep 1; done; exit 1`,
+].join('; ');
 
 const checks = (d: ReportDocument) => d.suites.flatMap((s) => s.checks);
 
@@ -62,10 +68,16 @@ describe('verdicts on the lab', () => {
       expect(checks(plain.doc).find((c) => c.id === 'etcd.health')?.status).toBe('failed');
       expect(verify('--suite', 'etcd,apiserver', '--strict').code).toBe(1);
     } finally {
+      // Until etcd is back, /readyz may hang: each probe is bounded (--max-time), the wait generous (a loaded CI).
       await on(
         master,
-        'systemctl start etcd && for i in $(seq 90); do curl -sf --cacert /var/lib/kubernetes/ca.pem https://127.0.0.1:6443/readyz >/dev/null && exit 0; sleep 1; done; exit 1',
+        'systemctl start etcd && for i in $(seq 240); do curl -sf --max-time 5 --cacert /var/lib/kubernetes/ca.pem https://127.0.0.1:6443/readyz >/dev/null && exit 0; sleep 1; done; exit 1',
+        260_000,
       );
+      // Controllers that lost their leader lease exit (the gateway's), and the kubelet backs off
+      // their restarts for minutes: restarted now, then every pod is Ready again, as the later
+      // tests expect (the fault runner does the same after its repairs).
+      await on(master, HEALED, 260_000);
     }
   });
 

@@ -17,9 +17,9 @@ import type { Target } from '../targets/target.ts';
 import { type Attachment, browserAccess } from './browser.ts';
 import type { CheckContext, CheckResult, VerifyOptions } from './check.ts';
 import { adoptDiscoveredModel, runContext } from './context.ts';
-import { planRun, runPlan, settlePrepares, startPrepares } from './engine.ts';
+import { PREPARE_SETTLE_MS, planRun, runPlan, settlePrepares, startPrepares } from './engine.ts';
 import { SUITES } from './registry.ts';
-import { removeRunWorkloads, runIdOf, workspaceName } from './workspace.ts';
+import { OWNER_LABEL, removeRunWorkloads, runIdOf, workspaceName } from './workspace.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const REPORTS_DIR = process.env.HARDWAY_REPORTS ?? join(REPO_ROOT, 'reports');
@@ -92,9 +92,14 @@ export async function verify(req: VerifyRequest): Promise<{ doc: ReportDocument;
   let ctx: CheckContext | undefined;
   // The suites' prepare() in flight: awaited (bounded) before anything is cleaned up.
   let prepares: Promise<unknown>[] = [];
-  const settle = async () => {
-    if (!(await settlePrepares(prepares)))
-      process.stderr.write('hardway verify: test workloads still starting after 120 s; removing what exists now\n');
+  // Ended once the checks are done: no check needs a prepare() still in flight any more.
+  const prepAbort = new AbortController();
+  const settle = async (timeoutMs?: number) => {
+    prepAbort.abort(new Error('the checks are done'));
+    if (!(await settlePrepares(prepares, timeoutMs)))
+      process.stderr.write(
+        `hardway verify: test workloads still being created after ${Math.round((timeoutMs ?? PREPARE_SETTLE_MS) / 1000)} s; removing what exists now (a later hardway verify sweeps the rest after 30 min)\n`,
+      );
     prepares = [];
   };
   try {
@@ -114,7 +119,7 @@ export async function verify(req: VerifyRequest): Promise<{ doc: ReportDocument;
     const plan = planRun(SUITES, req.suites);
     if (interrupted) throw new UserFacingError('interrupted before the checks started', 130);
     // Test workloads (and the browser) start now, while hosts, certificates and etcd are looked at.
-    prepares = startPrepares(base, plan);
+    prepares = startPrepares({ ...base, signal: AbortSignal.any([abort.signal, prepAbort.signal]) }, plan);
     const t0 = Date.now();
     const startedAt = new Date(t0).toISOString();
     const print = req.reporter === 'console';
@@ -158,9 +163,21 @@ export async function verify(req: VerifyRequest): Promise<{ doc: ReportDocument;
       ...(attachments.length ? { attachments } : {}),
     };
     // The run's workloads are removed while the reports are written (once no prepare() can still
-    // create one).
-    const cleanup = settle().then(() =>
-      Promise.all([base.cleanup(), removeRunWorkloads(base, (l) => process.stderr.write(`hardway verify: ${l}\n`))]),
+    // create one). An API server that does not answer (etcd down) makes every request hang for its
+    // --request-timeout: then the removal is not waited for beyond a bound, and says so.
+    const log = (l: string) => process.stderr.write(`hardway verify: ${l}\n`);
+    const apiDown = runs.some((s) =>
+      s.checks.some((c) => ['etcd.health', 'apiserver.readyz'].includes(c.id) && (c.status === 'failed' || c.skip === 'blocked')),
+    );
+    const cleanup = settle(apiDown ? UNHEALTHY_API_BOUND_MS : CHECKS_DONE_SETTLE_MS).then(() =>
+      Promise.all([
+        base.cleanup(),
+        bounded(removeRunWorkloads(base, log), apiDown ? UNHEALTHY_API_BOUND_MS : undefined, () =>
+          log(
+            `the API server is not healthy (see the etcd and apiserver suites): not waiting for the removal of this run's test namespace; a later hardway verify sweeps namespaces labelled ${OWNER_LABEL} after 30 min`,
+          ),
+        ),
+      ]),
     );
     writeFileSync(join(runDir, 'report.json'), `${JSON.stringify(doc, null, 2)}\n`);
     writeFileSync(join(runDir, 'junit.xml'), junitXml(doc));
@@ -188,6 +205,28 @@ export async function verify(req: VerifyRequest): Promise<{ doc: ReportDocument;
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await target.close();
+  }
+}
+
+/** How long the end of a run waits for a prepare() still creating workloads (it was told to stop). */
+const CHECKS_DONE_SETTLE_MS = 30_000;
+/** How long the end of a run waits on an API server that does not answer. */
+const UNHEALTHY_API_BOUND_MS = 15_000;
+
+/** `p`, or after `ms` (when given) nothing, having called onTimeout; `p` goes on in the background. */
+async function bounded(p: Promise<unknown>, ms: number | undefined, onTimeout: () => void): Promise<void> {
+  if (ms === undefined) {
+    await p;
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  try {
+    if ((await Promise.race([p.then(() => 'done' as const), late])) === 'late') onTimeout();
+  } finally {
+    clearTimeout(timer);
   }
 }
 

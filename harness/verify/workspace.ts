@@ -264,7 +264,7 @@ export async function removeRunWorkloads(ctx: CheckContext, log: (line: string) 
     }
   } catch (e) {
     log(
-      `could not remove the run's test namespace: ${(e as Error).message.split('\n')[0]}; remove namespaces labelled ${OWNER_LABEL}=hardway by hand (a later hardway verify sweeps them after 30 min)`,
+      `could not remove the run's test namespace: ${apiError(e)}; remove namespaces labelled ${OWNER_LABEL}=hardway by hand (a later hardway verify sweeps them after 30 min)`,
     );
   }
 }

@@ -11,7 +11,15 @@ import { parseIpAddrs } from '../../harness/hostio/ip.ts';
 import { kubernetesServiceIP } from '../../harness/model/cluster.ts';
 import { parseCidr } from '../../harness/model/net.ts';
 import type { InitSystem } from '../../harness/system/init-system.ts';
-import { type CheckContext, type Finding, type Suite, clusterCheck, notApplicable, outcome } from '../../harness/verify/check.ts';
+import {
+  type CheckContext,
+  type Finding,
+  type Suite,
+  clusterCheck,
+  inconclusive,
+  notApplicable,
+  outcome,
+} from '../../harness/verify/check.ts';
 import { apiError, apiStatus, kube, poll } from '../../harness/verify/kube.ts';
 import { type ConfiguredLease, leaderLeaseCheck } from '../../harness/verify/leases.ts';
 import { OWNER_LABEL, RUN_LABEL } from '../../harness/verify/workspace.ts';
@@ -42,8 +50,12 @@ const serviceAccounts = clusterCheck({
     // A namespace made in the last seconds (this run's own workspace, a user's) may not have its
     // ServiceAccount yet: the controller's latency is what the probe namespace below measures.
     const settled = (n: (typeof nss.items)[number]) => Date.now() - new Date(n.metadata?.creationTimestamp ?? 0).getTime() > 30_000;
-    const names = nss.items.filter((n) => !n.metadata!.name!.startsWith('hardway-sa-probe-') && settled(n)).map((n) => n.metadata!.name!);
-    const lacking = names.filter((n) => !have.has(n));
+    // A terminating namespace loses its ServiceAccount first: not a finding either.
+    const all = nss.items.filter((n) => !n.metadata!.name!.startsWith('hardway-sa-probe-') && n.status?.phase !== 'Terminating');
+    const lacking = all.filter((n) => settled(n) && !have.has(n.metadata!.name!)).map((n) => n.metadata!.name!);
+    // Looked at: each namespace that has its ServiceAccount, or is old enough to be judged (on a
+    // cluster minutes old, the young ones that already have theirs).
+    const names = all.filter((n) => settled(n) || have.has(n.metadata!.name!)).map((n) => n.metadata!.name!);
     const findings: Finding[] = [];
     if (lacking.length)
       findings.push({
@@ -52,7 +64,13 @@ const serviceAccounts = clusterCheck({
         message: 'have no default ServiceAccount (the seed: "if this list is empty, make sure kube-controller-manager works")',
         fix: fixKcm(ctx),
       });
-    if (!ctx.options.active) return outcome(findings, names.length, { notes: ['read-only: no fresh namespace created (--active does)'] });
+    if (!ctx.options.active) {
+      if (!names.length)
+        return inconclusive(
+          `every namespace is younger than 30 s and none has its default ServiceAccount yet: too early to tell (run again, or with --active to time a fresh namespace)`,
+        );
+      return outcome(findings, names.length, { notes: ['read-only: no fresh namespace created (--active does)'] });
+    }
     const ns = `hardway-sa-probe-${randomBytes(3).toString('hex')}-${ctx.run.id}`.slice(0, 63).replace(/-+$/, '');
     try {
       await k.core

@@ -110,7 +110,7 @@ describe('SSH to lab hosts', () => {
       .find((l) => l.startsWith(`${other.address} `))!;
     writeFileSync(kh, `${line.replace(other.address, master.address)}\n`);
     await expect(SshSession.connect({ ...master.ssh, knownHostsPath: kh })).rejects.toThrow(
-      /HOST KEY CHANGED: presented SHA256:\S+, .* has ssh-ed25519 SHA256:\S+; fix: .*ssh-keygen -f .* -R/,
+      /HOST KEY CHANGED: presented SHA256:\S+, .* has ssh-ed25519 SHA256:\S+ \(line \d+\); fix: .*ssh-keygen -f .* -R/,
     );
   });
 
