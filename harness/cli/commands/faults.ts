@@ -25,7 +25,7 @@ lab and runs the suites again until all pass. Refused on anything but hardway's 
                      refused
   --only <id>        run only this fault (repeatable, or comma-separated)
   --list             list the faults and what each must make fail
-  --reporter json    print { "faults": [ { "id", "expected", "failed", "caught" } ] }
+  --reporter json    print { "faults": [ { "id", "expected", "failed", "caught", "durationMs" } ] }
 
 Exit code: 0 every fault caught, 1 a fault not caught, 2 bad input.
 `,
@@ -84,7 +84,7 @@ Exit code: 0 every fault caught, 1 a fault not caught, 2 bad input.
     });
     if (json) {
       process.stdout.write(
-        `${JSON.stringify({ faults: results.map((r) => ({ id: r.id, expected: r.expected, failed: r.failed, caught: r.caught, ...(r.reasons.length ? { reasons: r.reasons } : {}) })) }, null, 2)}\n`,
+        `${JSON.stringify({ faults: results.map((r) => ({ id: r.id, expected: r.expected, failed: r.failed, caught: r.caught, durationMs: r.durationMs, ...(r.reasons.length ? { reasons: r.reasons } : {}) })) }, null, 2)}\n`,
       );
     } else {
       process.stdout.write(`${faultTable(results)}\n`);
