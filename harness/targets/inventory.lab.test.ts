@@ -106,7 +106,9 @@ describe('the lab through an inventory file, as if it were prod', () => {
     // The security suite ran against the lab like against prod: its deliberate token is accepted.
     const st = checks.find((c) => c.id === 'security.static-token')!;
     expect(st.status).toBe('passed');
-    expect(st.warnings?.[0]).toMatch(/^master:\/var\/lib\/kubernetes\/token\.csv: accepted by the inventory \(accept: security\.static-token\)/);
+    expect(st.warnings?.[0]).toMatch(
+      /^master:\/var\/lib\/kubernetes\/token\.csv: accepted by the inventory \(accept: security\.static-token\)/,
+    );
     // Nothing written: the read-only run made no namespace (and it would carry its run label).
     expect(await namespacesOfRun(runDirOf(doc))).toBe('');
     expect(leaks({ stdout: r.out, stderr: r.err }, runDirOf(doc))).toEqual([]);
@@ -137,7 +139,9 @@ describe('the lab through an inventory file, as if it were prod', () => {
         .map((c) => `${c.id}@${c.host}: ${c.status}: ${c.diagnosis}`),
     ).toEqual([]);
     // The recorded token was used (the apiserver suite says where its token came from).
-    expect(checks.find((c) => c.id === 'apiserver.bearer-token')!.notes?.[0]).toBe('authenticated with the static token recorded at install');
+    expect(checks.find((c) => c.id === 'apiserver.bearer-token')!.notes?.[0]).toBe(
+      'authenticated with the static token recorded at install',
+    );
     // Workloads ran (in the run's namespace), and verify waited until the namespace was gone.
     expect(checks.find((c) => c.id === 'scheduler.job')!.status).toBe('passed');
     expect(r.err).toContain("removing this run's test namespace");
