@@ -29,11 +29,16 @@ async function on(host: string, cmd: string, timeoutMs = 120_000): Promise<void>
   }
 }
 
-/** On the master: deletes the pods in CrashLoopBackOff, then waits until every pod is Ready (or done). */
+/** On the master, after etcd is back: the control plane's leaders back, the pods in CrashLoopBackOff
+ * deleted, then every pod Ready (or done). */
 const HEALED = [
+  // The controller manager and the scheduler exit when they lose their leader lease (etcd was
+  // gone): started again if systemd gave up, then awaited until both renew their leases.
+  'systemctl reset-failed kube-controller-manager kube-scheduler 2>/dev/null; systemctl start kube-controller-manager kube-scheduler',
+  `for i in $(seq 240); do ok=1; for l in kube-controller-manager kube-scheduler; do t=$(kubectl -n kube-system get lease $l -o jsonpath='{.spec.renewTime}' 2>/dev/null); [ -n "$t" ] && [ $(( $(date +%s) - $(date -d "$t" +%s) )) -lt 10 ] || ok=0; done; [ $ok = 1 ] && break; sleep 1; done; [ $ok = 1 ]`,
   `kubectl get pods -A --no-headers | awk '$4=="CrashLoopBackOff"{print $1" "$2}' | while read -r ns p; do kubectl -n "$ns" delete pod "$p" --wait=false; done`,
   `for i in $(seq 240); do [ -z "$(kubectl get pods -A --no-headers | awk '{split($3,r,"/"); if (r[1]!=r[2] && $4!="Completed") print}')" ] && exit 0; sleep 1; done; exit 1`,
-].join('; ');
+].join(' && ');
 
 const checks = (d: ReportDocument) => d.suites.flatMap((s) => s.checks);
 
