@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadCluster } from '../model/load.ts';
 import { generateRsaKey } from '../pki/keys.ts';
 import { issueCa, issueLeaf } from '../pki/issue.ts';
-import type { CertSpec } from '../pki/plan.ts';
+import { serverSpec } from '../pki/plan.ts';
 import { pebbleConfig, pebbleTlsScript, pebbleUnit, PEBBLE_VALIDITY_SECONDS } from '../providers/lab/acme.ts';
 import { judgeChain } from '../../suites/ingress/ingress.ts';
 import { describeAcmeState, ownedChain, type CmObject } from './acme-status.ts';
@@ -170,14 +170,7 @@ describe('cert-manager status in one line', () => {
 });
 
 describe("the ingress suite's chain judgement", () => {
-  const spec = (cn: string, dnsNames: string[] = []): CertSpec => ({
-    id: cn,
-    title: cn,
-    cn,
-    usages: ['server'],
-    dnsNames,
-    ipAddresses: [],
-  });
+  const spec = serverSpec;
 
   it('accepts a leaf for the host whose chain reaches the ACME root', async () => {
     const root = await issueCa(spec('Pebble Root CA'));

@@ -328,6 +328,15 @@ export function certManagerObjects(builds = ''): K8sObject[] {
 
 /** Every container of the gateway pod runs as nginx's user (uid 101, group 1001 as upstream's). */
 const NGINX_UID = 101;
+/** The gateway's containers (init, control plane, nginx) run as nginx's uid with nothing else
+ * (see the nginx container's comment). */
+const GATEWAY_SECURITY_CONTEXT = {
+  runAsUser: NGINX_UID,
+  runAsGroup: 1001,
+  readOnlyRootFilesystem: true,
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+};
 
 /** NGINX Gateway Fabric as the seed's nginx-ingress daemon-set: one gateway pod per worker, host ports 80/443. */
 export function gatewayObjects(builds = ''): K8sObject[] {
@@ -438,13 +447,7 @@ export function gatewayObjects(builds = ''): K8sObject[] {
                 imagePullPolicy: 'Never',
                 command: ['/usr/bin/gateway', 'initialize', '--source', '/includes/main.conf', '--destination', '/etc/nginx/main-includes'],
                 env: [{ name: 'POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } }],
-                securityContext: {
-                  runAsUser: NGINX_UID,
-                  runAsGroup: 1001,
-                  readOnlyRootFilesystem: true,
-                  allowPrivilegeEscalation: false,
-                  capabilities: { drop: ['ALL'] },
-                },
+                securityContext: GATEWAY_SECURITY_CONTEXT,
                 volumeMounts: [
                   { mountPath: '/includes', name: 'nginx-includes-bootstrap' },
                   { mountPath: '/etc/nginx/main-includes', name: 'nginx-main-includes' },
@@ -481,13 +484,7 @@ export function gatewayObjects(builds = ''): K8sObject[] {
                 // nginx's uid: the control plane signals nginx and reads its /proc entries. Upstream
                 // runs it as 102 with CAP_KILL as a file capability on its binary, which the image
                 // tar here does not carry; one uid needs no capability at all.
-                securityContext: {
-                  runAsUser: NGINX_UID,
-                  runAsGroup: 1001,
-                  readOnlyRootFilesystem: true,
-                  allowPrivilegeEscalation: false,
-                  capabilities: { drop: ['ALL'] },
-                },
+                securityContext: GATEWAY_SECURITY_CONTEXT,
                 resources: { requests: { cpu: '10m', memory: '32Mi' } },
                 volumeMounts: mounts,
               },
@@ -500,13 +497,7 @@ export function gatewayObjects(builds = ''): K8sObject[] {
                   { containerPort: 80, hostPort: 80, name: 'http' },
                   { containerPort: 443, hostPort: 443, name: 'https' },
                 ],
-                securityContext: {
-                  runAsUser: NGINX_UID,
-                  runAsGroup: 1001,
-                  readOnlyRootFilesystem: true,
-                  allowPrivilegeEscalation: false,
-                  capabilities: { drop: ['ALL'] },
-                },
+                securityContext: GATEWAY_SECURITY_CONTEXT,
                 resources: { requests: { cpu: '10m', memory: '32Mi' } },
                 volumeMounts: [
                   ...mounts,

@@ -48,6 +48,16 @@ export interface CertSpec {
   profile?: CertProfile;
 }
 
+/** A serving certificate's spec named by its CN, for the names given (tests, small chains). */
+export const serverSpec = (cn: string, dnsNames: string[] = []): CertSpec => ({
+  id: cn,
+  title: cn,
+  cn,
+  usages: ['server'],
+  dnsNames,
+  ipAddresses: [],
+});
+
 /** Where a certificate (and its key) sits on a host as PEM files. */
 export interface CertFile {
   host: string;

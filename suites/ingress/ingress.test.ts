@@ -8,7 +8,7 @@ import type { Cluster } from '../../harness/model/cluster.ts';
 import { loadCluster } from '../../harness/model/load.ts';
 import { issueCa, issueLeaf } from '../../harness/pki/issue.ts';
 import { generateRsaKey } from '../../harness/pki/keys.ts';
-import type { CertSpec } from '../../harness/pki/plan.ts';
+import { serverSpec } from '../../harness/pki/plan.ts';
 import type { Target } from '../../harness/targets/target.ts';
 import { DEFAULT_OPTIONS } from '../../harness/verify/check.ts';
 import { makeContext, runCheck, runSuite } from '../../harness/verify/engine.ts';
@@ -107,14 +107,7 @@ describe('the redirect decision', () => {
 });
 
 describe("the chain judgement's codes", () => {
-  const spec = (cn: string, dnsNames: string[] = []): CertSpec => ({
-    id: cn,
-    title: cn,
-    cn,
-    usages: ['server'],
-    dnsNames,
-    ipAddresses: [],
-  });
+  const spec = serverSpec;
   const subject = 'secret/kubernetes-example/kubernetes-example-tls';
 
   it('a leaf for the host whose chain reaches the ACME root: no finding', async () => {
