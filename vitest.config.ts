@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 //   lab:  *.lab.test.ts against one real lab booted by harness/testing/lab-global-setup.ts.
 //   lab-kthw: the KTHW-layout lab's tests, which boot and remove that lab themselves (no seed lab),
 //         after the other projects (groupOrder), so that two labs do not start at once on 2 cores.
+//   lab-vagrant: the Vagrant provider's lab (real vagrant, docker provider), booted and removed by
+//         its own test through the CLI, last of all (groupOrder 2).
 export default defineConfig({
   test: {
     reporters: ['default'],
@@ -22,7 +24,7 @@ export default defineConfig({
         test: {
           name: 'lab',
           include: ['harness/**/*.lab.test.ts', 'suites/**/*.lab.test.ts'],
-          exclude: ['harness/layouts/kthw/**', 'node_modules/**'],
+          exclude: ['harness/layouts/kthw/**', 'harness/providers/vagrant/**', 'node_modules/**'],
           globalSetup: ['harness/testing/lab-global-setup.ts'],
           // One lab, shared: lab tests run one file at a time (faults must not overlap).
           fileParallelism: false,
@@ -38,6 +40,16 @@ export default defineConfig({
           testTimeout: 600_000,
           hookTimeout: 1_800_000,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          name: 'lab-vagrant',
+          include: ['harness/providers/vagrant/**/*.lab.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 1_800_000,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -31,6 +31,9 @@ is proven by at least one fault below: the fault breaks the thing, exactly the l
 healthy. \`lab\` faults run on the running lab of the listed layouts (\`hardway faults\`, the lab
 tests); \`tree\` faults break a copy of a rendering offline (unit tests). Host names are those of
 the seed's lab (master, node-1, node-2), or KTHW's (server, node-0, node-1) for KTHW-only faults.
+In the seed's lab node-1 runs systemd and node-2 OpenRC: a worker-service fault and its mirror
+(\`...-first-worker\`, \`...-last-worker\`: the same fault at the other end of the worker list)
+break that service under both init systems.
 
 ${faults.length} faults: ${lab.length} on the lab (${lab.filter((f) => (f.layouts ?? ['seed']).includes('seed')).length} seed, ${lab.filter((f) => f.layouts?.includes('kthw')).length} KTHW), ${faults.length - lab.length} on a rendered tree.
 

@@ -50,6 +50,8 @@ export interface Fault {
   layouts?: LayoutName[];
   /** Why it does not apply to the other layouts (docs/fault-catalogue.md says it). */
   layoutsWhy?: string;
+  /** The fault this one mirrors (the same break at the other end of the worker list). */
+  mirrorOf?: string;
   /** Checks that must fail, exactly these. */
   expect(r: Roles): Expected[];
   /** Checks that must pass with a warning carrying these codes. */
@@ -82,3 +84,29 @@ export const keyOf = (e: { check: string; host?: string }): string => (e.host ? 
 export function rolesOf(cluster: Cluster): Roles {
   return { cluster, master: cluster.masters[0]!.host, workers: cluster.workers.map((w) => w.host) };
 }
+
+/**
+ * The same fault at the other end of the worker list: where it names "the last worker" its mirror
+ * breaks the first one, and the other way round (the roles it sees have the workers reversed).
+ * The seed's lab has node-1 on systemd and node-2 on OpenRC, so a service fault and its mirror
+ * break that service under both init systems.
+ */
+export function mirrored(f: Fault): Fault {
+  const flip = <R extends Roles>(r: R): R => ({ ...r, workers: [...r.workers].reverse() });
+  const last = /\blast worker\b/.test(f.title);
+  return {
+    ...f,
+    id: `${f.id}-${last ? 'first' : 'last'}-worker`,
+    mirrorOf: f.id,
+    title: f.title.replace(/\b(first|last) worker\b/g, (_, end: string) => `${end === 'last' ? 'first' : 'last'} worker`),
+    expect: (r) => f.expect(flip(r)),
+    ...(f.warn ? { warn: (r: Roles) => f.warn!(flip(r)) } : {}),
+    ...(f.options ? { options: (e: FaultEnv) => f.options!(flip(e)) } : {}),
+    inject: (e) => f.inject(flip(e)),
+    ...(f.effect ? { effect: (e: FaultEnv) => f.effect!(flip(e)) } : {}),
+    ...(f.repair ? { repair: (e: FaultEnv) => f.repair!(flip(e)) } : {}),
+  };
+}
+
+/** A worker-service fault and its mirror: the service broken on the first and on the last worker. */
+export const onBothEnds = (f: Fault): Fault[] => [f, mirrored(f)];

@@ -29,6 +29,9 @@ export function parseRcStatus(output: string, source = 'rc-status'): Parsed<RcSt
     .forEach((raw, i) => {
       const line = raw.trimEnd();
       if (!line.trim()) return;
+      // OpenRC's own messages (einfo/ewarn: " * Caching service dependencies ... [ ok ]" when
+      // its dependency cache is stale) come before the table: not services.
+      if (/^\s*\* /.test(line)) return;
       const rl = /^(?:Runlevel|Dynamic Runlevel):\s*(.+)$/.exec(line.trim());
       if (rl) {
         runlevel = rl[1]!.trim();

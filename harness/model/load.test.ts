@@ -58,12 +58,12 @@ describe('loading the lab fixture', () => {
     expect(c.kubernetesServiceIP).toBe('10.32.0.1');
   });
 
-  it('fills host defaults: nodeName = host, internalAddress = address, init = systemd', () => {
+  it('fills host defaults: nodeName = host, internalAddress = address, init = systemd (node-2 says openrc)', () => {
     // The master sets no nodeName in the fixture; workers set it to their host name explicitly.
     for (const h of allHosts(c)) {
       expect(h.nodeName).toBe(h.host);
       expect(h.internalAddress).toBe(h.address);
-      expect(h.init).toBe('systemd');
+      expect(h.init).toBe(h.host === 'node-2' ? 'openrc' : 'systemd');
     }
   });
 

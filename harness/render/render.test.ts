@@ -236,16 +236,20 @@ describe('PKI placement', () => {
     for (const f of await walk(join(labDir, PKI_DIR))) {
       if (f.endsWith('-key.pem') || f === '/token') expect((await stat(join(labDir, PKI_DIR, f))).mode & 0o777, f).toBe(0o600);
     }
-    // The modes the renderer asks for, independent of the umask: certificates and configs are public.
+    // The modes the renderer asks for, independent of the umask: certificates and configs are
+    // public, OpenRC scripts executable (openrc-run runs them).
     for (const [host, files] of labRendering.hosts) {
-      for (const f of files) expect(f.mode, `${host}:${f.path}`).toBe(secret(f.path) ? 0o600 : 0o644);
+      for (const f of files)
+        expect(f.mode, `${host}:${f.path}`).toBe(secret(f.path) ? 0o600 : f.path.startsWith('/etc/init.d/') ? 0o755 : 0o644);
     }
   });
 });
 
 describe('services', () => {
-  it('writes one systemd unit per component, each restarting as the seed says', async () => {
-    for (const h of allHosts(lab)) {
+  it('writes one systemd unit per component on the systemd hosts, each restarting as the seed says', async () => {
+    const systemdHosts = allHosts(lab).filter((h) => h.init === 'systemd');
+    expect(systemdHosts.map((h) => h.host)).toEqual(['master', 'node-1']); // node-2 runs OpenRC
+    for (const h of systemdHosts) {
       const units = (await walk(join(labDir, h.host))).filter((p) => p.startsWith('/etc/systemd/system/'));
       const names = componentsFor(h.role).map((c) => c.name);
       expect(units).toEqual(names.map((n) => `/etc/systemd/system/${n}.service`).sort());
@@ -262,10 +266,13 @@ describe('services', () => {
 
   it('runs the kubelet under its node name (--hostname-override) at its internal address', async () => {
     for (const w of lab.workers) {
-      const unit = await read(labDir, w.host, '/etc/systemd/system/kubelet.service');
-      expect(unit).toContain(`--hostname-override=${w.nodeName} \\`);
-      expect(unit).toContain(`--node-ip=${w.internalAddress} \\`);
-      expect(unit).toContain(`--kubeconfig=${kubeletKubeconfig(w)} \\`);
+      // A systemd unit's continued ExecStart lines, or an OpenRC script's command_args.
+      const openrc = w.init === 'openrc';
+      const unit = await read(labDir, w.host, openrc ? '/etc/init.d/kubelet' : '/etc/systemd/system/kubelet.service');
+      const end = openrc ? '' : ' \\';
+      expect(unit).toContain(`--hostname-override=${w.nodeName}${end}`);
+      expect(unit).toContain(`--node-ip=${w.internalAddress}${end}`);
+      expect(unit).toContain(`--kubeconfig=${kubeletKubeconfig(w)}${end}`);
     }
   });
 

@@ -35,6 +35,8 @@ export interface InitSystem {
   logsHint(unit: string): string;
   /** Shell that prints the service's definition (unit with drop-ins; init script and conf.d). */
   definition(unit: string): string;
+  /** The file hardway's installer writes the service's definition to (its arguments live there). */
+  serviceFile(unit: string): string;
   /** The fix for a service that is not restarted when it dies. */
   restartFix(unit: string): string;
   /** The fix for a service that does not start at boot. */
@@ -59,6 +61,7 @@ const systemd: InitSystem = {
   logs: (u, n) => `journalctl -u ${u} -n ${n} --no-pager -o cat 2>/dev/null`,
   logsHint: (u) => `journalctl -u ${u} -e`,
   definition: (u) => `systemctl cat ${u} 2>/dev/null`,
+  serviceFile: (u) => `/etc/systemd/system/${u}.service`,
   restartFix: (u) => `Restart=on-failure and RestartSec=5 in ${u}.service, then systemctl daemon-reload`,
   enableFix: (u) => `systemctl enable ${u}`,
   diagnose: (u, n) =>
@@ -83,6 +86,7 @@ echo "$u|$a|$e|$r"; done`,
   logs: (u, n) => `tail -n ${n} /var/log/${u}.log 2>/dev/null`,
   logsHint: (u) => `tail /var/log/${u}.log`,
   definition: (u) => `cat /etc/init.d/${u} 2>/dev/null; [ -f /etc/conf.d/${u} ] && { echo '# /etc/conf.d/${u}'; cat /etc/conf.d/${u}; }`,
+  serviceFile: (u) => `/etc/init.d/${u}`,
   restartFix: (u) => `supervisor=supervise-daemon in /etc/init.d/${u}`,
   enableFix: (u) => `rc-update add ${u} default`,
   diagnose: (u, n) => `rc-service ${u} status 2>&1; tail -n ${n} /var/log/${u}.log 2>&1`,

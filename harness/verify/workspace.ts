@@ -123,15 +123,35 @@ async function ensurePods(
         const name = pod.metadata!.name!;
         const noImage = images.problems.get(w.host);
         if (noImage) return { host: w.host, nodeName: w.nodeName, name, problem: noImage };
+        // A node whose kubelet stopped renewing its lease will not start the pod: waiting the
+        // full minute for it tells nothing more (the lease is looked at every 3 s).
+        let lastLeaseLook = Date.now();
+        let deadKubelet: number | undefined;
         const ready = await poll(
           60_000,
           async () => {
             const p = await k.core.readNamespacedPod({ namespace: ns, name });
             const ok = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-            return ok && p.status?.podIP ? p.status.podIP : undefined;
+            if (ok && p.status?.podIP) return p.status.podIP;
+            if (Date.now() - lastLeaseLook >= 3000) {
+              lastLeaseLook = Date.now();
+              const age = (await leaseAge(ctx, 'kube-node-lease', w.nodeName)).ageS;
+              if (age !== undefined && age > 40) {
+                deadKubelet = age;
+                return '';
+              }
+            }
+            return undefined;
           },
           300,
         );
+        if (deadKubelet !== undefined)
+          return {
+            host: w.host,
+            nodeName: w.nodeName,
+            name,
+            problem: `pod ${ns}/${name} not Ready: node ${w.nodeName}'s kubelet has not renewed its lease for ${deadKubelet} s, nobody starts the pod (${await podProblem(k, ns, name)})`,
+          };
         if (!ready)
           return {
             host: w.host,

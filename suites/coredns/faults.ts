@@ -1,5 +1,5 @@
 // Faults that prove the coredns suite: CoreDNS stopped, a wrong upstream in the Corefile.
-import type { Fault } from '../../harness/faults/fault.ts';
+import { type Fault, onBothEnds } from '../../harness/faults/fault.ts';
 import { kubectl, restart, restoreFile, start, stop } from '../../harness/faults/ops.ts';
 import { K8S_DIR } from '../../harness/pki/plan.ts';
 
@@ -7,7 +7,7 @@ const KUBELET_CONFIG = `${K8S_DIR}/kubelet/kubelet-config.yaml`;
 const KUBELET_BACKUP = '/root/kubelet-config.hardway-dns-fault';
 
 export const corednsFaults: Fault[] = [
-  {
+  ...onBothEnds({
     id: 'coredns-stopped',
     title: 'CoreDNS stopped on the last worker',
     on: 'lab',
@@ -20,7 +20,7 @@ export const corednsFaults: Fault[] = [
     ],
     inject: (env) => stop(env, env.workers.at(-1)!, 'coredns'),
     repair: (env) => start(env, env.workers.at(-1)!, 'coredns'),
-  },
+  }),
   {
     id: 'pods-without-cluster-dns',
     title: "the first worker's kubelet giving pods a cluster DNS address where nothing answers",

@@ -13,11 +13,8 @@ import { runContext } from '../../harness/verify/context.ts';
 import { runSuite } from '../../harness/verify/engine.ts';
 import { driftSuite } from './drift.ts';
 
-// The lab's model with node-2 on OpenRC, as the seed's node-2 ran.
-const cluster = parseCluster(
-  readFileSync('fixtures/lab/cluster.yaml', 'utf8').replace('  - host: node-2\n', '  - host: node-2\n    init: openrc\n'),
-  'cluster.yaml',
-);
+// The lab's model: node-2 on OpenRC, as the seed's node-2 ran.
+const cluster = parseCluster(readFileSync('fixtures/lab/cluster.yaml', 'utf8'), 'cluster.yaml');
 const tmp = mkdtempSync(join(tmpdir(), 'hardway-drift-'));
 const rendered = join(tmp, 'rendered');
 
@@ -32,6 +29,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('drift.units on a rendering', () => {
+  it('renders the lab model with one host of each init system', () => {
+    expect(cluster.workers.map((w) => w.init)).toEqual(['systemd', 'openrc']);
+  });
+
   it('passes on an untouched copy, with every host compared (systemd and OpenRC)', async () => {
     const copy = join(tmp, 'same');
     cpSync(rendered, copy, { recursive: true });

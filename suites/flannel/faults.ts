@@ -1,12 +1,12 @@
 // Faults that prove the flannel suite: flanneld stopped, vxlan's UDP port dropped, the vxlan
 // device with a wrong MTU, a route to another worker's pod subnet deleted.
-import type { Fault } from '../../harness/faults/fault.ts';
+import { type Fault, onBothEnds } from '../../harness/faults/fault.ts';
 import { restart, start, stop } from '../../harness/faults/ops.ts';
 
 const dev = (vni: number) => `flannel.${vni}`;
 
 export const flannelFaults: Fault[] = [
-  {
+  ...onBothEnds({
     id: 'flanneld-stopped',
     title: 'flanneld stopped on the last worker',
     on: 'lab',
@@ -19,7 +19,7 @@ export const flannelFaults: Fault[] = [
     ],
     inject: (env) => stop(env, env.workers.at(-1)!, 'flanneld'),
     repair: (env) => start(env, env.workers.at(-1)!, 'flanneld'),
-  },
+  }),
   {
     id: 'vxlan-udp-dropped',
     title: 'UDP 8472 (flannel vxlan) dropped on the last worker',

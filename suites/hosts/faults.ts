@@ -2,19 +2,23 @@
 // lesson), a component that does not start at boot, forwarding switched off.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Fault } from '../../harness/faults/fault.ts';
+import { type Fault, onBothEnds } from '../../harness/faults/fault.ts';
 import { restoreFile, start, systemdUnit } from '../../harness/faults/ops.ts';
 
 export const hostsFaults: Fault[] = [
   {
     id: 'worker-units-missing',
-    title: "the last worker's unit files left out of the tree (a host that runs nothing)",
+    title: "the last worker's service definitions (systemd units, OpenRC scripts) left out of the tree (a host that runs nothing)",
     on: 'tree',
     expect: (r) => [
       { check: 'hosts.discovered', codes: ['host-without-components'] },
       { check: 'hosts.components', host: r.workers.at(-1), codes: ['component-missing'] },
     ],
-    inject: (env) => rm(join(env.renderedDir, env.workers.at(-1)!, 'etc/systemd/system'), { recursive: true, force: true }),
+    // Whichever init system the host has (the lab's last worker runs OpenRC).
+    inject: async (env) => {
+      for (const dir of ['etc/systemd/system', 'etc/init.d', 'etc/conf.d'])
+        await rm(join(env.renderedDir, env.workers.at(-1)!, dir), { recursive: true, force: true });
+    },
   },
   {
     id: 'unit-without-restart',
@@ -30,7 +34,7 @@ export const hostsFaults: Fault[] = [
       await env.host(env.master).run(env.init(env.master).reload());
     },
   },
-  {
+  ...onBothEnds({
     id: 'kube-proxy-not-enabled',
     title: 'kube-proxy of the last worker disabled at boot (it runs now, a reboot loses it)',
     on: 'lab',
@@ -42,8 +46,8 @@ export const hostsFaults: Fault[] = [
     async repair(env) {
       await env.host(env.workers.at(-1)!).run(env.init(env.workers.at(-1)!).enable('kube-proxy'));
     },
-  },
-  {
+  }),
+  ...onBothEnds({
     id: 'kube-proxy-removed',
     title: 'kube-proxy stopped and disabled on the last worker (a worker without its proxy)',
     on: 'lab',
@@ -58,7 +62,7 @@ export const hostsFaults: Fault[] = [
       await env.host(w).run(env.init(w).enable('kube-proxy'));
       await start(env, w, 'kube-proxy');
     },
-  },
+  }),
   {
     id: 'ip-forward-off',
     title: 'net.ipv4.ip_forward switched off on the first worker',

@@ -1,10 +1,10 @@
 // Faults that prove the kube-proxy suite: kube-proxy stopped with its rules flushed, and one
 // backend pod unreachable (the seed's procedure tells the two apart).
-import type { Fault } from '../../harness/faults/fault.ts';
+import { type Fault, onBothEnds } from '../../harness/faults/fault.ts';
 import { start, stop } from '../../harness/faults/ops.ts';
 
 export const kubeProxyFaults: Fault[] = [
-  {
+  ...onBothEnds({
     id: 'kube-proxy-stopped-rules-flushed',
     title: 'kube-proxy stopped on the first worker and its nat rules flushed',
     on: 'lab',
@@ -20,7 +20,7 @@ export const kubeProxyFaults: Fault[] = [
       await env.host(env.workers[0]!).run('iptables -w 5 -t nat -F KUBE-SERVICES');
     },
     repair: (env) => start(env, env.workers[0]!, 'kube-proxy'),
-  },
+  }),
   {
     id: 'backend-pod-unreachable',
     title: 'one backend pod broken: the demo app on the last worker stops answering other nodes',

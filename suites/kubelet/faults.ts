@@ -1,7 +1,7 @@
 // Faults that prove the kubelet suite: a kubelet registering under a name its certificate does
 // not carry (the seed's NODE_NAME warning).
 import type { Fault } from '../../harness/faults/fault.ts';
-import { kubectl, nodeNotReady, nodesReady, restart, restoreFile, systemdUnit } from '../../harness/faults/ops.ts';
+import { kubectl, nodeNotReady, nodesReady, restart, restoreFile } from '../../harness/faults/ops.ts';
 
 export const kubeletFaults: Fault[] = [
   {
@@ -18,7 +18,8 @@ export const kubeletFaults: Fault[] = [
     ],
     async inject(env) {
       const w = env.cluster.workers.at(-1)!;
-      const unit = systemdUnit('kubelet');
+      // A systemd unit or an OpenRC script (the seed's node-2): both carry the kubelet's arguments.
+      const unit = env.init(w.host).serviceFile('kubelet');
       // The seed's unit names the node (--hostname-override, its NODE_NAME); KTHW's does not (the
       // kubelet takes the host name): then the wrong name is added to its ExecStart.
       await env
@@ -33,7 +34,8 @@ export const kubeletFaults: Fault[] = [
     effect: (env) => nodeNotReady(env, env.cluster.workers.at(-1)!.nodeName),
     async repair(env) {
       const w = env.workers.at(-1)!;
-      await restoreFile(env, w, systemdUnit('kubelet'));
+      const file = env.init(w).serviceFile('kubelet');
+      await restoreFile(env, w, file, file.startsWith('/etc/init.d/') ? 0o755 : 0o644);
       await restart(env, w, 'kubelet');
       await nodesReady(env);
       // The renamed kubelet registered a Node of its own: remove it, as an operator would.

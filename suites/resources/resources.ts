@@ -79,7 +79,7 @@ function script(h: HostView, units: string[]): string {
   // Every field is printed, "x" when absent, so that the columns never shift.
   const perUnit = units.map((u) =>
     h.init.kind === 'openrc'
-      ? `p=$(pidof ${u} | cut -d' ' -f1); r=$(awk '/VmRSS/{print $2*1024}' /proc/$p/status 2>/dev/null); echo "${u} x x \${r:-x} x"`
+      ? `p=$(pidof ${u} | cut -d' ' -f1); r=$(awk '/^RssAnon:/{print $2*1024}' /proc/$p/status 2>/dev/null); echo "${u} x x \${r:-x} x"`
       : `cg=$(systemctl show -p ControlGroup --value ${u} 2>/dev/null); ` +
         `a=$(cat /sys/fs/cgroup/memory$cg/memory.stat /sys/fs/cgroup$cg/memory.stat 2>/dev/null | awk '/^(total_rss|anon) /{print $2; exit}'); ` +
         `o=$(cat /sys/fs/cgroup/memory$cg/memory.oom_control /sys/fs/cgroup$cg/memory.events 2>/dev/null | awk '/^oom_kill /{print $2; exit}'); ` +

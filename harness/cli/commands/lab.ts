@@ -42,9 +42,11 @@ it over SSH by hardway's installer.
   hardway lab run [--keep] [--config <cluster.yaml>] [--binaries build|download]
       the main job (npm run lab): lab up, every suite, the report, then lab down unless --keep
 
---provider containers (default: systemd containers through testcontainers) or vagrant (VMs through
-Vagrant with libvirt or VirtualBox; box HARDWAY_VAGRANT_BOX, default debian/trixie64; not exercised
-in hardway's own CI, whose machines reach no box catalogue).
+--provider containers (default: systemd containers through testcontainers) or vagrant (real
+vagrant up on vagrant/Vagrantfile; HARDWAY_VAGRANT_PROVIDER docker (default: the lab's node images
+through Vagrant's docker provider, exercised in hardway's CI: lab-vagrant), libvirt or virtualbox
+(VMs of the Debian box HARDWAY_VAGRANT_BOX, default debian/trixie64); see docs/vagrant.md). down and
+status follow the provider that made the running lab.
 --layout seed (default: fixtures/lab/cluster.yaml, lab "lab") or kthw (Kubernetes The Hard Way's
 layout, fixtures/lab-kthw/cluster.yaml, lab "kthw": server, node-0, node-1; see docs/lab.md) picks the
 lab for every subcommand; both can run at once. --config names another model (its layout: field

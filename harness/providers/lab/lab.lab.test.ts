@@ -9,6 +9,7 @@ import { SshSession } from '../../ssh/session.ts';
 import { DEFAULT_OPTIONS } from '../../verify/check.ts';
 import { verify } from '../../verify/verify.ts';
 import { Remote } from '../../installer/remote.ts';
+import { parseRcStatus } from '../../hostio/openrc-status.ts';
 import { docker } from './docker.ts';
 import { LabProvider, readLabState } from './lab.ts';
 import { LAB_LABEL, LabNodeContainer } from './node-container.ts';
@@ -79,6 +80,32 @@ describe('the installed cluster', () => {
     expect(lines.map(([n]) => n).sort()).toEqual(cluster.workers.map((w) => w.nodeName).sort());
     for (const [, ip] of lines) expect(ip).toMatch(/^10\.200\.\d+\.\d+$/);
     expect(new Set(lines.map(([, ip]) => ip!.split('.').slice(0, 3).join('.'))).size).toBe(2);
+  });
+
+  it("boots each worker with its model's init system: systemd as PID 1, or sysvinit running OpenRC with the components started", async () => {
+    for (const w of cluster.workers) {
+      const s = await SshSession.connect(state.hosts.find((h) => h.name === w.host)!.ssh);
+      try {
+        const pid1 = (await s.exec('cat /proc/1/comm')).stdout.trim();
+        if (w.init === 'openrc') {
+          expect(pid1, w.host).toBe('init'); // sysvinit's /sbin/init
+          expect((await s.exec('test -d /run/systemd/system && echo systemd || echo none')).stdout.trim(), w.host).toBe('none');
+          const rc = await s.exec('rc-status default');
+          expect(rc.code, w.host).toBe(0);
+          const parsed = parseRcStatus(rc.stdout);
+          expect(parsed.problems, w.host).toEqual([]);
+          const started = parsed.value.filter((e) => e.state === 'started').map((e) => e.service);
+          expect(started, w.host).toEqual(expect.arrayContaining(['ssh', 'containerd', 'flanneld', 'kubelet', 'kube-proxy', 'coredns']));
+        } else {
+          expect(pid1, w.host).toBe('systemd');
+          expect((await s.exec('systemctl is-active kubelet containerd')).stdout.trim().split('\n'), w.host).toEqual(['active', 'active']);
+        }
+      } finally {
+        s.close();
+      }
+    }
+    // The lab's model is the seed's topology: one worker of each kind.
+    expect(cluster.workers.map((w) => w.init).sort()).toEqual(['openrc', 'systemd']);
   });
 
   it('passes the certs suite read over SSH from the live hosts', async () => {

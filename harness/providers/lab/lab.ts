@@ -1,7 +1,7 @@
 // The lab provider: the seed's topology as systemd containers on a Docker network of their own,
 // plus an "edge" host that plays the outside world (DNS for the app's names, the ACME CA).
 // Everything carries the label hardway.lab=<name>, so a later run removes leftovers of a crashed one.
-import { mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2'; // CommonJS: named imports are not available
 import type { StartedTestContainer } from 'testcontainers';
@@ -9,8 +9,8 @@ import { CACHE_DIR } from '../../cache.ts';
 import { UserFacingError } from '../../cli/errors.ts';
 import { type Cluster, allHosts } from '../../model/cluster.ts';
 import { parseCidr, nthAddress } from '../../model/net.ts';
-import { layoutFor } from '../../layouts/index.ts';
 import { type HostStatus, type ProvisionedHost, type Provider, learnedHost } from '../provider.ts';
+import { createLabNetwork, ensureInotifyInstances, labMembers, removeLabDocker, shapeHosts, createOrRemove } from '../common.ts';
 import { docker } from './docker.ts';
 import { LAB_LABEL, HOST_LABEL, LabNodeContainer } from './node-container.ts';
 import { ensureNodeImage } from './node-image.ts';
@@ -56,46 +56,6 @@ export function labNetwork(c: Cluster): { subnet: string; gateway: string; edge:
   return { subnet, gateway: nthAddress(cidr, 1), edge: nthAddress(cidr, 2) };
 }
 
-const INOTIFY_MAX = '/proc/sys/fs/inotify/max_user_instances';
-/** inotify instances one lab host takes at most (systemd, dbus, containerd, kubelet, ...; measured: 13 on a worker). */
-const INOTIFY_PER_HOST = 16;
-
-/**
- * Every systemd, containerd and kubelet of every lab node takes inotify instances from root's
- * limit, which Debian sets to 128: a lab of six workers next to another lab exhausts it and
- * kube-proxy fails with "too many open files". The limit is raised (not persistently) when the
- * hosts in use and the new ones would not fit.
- */
-function ensureInotifyInstances(hosts: number, progress: (l: string) => void): void {
-  let max: number;
-  try {
-    max = Number(readFileSync(INOTIFY_MAX, 'utf8').trim());
-  } catch {
-    return; // not Linux's procfs: nothing to check
-  }
-  let inUse = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      for (const fd of readdirSync(`/proc/${pid}/fd`)) if (readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:inotify') inUse++;
-    } catch {
-      /* gone, or not ours to read */
-    }
-  }
-  const need = inUse + hosts * INOTIFY_PER_HOST;
-  if (need <= max) return;
-  const want = Math.max(1024, need);
-  try {
-    writeFileSync(INOTIFY_MAX, `${want}\n`);
-    progress(
-      `fs.inotify.max_user_instances ${max} -> ${want}: ${inUse} in use and ${hosts} more lab hosts need about ${hosts * INOTIFY_PER_HOST} (until reboot; see docs/lab.md)`,
-    );
-  } catch (e) {
-    throw new UserFacingError(
-      `the lab's ${hosts} hosts need about ${need} inotify instances, the limit is ${max} (${(e as Error).message.split('\n')[0]}); fix: sysctl -w fs.inotify.max_user_instances=${want}`,
-    );
-  }
-}
-
 export class LabProvider implements Provider {
   readonly name = 'lab';
   private readonly cluster: Cluster;
@@ -118,27 +78,7 @@ export class LabProvider implements Provider {
 
   /** Removes containers (with their volumes) and the network of this lab, whoever created them. */
   async down(progress: (line: string) => void): Promise<void> {
-    const d = (await docker()).container.dockerode;
-    const containers = await d.listContainers({ all: true, filters: { label: [`${LAB_LABEL}=${this.lab}`] } });
-    await Promise.all(
-      containers.map(async (info) => {
-        progress(`removing container ${info.Names[0]?.replace(/^\//, '')}`);
-        await d
-          .getContainer(info.Id)
-          .remove({ force: true, v: true })
-          .catch((e: Error) => {
-            if (!/No such container|already in progress/.test(e.message)) throw e;
-          });
-      }),
-    );
-    const nets = await d.listNetworks({ filters: { name: [this.networkName] } });
-    for (const n of nets.filter((x) => x.Name === this.networkName)) {
-      progress(`removing network ${n.Name}`);
-      await d
-        .getNetwork(n.Id)
-        .remove()
-        .catch(() => undefined);
-    }
+    await removeLabDocker(this.lab, this.networkName, progress);
     rmSync(labDir(this.lab), { recursive: true, force: true });
     this.started = [];
   }
@@ -155,70 +95,11 @@ export class LabProvider implements Provider {
     }));
   }
 
-  private async createNetwork(subnet: string, gateway: string): Promise<void> {
-    const client = await docker();
-    try {
-      await client.network.create({
-        Name: this.networkName,
-        Driver: 'bridge',
-        CheckDuplicate: true,
-        Labels: { [LAB_LABEL]: this.lab },
-        IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: gateway }] },
-      });
-    } catch (e) {
-      const msg = (e as Error).message;
-      if (/overlap|Pool overlaps/i.test(msg)) {
-        const nets = await client.container.dockerode.listNetworks();
-        const other = nets.find((n) => n.IPAM?.Config?.some((cfg) => cfg.Subnet === subnet))?.Name;
-        throw new UserFacingError(
-          `the lab's address range ${subnet} is already taken${other ? ` by Docker network "${other}"` : ' on this machine'}; fix: remove it (docker network rm ${other ?? '<name>'}) or move the lab to other addresses in cluster.yaml`,
-        );
-      }
-      throw e;
-    }
-  }
-
-  async up(progress: (line: string) => void): Promise<ProvisionedHost[]> {
-    try {
-      return await this.create(progress);
-    } catch (e) {
-      progress('lab up failed: removing what was created');
-      await this.down(progress).catch(() => undefined);
-      throw e;
-    }
-  }
-
-  /**
-   * What the layout expects of a machine beyond a fresh container (layout.lab): /etc/hosts as a
-   * Debian install writes it (KTHW's chapter 03 edits its 127.0.1.1 line), and the lab's edge as
-   * the resolver (the outside world's DNS) instead of Docker's, which would forward to the internet.
-   * Both files are Docker's bind mounts: written in place.
-   */
-  private async shapeHosts(
-    members: { name: string; role: ProvisionedHost['role'] }[],
-    edge: string,
-    progress: (l: string) => void,
-  ): Promise<void> {
-    const want = layoutFor(this.cluster).lab;
-    if (!want.debianHosts && !want.edgeResolver) return;
-    progress(
-      `hosts: ${[want.debianHosts ? "Debian's /etc/hosts" : '', want.edgeResolver ? `resolver ${edge} (the edge)` : ''].filter(Boolean).join(', ')}`,
-    );
-    await Promise.all(
-      members.map(async (m, i) => {
-        if (m.role === 'edge') return;
-        const cmds = [
-          ...(want.debianHosts
-            ? [
-                `printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\t${m.name}\\n\\n# The following lines are desirable for IPv6 capable hosts\\n::1     localhost ip6-localhost ip6-loopback\\nff02::1 ip6-allnodes\\nff02::2 ip6-allrouters\\n' > /etc/hosts`,
-              ]
-            : []),
-          ...(want.edgeResolver ? [`printf 'nameserver ${edge}\\n' > /etc/resolv.conf`] : []),
-        ];
-        const r = await this.started[i]!.exec(['sh', '-c', cmds.join(' && ')]);
-        if (r.exitCode !== 0)
-          throw new UserFacingError(`${m.name}: cannot set up /etc/hosts or /etc/resolv.conf (${r.output.trim().slice(0, 200)})`);
-      }),
+  up(progress: (line: string) => void): Promise<ProvisionedHost[]> {
+    return createOrRemove(
+      () => this.create(progress),
+      (p) => this.down(p),
+      progress,
     );
   }
 
@@ -226,9 +107,12 @@ export class LabProvider implements Provider {
     const { subnet, gateway, edge } = labNetwork(this.cluster);
     await this.down(() => undefined); // a crashed earlier run leaves containers behind: start clean
     ensureInotifyInstances(allHosts(this.cluster).length + 1, progress);
-    const image = await ensureNodeImage(progress);
     // Hosts with init: openrc boot the OpenRC variant (the seed's node-2); the edge stays systemd.
-    const openrcImage = allHosts(this.cluster).some((h) => h.init === 'openrc') ? await ensureNodeImage(progress, 'openrc') : undefined;
+    // Both images are built at once on a cold machine (downloads and dpkg overlap).
+    const [image, openrcImage] = await Promise.all([
+      ensureNodeImage(progress),
+      allHosts(this.cluster).some((h) => h.init === 'openrc') ? ensureNodeImage(progress, 'openrc') : undefined,
+    ]);
     const dir = labDir(this.lab);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment: `hardway-lab-${this.lab}` });
@@ -241,11 +125,8 @@ export class LabProvider implements Provider {
     if (this.modelYaml !== undefined) writeFileSync(config, this.modelYaml);
 
     progress(`network ${this.networkName} ${subnet}`);
-    await this.createNetwork(subnet, gateway);
-    const members: { name: string; role: ProvisionedHost['role']; address: string; init: 'systemd' | 'openrc' }[] = [
-      ...allHosts(this.cluster).map((h) => ({ name: h.host, role: h.role, address: h.address, init: h.init })),
-      { name: 'edge', role: 'edge', address: edge, init: 'systemd' },
-    ];
+    await createLabNetwork(this.lab, this.networkName, subnet, gateway);
+    const members = labMembers(this.cluster, edge);
     const t0 = Date.now();
     progress(`starting ${members.length} node containers (${members.map((m) => m.name).join(', ')})`);
     this.started = await Promise.all(
@@ -275,7 +156,16 @@ export class LabProvider implements Provider {
       }),
     );
     progress(`node containers ready in ${Math.round((Date.now() - t0) / 1000)} s`);
-    await this.shapeHosts(members, edge, progress);
+    await shapeHosts(
+      this.cluster,
+      members,
+      edge,
+      async (_m, i, command) => {
+        const r = await this.started[i]!.exec(['sh', '-c', command]);
+        return { code: r.exitCode, output: r.output };
+      },
+      progress,
+    );
 
     // Host keys learned out of band (docker exec), so that SSH checks them strictly from the start.
     const hosts: ProvisionedHost[] = [];

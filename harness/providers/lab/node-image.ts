@@ -1,7 +1,7 @@
 // The lab's node image, kept as code (as kind does): a Debian root made by debootstrap with the
 // packages a seed-style host needs, customized by customize.sh, imported into Docker without any
 // registry. Tagged by a hash of this recipe, so it is built once and rebuilt when the recipe changes.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,9 +76,18 @@ export function nodeImageName(init: NodeInit = 'systemd'): string {
   return `${VARIANTS[init].repo}:${recipeHash(init)}`;
 }
 
+/** Runs one build step. Ctrl-C (or SIGTERM) stops it at once: the lab command's own handler only
+ * removes the lab, and a debootstrap left running would go on for a minute after the user left. */
 function run(cmd: string, args: string[], log: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const stop = () => p.kill('SIGTERM');
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    p.on('exit', () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    });
     const keep = (d: Buffer) => {
       log.push(d.toString());
       if (log.length > 200) log.shift();
@@ -143,8 +152,21 @@ export async function ensureNodeImage(progress: (line: string) => void, init: No
     progress(`node image ${name}: built in ${Math.round((Date.now() - t0) / 1000)} s`);
     return name;
   } finally {
+    // debootstrap mounts /proc (and more) inside the root while it works; a stopped one leaves
+    // them, and removing the tree through them would fail (or worse): unmount first.
+    unmountUnder(root);
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** Unmounts every mount at or below `root`, deepest first (lazily: a dying step may still hold one). */
+function unmountUnder(root: string): void {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1]?.replace(/\\040/g, ' '))
+    .filter((m): m is string => !!m && (m === root || m.startsWith(`${root}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) spawnSync('umount', ['-l', m]);
 }
 
 async function importRootfs(root: string, name: string): Promise<void> {
