@@ -3,10 +3,12 @@ import { defineConfig } from 'vitest/config';
 // Tests of hardway itself (npm test runs lint and typecheck first):
 //   unit: pure logic and local tools (cfssl, ctr against Docker's containerd), seconds.
 //   lab:  *.lab.test.ts against one real lab booted by harness/testing/lab-global-setup.ts.
-//   lab-kthw: the KTHW-layout lab's tests, which boot and remove that lab themselves (no seed lab),
-//         after the other projects (groupOrder), so that two labs do not start at once on 2 cores.
+//   lab-kthw: the KTHW-layout lab's tests, which boot and remove that lab themselves (no seed lab).
 //   lab-vagrant: the Vagrant provider's lab (real vagrant, docker provider), booted and removed by
-//         its own test through the CLI, last of all (groupOrder 2).
+//         its own test through the CLI.
+// What a CI run shows (npm test, 2026-12-01): the lab project's globalSetup boots the seed lab
+// first, then the lab-kthw and lab-vagrant files run one after the other (groupOrder 1, 2) while
+// the seed lab idles, then the lab project's files: never two labs installing at once on 2 cores.
 export default defineConfig({
   test: {
     reporters: ['default'],

@@ -1,6 +1,7 @@
 // A fault's mirror breaks the same thing at the other end of the worker list (pure logic).
 import { describe, expect, it } from 'vitest';
 import { loadCluster } from '../model/load.ts';
+import { initSystem } from '../system/init-system.ts';
 import { catalogue } from './catalogue.ts';
 import { type Fault, type FaultEnv, mirrored, rolesOf } from './fault.ts';
 
@@ -28,6 +29,46 @@ describe('mirrored faults', () => {
     await m.repair!(env);
     expect(touched).toEqual(['inject node-1', 'repair node-1']);
     expect(roles.workers).toEqual(['node-1', 'node-2']); // the caller's roles are left as they were
+  });
+
+  it('a mirror touches the other worker: the hosts its inject and repair reach are the ones it expects to fail', async () => {
+    const all = catalogue();
+    for (const m of all.filter((f) => f.mirrorOf)) {
+      const original = all.find((f) => f.id === m.mirrorOf)!;
+      const reached = async (f: Fault) => {
+        const hosts = new Set<string>();
+        // Every call on a host succeeds and is recorded; the master is where kubectl runs.
+        const remote = (name: string): unknown =>
+          new Proxy(() => undefined, {
+            get: (_, prop) => (prop === 'then' ? undefined : remote(name)),
+            apply: () => {
+              hosts.add(name);
+              return Promise.resolve('');
+            },
+          });
+        const env = {
+          ...roles,
+          host: (name: string) => remote(name),
+          init: (name: string) => initSystem(roles.cluster.workers.find((w) => w.host === name)?.init ?? 'systemd'),
+          renderedDir: '/nonexistent',
+          tmp: '/nonexistent',
+          progress: () => undefined,
+        } as unknown as FaultEnv;
+        await f.inject(env);
+        await f.repair?.(env);
+        hosts.delete(roles.master);
+        return [...hosts];
+      };
+      const expected = (f: Fault) => [...new Set(f.expect(roles).flatMap((e) => (e.host ? [e.host] : [])))];
+      expect(await reached(original), original.id).toEqual(expected(original));
+      expect(await reached(m), m.id).toEqual(expected(m));
+      expect(expected(m), m.id).not.toEqual(expected(original));
+      expect(m.layouts, m.id).toEqual(['seed']);
+    }
+  });
+
+  it('refuses to mirror a fault whose title names neither end', () => {
+    expect(() => mirrored({ ...fault, title: 'the thing stopped on a worker' })).toThrow(/first worker" or "the last worker/);
   });
 
   it("in the seed's lab, each mirrored service fault breaks its service under both init systems", () => {

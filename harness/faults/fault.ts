@@ -94,8 +94,13 @@ export function rolesOf(cluster: Cluster): Roles {
 export function mirrored(f: Fault): Fault {
   const flip = <R extends Roles>(r: R): R => ({ ...r, workers: [...r.workers].reverse() });
   const last = /\blast worker\b/.test(f.title);
+  if (!last && !/\bfirst worker\b/.test(f.title))
+    throw new Error(`fault ${f.id}: a mirror needs a title naming "the first worker" or "the last worker"`);
   return {
     ...f,
+    // KTHW's workers both run systemd: there a mirror would break nothing new.
+    layouts: (f.layouts ?? ['seed']).filter((l) => l === 'seed'),
+    layoutsWhy: `${f.layoutsWhy ? `${f.layoutsWhy}; ` : ''}a mirror: the seed's lab has one worker of each init system, KTHW's workers both run systemd`,
     id: `${f.id}-${last ? 'first' : 'last'}-worker`,
     mirrorOf: f.id,
     title: f.title.replace(/\b(first|last) worker\b/g, (_, end: string) => `${end === 'last' ? 'first' : 'last'} worker`),

@@ -164,7 +164,11 @@ export async function createOrRemove<T>(
     return await create();
   } catch (e) {
     progress('lab up failed: removing what was created');
-    await down(progress).catch(() => undefined);
+    await down(progress).catch((d: Error) =>
+      progress(
+        `removing the lab failed too: ${d.message.split('\n')[0]}; fix: hardway lab down, then docker ps -a --filter label=hardway.lab`,
+      ),
+    );
     throw e;
   }
 }

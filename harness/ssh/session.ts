@@ -117,7 +117,7 @@ function explain(ep: SshEndpoint, err: Error & { code?: string; level?: string }
   if (/Connection lost before handshake/.test(err.message)) {
     return new SshError(
       sent
-        ? `${w}: the connection was closed during the SSH handshake; fix: check sshd's journal on ${ep.host} (journalctl -u ssh) for why it dropped the client`
+        ? `${w}: the connection was closed during the SSH handshake; fix: check sshd's log on ${ep.host} (journalctl -u ssh, or /var/log/auth.log without systemd) for why it dropped the client`
         : `${w}: the port closed the connection at once, before any SSH greeting: not sshd, or sshd refusing this client (MaxStartups, tcp wrappers, a firewall); ${FIX_PORT}, and sshd's journal on ${ep.host}`,
       !sent,
     );

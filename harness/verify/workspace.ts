@@ -124,8 +124,11 @@ async function ensurePods(
         const noImage = images.problems.get(w.host);
         if (noImage) return { host: w.host, nodeName: w.nodeName, name, problem: noImage };
         // A node whose kubelet stopped renewing its lease will not start the pod: waiting the
-        // full minute for it tells nothing more (the lease is looked at every 3 s).
+        // full minute for it tells nothing more. The lease is looked at every 3 s; two stale
+        // readings in a row, the second older, are needed (a kubelet just restarted renews
+        // within 10 s of its start, and its first reading may still be the old lease).
         let lastLeaseLook = Date.now();
+        let staleSeen: number | undefined;
         let deadKubelet: number | undefined;
         const ready = await poll(
           60_000,
@@ -136,10 +139,12 @@ async function ensurePods(
             if (Date.now() - lastLeaseLook >= 3000) {
               lastLeaseLook = Date.now();
               const age = (await leaseAge(ctx, 'kube-node-lease', w.nodeName)).ageS;
-              if (age !== undefined && age > 40) {
-                deadKubelet = age;
+              const stale = age !== undefined && age > 40 ? age : undefined;
+              if (stale !== undefined && staleSeen !== undefined && stale > staleSeen) {
+                deadKubelet = stale;
                 return '';
               }
+              staleSeen = stale;
             }
             return undefined;
           },

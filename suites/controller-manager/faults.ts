@@ -18,7 +18,11 @@ export const controllerManagerFaults: Fault[] = [
     ],
     inject: (env) => stop(env, env.master, 'kube-controller-manager'),
     effect: (env) => leaseStale(env, 'kube-system', 'kube-controller-manager', 21),
-    repair: (env) => start(env, env.master, 'kube-controller-manager'),
+    // Healthy is not enough: the proof needs the leader back and its controllers working.
+    async repair(env) {
+      await start(env, env.master, 'kube-controller-manager');
+      await leadersBack(env);
+    },
   },
   {
     id: 'apiserver-wrong-advertise-address',

@@ -1,7 +1,7 @@
 // Faults that prove the etcd suite: the member down (everything after it is blocked).
 import { layoutOf } from '../../harness/model/cluster.ts';
 import type { Fault } from '../../harness/faults/fault.ts';
-import { healthy, start, stop } from '../../harness/faults/ops.ts';
+import { healthy, leadersBack, start, stop } from '../../harness/faults/ops.ts';
 
 export const etcdFaults: Fault[] = [
   {
@@ -26,6 +26,9 @@ export const etcdFaults: Fault[] = [
     async repair(env) {
       await start(env, env.master, 'etcd');
       await healthy(env, env.master, 'kube-apiserver', 120_000);
+      // Without etcd the controller manager and the scheduler lost their leases: the exact signal
+      // of a working control plane is both leaders back (what the proof run checks first).
+      await leadersBack(env);
     },
   },
 ];

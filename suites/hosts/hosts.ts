@@ -87,7 +87,7 @@ const discovered = clusterCheck({
         subject: h.host,
         message: `runs no Kubernetes component that discovery could find (${why ?? `init system: ${h.init}; no service executes kube-apiserver, kubelet, etcd, ...`})`,
         fix: ctx.target.live
-          ? `check the host's services (systemctl list-units --type=service) and that hardway reaches the right host`
+          ? `check the host's services (${h.init === 'openrc' ? 'rc-status --all' : 'systemctl list-units --type=service'}) and that hardway reaches the right host`
           : "put the host's unit files (etc/systemd/system/*.service, etc/init.d/*) into the tree",
       });
     }

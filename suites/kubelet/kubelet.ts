@@ -17,6 +17,7 @@ import {
 } from '../../harness/verify/check.ts';
 import { type Kube, apiError, kube } from '../../harness/verify/kube.ts';
 import { leaseAge } from '../../harness/verify/leases.ts';
+import { statusHint } from '../../harness/discovery/fix-text.ts';
 import { podExec } from '../../harness/verify/pod-exec.ts';
 import { BACKEND_PORT, backends, probePods, workspace } from '../../harness/verify/workspace.ts';
 
@@ -86,7 +87,7 @@ const ready = hostCheck({
           'node-lease-stale',
           `lease kube-node-lease/${w.nodeName}`,
           `not renewed for ${lease.ageS} s (kubelet renews every 10 s): the kubelet of ${w.nodeName} is gone or renamed${cond?.status === 'True' ? ' — the node still looks Ready only until the grace period ends' : ''}${await kubeletComplaints(h)}`,
-          `systemctl status kubelet on ${h.name}, and --hostname-override=${w.nodeName}`,
+          `${statusHint(h.init, 'kubelet', h.name)}, and --hostname-override=${w.nodeName}`,
         ),
       );
     }

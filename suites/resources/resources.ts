@@ -126,7 +126,7 @@ const memory = hostCheck({
           host: h.name,
           subject: u.unit,
           message: `the OOM killer killed ${u.oomKills} process${u.oomKills > 1 ? 'es' : ''} in its cgroup (it restarts, and loses its work, each time; the kernel counts for as long as the cgroup exists, restarts included)`,
-          fix: `give ${h.name} more memory or lower what runs there; read the kernel log (journalctl -k | grep -i oom) and ${h.init.logsHint(u.unit)}; once fixed, the count goes with the cgroup: stop the unit, then start it (a restart keeps the cgroup)`,
+          fix: `give ${h.name} more memory or lower what runs there; read the kernel log (${h.init.kind === 'openrc' ? 'dmesg' : 'journalctl -k'} | grep -i oom) and ${h.init.logsHint(u.unit)}; once fixed, the count goes with the cgroup: stop the unit, then start it (a restart keeps the cgroup)`,
         });
       }
       if (u.bytes === undefined) {
@@ -149,6 +149,13 @@ const memory = hostCheck({
         });
       }
     }
+    // OpenRC gives a service no cgroup of its own here, so the kernel's per-cgroup OOM counter
+    // cannot be read: said, not passed over in silence (the main process's anonymous memory is
+    // measured instead of the cgroup's).
+    if (h.init.kind === 'openrc')
+      notes.push(
+        `${h.name} runs OpenRC: OOM kills are not counted per service (no per-service cgroup); memory is each main process's RssAnon`,
+      );
     if (m.availableBytes !== undefined) {
       notes.push(`available ${mib(m.availableBytes)} MiB of ${mib(m.totalBytes ?? 0)} MiB; components use ${mib(used)} MiB`);
       if (examined && m.availableBytes < used) {

@@ -1,6 +1,6 @@
 // Faults that prove the scheduler suite: the seed's scheduler that "stopped by itself".
 import type { Fault } from '../../harness/faults/fault.ts';
-import { leaseStale, start, stop } from '../../harness/faults/ops.ts';
+import { leaseFresh, leaseStale, start, stop } from '../../harness/faults/ops.ts';
 
 export const schedulerFaults: Fault[] = [
   {
@@ -17,6 +17,10 @@ export const schedulerFaults: Fault[] = [
     ],
     inject: (env) => stop(env, env.master, 'kube-scheduler'),
     effect: (env) => leaseStale(env, 'kube-system', 'kube-scheduler', 21),
-    repair: (env) => start(env, env.master, 'kube-scheduler'),
+    // Healthy is not enough: the proof's Job needs the scheduler to hold its lease again.
+    async repair(env) {
+      await start(env, env.master, 'kube-scheduler');
+      await leaseFresh(env, 'kube-system', 'kube-scheduler');
+    },
   },
 ];

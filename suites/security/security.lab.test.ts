@@ -31,8 +31,20 @@ async function security(
     reporter: 'quiet',
   });
   const checks = doc.suites.flatMap((s) => s.checks);
-  // Every check of the suite, on each host it applies to (the last: masters-credential-on-workers).
-  expect(checks.length).toBe(1 + 1 + 1 + 2 + 3 + 2 + lab.cluster.workers.length);
+  // Every check of the suite, on each host it applies to, by name (a missing one is named).
+  const workers = lab.cluster.workers.map((w) => w.host);
+  const all = [master.host, ...workers];
+  expect(checks.map((c) => `${c.id}@${c.host}`).sort()).toEqual(
+    [
+      `security.static-token@${master.host}`,
+      `security.anonymous-auth@${master.host}`,
+      `security.etcd-client-cert@${master.host}`,
+      ...workers.map((w) => `security.kubelet-auth@${w}`),
+      ...all.map((h) => `security.cert-expiry@${h}`),
+      ...workers.map((w) => `security.ca-key-on-workers@${w}`),
+      ...workers.map((w) => `security.masters-credential-on-workers@${w}`),
+    ].sort(),
+  );
   return {
     failed: checks
       .filter((c) => c.status === 'failed')

@@ -11,6 +11,7 @@ import type { Provider } from '../../providers/provider.ts';
 import { type Cluster, layoutOf } from '../../model/cluster.ts';
 import { labConfigPath } from '../../providers/lab/lab-configs.ts';
 import { SshSession } from '../../ssh/session.ts';
+import { initSystem } from '../../system/init-system.ts';
 import { DEFAULT_OPTIONS } from '../../verify/check.ts';
 import { verify } from '../../verify/verify.ts';
 import { type Command, parse } from '../command.ts';
@@ -19,8 +20,9 @@ import { UsageError, UserFacingError } from '../errors.ts';
 const HELP = `Usage: hardway lab <up|down|status|ssh|logs|run|inventory> [options]
 
 The lab: the seed's topology (master, node-1, node-2, plus an "edge" host playing the outside
-world) as systemd containers on a Docker network of its own, with a real cluster installed onto
-it over SSH by hardway's installer.
+world) as containers on a Docker network of its own (node-2 boots sysvinit + OpenRC, as the
+seed's did; the others systemd), with a real cluster installed onto it over SSH by hardway's
+installer.
 
   hardway lab up [--layout seed|kthw] [--config <cluster.yaml>] [--workers <n>] [--binaries build|download]
       create the hosts and install the cluster (removes leftovers of an earlier lab first);
@@ -34,7 +36,7 @@ it over SSH by hardway's installer.
       with a command: run it on the host, print its output, exit with its exit code;
       without: an interactive shell (needs the ssh client)
   hardway lab logs <host> <unit> [--lines <n>]
-      the unit's journal on that host (journalctl -u <unit>)
+      the service's log on that host (journalctl -u <unit>; OpenRC hosts: /var/log/<unit>.log)
   hardway lab inventory [--config <cluster.yaml>]
       print an inventory (docs/inventory.md) for the running lab, with its SSH key and known_hosts:
       hardway lab inventory > lab.yaml && hardway verify --target ./lab.yaml addresses the lab
@@ -42,7 +44,7 @@ it over SSH by hardway's installer.
   hardway lab run [--keep] [--config <cluster.yaml>] [--binaries build|download]
       the main job (npm run lab): lab up, every suite, the report, then lab down unless --keep
 
---provider containers (default: systemd containers through testcontainers) or vagrant (real
+--provider containers (default: the lab's node containers through testcontainers) or vagrant (real
 vagrant up on vagrant/Vagrantfile; HARDWAY_VAGRANT_PROVIDER docker (default: the lab's node images
 through Vagrant's docker provider, exercised in hardway's CI: lab-vagrant), libvirt or virtualbox
 (VMs of the Debian box HARDWAY_VAGRANT_BOX, default debian/trixie64); see docs/vagrant.md). down and
@@ -118,7 +120,7 @@ export { labInventory } from '../../providers/lab/inventory.ts';
 
 export const labCommand: Command = {
   name: 'lab',
-  summary: "boot the seed's topology as systemd containers and install a real cluster onto it",
+  summary: "boot the seed's topology as containers (systemd and OpenRC) and install a real cluster onto it",
   help: HELP,
   async run(argv) {
     const dash = argv.indexOf('--');
@@ -235,10 +237,15 @@ export const labCommand: Command = {
         const [host, unit] = rest;
         if (!host || !unit) throw new UsageError('hardway lab logs <host> <unit> (e.g. hardway lab logs node-1 kubelet)');
         const n = Number(values.lines ?? 200);
+        if (!Number.isInteger(n) || n < 1) throw new UsageError(`--lines must be a positive integer, got "${values.lines}"`);
         const { s } = await session(cluster().name, host);
         try {
-          const r = await s.exec(`journalctl -u ${unit.replace(/[^\w@.-]/g, '')} -n ${n} --no-pager`);
-          process.stdout.write(r.stdout || r.stderr);
+          // The host's own log: the journal on systemd, /var/log/<name>.log on OpenRC (node-2).
+          const init = initSystem([...cluster().masters, ...cluster().workers].find((h) => h.host === host)?.init ?? 'systemd');
+          const safe = unit.replace(/[^\w@.-]/g, '');
+          const r = await s.exec(`${init.logs(safe, n)} || { echo "no log of ${safe} on ${host} (${init.logsHint(safe)})" >&2; exit 1; }`);
+          process.stdout.write(r.stdout);
+          process.stderr.write(r.stderr);
           return r.code;
         } finally {
           s.close();

@@ -228,7 +228,8 @@ workers: [{ host: w, address: 10.240.0.51 }]
     const cfg = join(tmp, 'interrupted.yaml');
     writeFileSync(
       cfg,
-      'name: interrupted\nmasters: [{ host: master, address: 10.242.0.10 }]\nworkers: [{ host: node-1, address: 10.242.0.21 }]\n',
+      // 10.244.0.0/24: no other lab's range (the Vagrant lab takes 10.242, the crashed one 10.243).
+      'name: interrupted\nmasters: [{ host: master, address: 10.244.0.10 }]\nworkers: [{ host: node-1, address: 10.244.0.21 }]\n',
     );
     const p = spawn(join(ROOT, 'bin/hardway'), ['lab', 'up', '--config', cfg]);
     let err = '';

@@ -1,4 +1,5 @@
-// The lab provider: the seed's topology as systemd containers on a Docker network of their own,
+// The lab provider: the seed's topology as containers (systemd or OpenRC as the model says) on a
+// Docker network of their own,
 // plus an "edge" host that plays the outside world (DNS for the app's names, the ACME CA).
 // Everything carries the label hardway.lab=<name>, so a later run removes leftovers of a crashed one.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { type HostStatus, type ProvisionedHost, type Provider, learnedHost } fro
 import { createLabNetwork, ensureInotifyInstances, labMembers, removeLabDocker, shapeHosts, createOrRemove } from '../common.ts';
 import { docker } from './docker.ts';
 import { LAB_LABEL, HOST_LABEL, LabNodeContainer } from './node-container.ts';
-import { ensureNodeImage } from './node-image.ts';
+import { ensureNodeImages } from './node-image.ts';
 
 export interface LabState {
   name: string;
@@ -108,11 +109,10 @@ export class LabProvider implements Provider {
     await this.down(() => undefined); // a crashed earlier run leaves containers behind: start clean
     ensureInotifyInstances(allHosts(this.cluster).length + 1, progress);
     // Hosts with init: openrc boot the OpenRC variant (the seed's node-2); the edge stays systemd.
-    // Both images are built at once on a cold machine (downloads and dpkg overlap).
-    const [image, openrcImage] = await Promise.all([
-      ensureNodeImage(progress),
-      allHosts(this.cluster).some((h) => h.init === 'openrc') ? ensureNodeImage(progress, 'openrc') : undefined,
-    ]);
+    const { systemd: image, openrc: openrcImage } = await ensureNodeImages(
+      progress,
+      allHosts(this.cluster).some((h) => h.init === 'openrc'),
+    );
     const dir = labDir(this.lab);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment: `hardway-lab-${this.lab}` });

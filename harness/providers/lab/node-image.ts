@@ -80,14 +80,23 @@ export function nodeImageName(init: NodeInit = 'systemd'): string {
  * removes the lab, and a debootstrap left running would go on for a minute after the user left. */
 function run(cmd: string, args: string[], log: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const stop = () => p.kill('SIGTERM');
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    p.on('exit', () => {
+    // Its own process group, so that a stop reaches debootstrap's chroot and dpkg children too.
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const stop = () => {
+      try {
+        process.kill(-p.pid!, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    };
+    const release = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-    });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    p.on('error', release);
+    p.on('close', release);
     const keep = (d: Buffer) => {
       log.push(d.toString());
       if (log.length > 200) log.shift();
@@ -177,4 +186,20 @@ async function importRootfs(root: string, name: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     client.container.dockerode.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
   });
+}
+
+/**
+ * The node images a lab needs, built at once on a cold machine (downloads and dpkg overlap): the
+ * systemd image always (the edge host runs it), the OpenRC one when a host has init: openrc. Both
+ * builds end (and clean up their roots) before a failure is thrown: nothing keeps building after
+ * the lab is removed.
+ */
+export async function ensureNodeImages(progress: (line: string) => void, openrc: boolean): Promise<{ systemd: string; openrc?: string }> {
+  const [systemd, other] = await Promise.allSettled([
+    ensureNodeImage(progress),
+    openrc ? ensureNodeImage(progress, 'openrc') : Promise.resolve(undefined),
+  ]);
+  for (const r of [systemd, other]) if (r.status === 'rejected') throw r.reason;
+  const o = (other as PromiseFulfilledResult<string | undefined>).value;
+  return { systemd: (systemd as PromiseFulfilledResult<string>).value, ...(o ? { openrc: o } : {}) };
 }

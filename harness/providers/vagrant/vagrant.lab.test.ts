@@ -47,12 +47,16 @@ async function ourNetworks() {
 const down = () => hardway(['lab', 'down', '--provider', 'vagrant', '--config', CONFIG], { echo: true });
 const onSignal = () => void down().finally(() => process.exit(130));
 let volumes: string[] = [];
+/** Set once the guard passed: afterAll (which vitest runs after a failed beforeAll too) must not
+ * remove a lab this test did not make. */
+let booted = false;
 
 beforeAll(async () => {
   if (readLabState(cluster.name))
     throw new Error(
       `a lab named "${cluster.name}" is already running; this test would replace it and remove it. fix: hardway lab down --config ${CONFIG}`,
     );
+  booted = true;
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const t0 = Date.now();
@@ -63,6 +67,7 @@ beforeAll(async () => {
 }, 1_800_000);
 
 afterAll(async () => {
+  if (!booted) return;
   log('removing the vagrant lab');
   await down();
   process.off('SIGINT', onSignal);

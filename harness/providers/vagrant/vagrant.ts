@@ -23,7 +23,7 @@ import {
   createOrRemove,
 } from '../common.ts';
 import { type LabState, labDir, labNetwork } from '../lab/lab.ts';
-import { ensureNodeImage } from '../lab/node-image.ts';
+import { ensureNodeImages } from '../lab/node-image.ts';
 import { type HostStatus, type ProvisionedHost, type Provider, learnedHost } from '../provider.ts';
 import { checkSshConfig, parseSshConfig } from './ssh-config.ts';
 import { type VagrantProviderName, type VagrantSpec, vagrantSpec } from './spec.ts';
@@ -52,7 +52,9 @@ function runVagrant(args: string[], p: VagrantPaths | undefined, onLine?: (l: st
   return new Promise((resolve, reject) => {
     const cwd = p?.dir ?? '/';
     const env = p ? vagrantEnv(p) : { ...process.env, VAGRANT_CHECKPOINT_DISABLE: '1' };
-    const child = spawn('vagrant', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a terminal's Ctrl-C reaches hardway only, and stopVagrant sends the
+    // one SIGINT (a second one makes Vagrant exit without its clean-up).
+    const child = spawn('vagrant', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const mine = running.get(cwd) ?? new Set();
     running.set(cwd, mine.add(child));
     let out = '';
@@ -103,12 +105,19 @@ async function stopVagrant(dir: string, progress: (l: string) => void): Promise<
     mine.map(
       (c) =>
         new Promise<void>((resolve) => {
-          const kill = setTimeout(() => c.kill('SIGKILL'), 30_000);
+          const signal = (s: NodeJS.Signals) => {
+            try {
+              process.kill(-c.pid!, s); // the group: vagrant and what it started
+            } catch {
+              c.kill(s);
+            }
+          };
+          const kill = setTimeout(() => signal('SIGKILL'), 30_000);
           c.once('close', () => {
             clearTimeout(kill);
             resolve();
           });
-          c.kill('SIGINT');
+          signal('SIGINT');
         }),
     ),
   );
@@ -160,11 +169,10 @@ export class VagrantProvider implements Provider {
     if (onDocker) {
       // Containers share this machine's kernel (and its inotify limit); VMs do not.
       ensureInotifyInstances(members.length, progress);
-      const [systemd, openrc] = await Promise.all([
-        ensureNodeImage(progress),
-        members.some((m) => m.init === 'openrc') ? ensureNodeImage(progress, 'openrc') : undefined,
-      ]);
-      images = { systemd, ...(openrc ? { openrc } : {}) };
+      images = await ensureNodeImages(
+        progress,
+        members.some((m) => m.init === 'openrc'),
+      );
     }
     const dir = this.paths.dir;
     mkdirSync(join(dir, 'hostkeys'), { recursive: true, mode: 0o700 });
