@@ -25,7 +25,7 @@ import { type PlannedSuite, gateOf, makeContext, planRun, runPlan, settlePrepare
 import { SUITES } from '../verify/registry.ts';
 import { RUN_LABEL, removeWorkspaces } from '../verify/workspace.ts';
 import { kube, poll } from '../verify/kube.ts';
-import { type Cluster, layoutOf } from '../model/cluster.ts';
+import { type Cluster, allHosts, layoutOf } from '../model/cluster.ts';
 import { catalogue } from './catalogue.ts';
 import { type Expected, type Fault, type FaultEnv, type FaultResult, type Roles, appliesTo, keyOf, rolesOf } from './fault.ts';
 
@@ -183,7 +183,7 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
   try {
     // The edge host too: some faults break the lab's outside world (its DNS).
     await Promise.all(state.hosts.map(async (h) => sessions.set(h.name, await SshSession.connect(h.ssh))));
-    const initKinds = new Map([...cluster.masters, ...cluster.workers].map((h) => [h.host, h.init]));
+    const initKinds = new Map(allHosts(cluster).map((h) => [h.host, h.init]));
     for (const fault of faults) {
       if (abort.signal.aborted) break;
       current = fault.id;
@@ -343,7 +343,7 @@ export async function runTreeFault(
       host: () => {
         throw new Error('a tree fault has no hosts to reach');
       },
-      init: (name) => initSystem([...cluster.masters, ...cluster.workers].find((h) => h.host === name)?.init ?? 'systemd'),
+      init: (name) => initSystem(allHosts(cluster).find((h) => h.host === name)?.init ?? 'systemd'),
       renderedDir: dir,
       tmp: dir,
       progress: () => undefined,

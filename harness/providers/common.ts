@@ -25,6 +25,9 @@ export function labMembers(c: Cluster, edge: string): LabMember[] {
   ];
 }
 
+/** The Docker network a lab's hosts live on, whichever provider made them. */
+export const labNetworkName = (lab: string): string => `hardway-${lab}`;
+
 /** The lab's Docker network (bridge, labelled with the lab), at the model's subnet. */
 export async function createLabNetwork(lab: string, networkName: string, subnet: string, gateway: string): Promise<void> {
   const client = await docker();

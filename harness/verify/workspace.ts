@@ -104,6 +104,9 @@ export async function podProblem(k: Kube, ns: string, name: string): Promise<str
     .join('; ');
 }
 
+/** A node lease older than this: its kubelet (renewing every 10 s) is gone; what it reported is stale. */
+const KUBELET_GONE_S = 40;
+
 async function ensurePods(
   ctx: CheckContext,
   key: string,
@@ -139,7 +142,7 @@ async function ensurePods(
             if (Date.now() - lastLeaseLook >= 3000) {
               lastLeaseLook = Date.now();
               const age = (await leaseAge(ctx, 'kube-node-lease', w.nodeName)).ageS;
-              const stale = age !== undefined && age > 40 ? age : undefined;
+              const stale = age !== undefined && age > KUBELET_GONE_S ? age : undefined;
               if (stale !== undefined && staleSeen !== undefined && stale > staleSeen) {
                 deadKubelet = stale;
                 return '';
@@ -166,7 +169,7 @@ async function ensurePods(
           };
         // A pod's status is its kubelet's word: when the kubelet stopped reporting, "Running" is stale.
         const lease = await leaseAge(ctx, 'kube-node-lease', w.nodeName);
-        if (lease.ageS !== undefined && lease.ageS > 40) {
+        if (lease.ageS !== undefined && lease.ageS > KUBELET_GONE_S) {
           return {
             host: w.host,
             nodeName: w.nodeName,

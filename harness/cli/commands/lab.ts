@@ -8,7 +8,7 @@ import { readLabState } from '../../providers/lab/lab.ts';
 import { labInventory } from '../../providers/lab/inventory.ts';
 import { makeProvider, providerKind } from '../../providers/index.ts';
 import type { Provider } from '../../providers/provider.ts';
-import { type Cluster, layoutOf } from '../../model/cluster.ts';
+import { type Cluster, allHosts, layoutOf } from '../../model/cluster.ts';
 import { labConfigPath } from '../../providers/lab/lab-configs.ts';
 import { SshSession } from '../../ssh/session.ts';
 import { initSystem } from '../../system/init-system.ts';
@@ -241,7 +241,7 @@ export const labCommand: Command = {
         const { s } = await session(cluster().name, host);
         try {
           // The host's own log: the journal on systemd, /var/log/<name>.log on OpenRC (node-2).
-          const init = initSystem([...cluster().masters, ...cluster().workers].find((h) => h.host === host)?.init ?? 'systemd');
+          const init = initSystem(allHosts(cluster()).find((h) => h.host === host)?.init ?? 'systemd');
           const safe = unit.replace(/[^\w@.-]/g, '');
           const r = await s.exec(`${init.logs(safe, n)} || { echo "no log of ${safe} on ${host} (${init.logsHint(safe)})" >&2; exit 1; }`);
           process.stdout.write(r.stdout);

@@ -11,7 +11,15 @@ import { UserFacingError } from '../../cli/errors.ts';
 import { type Cluster, allHosts } from '../../model/cluster.ts';
 import { parseCidr, nthAddress } from '../../model/net.ts';
 import { type HostStatus, type ProvisionedHost, type Provider, learnedHost } from '../provider.ts';
-import { createLabNetwork, ensureInotifyInstances, labMembers, removeLabDocker, shapeHosts, createOrRemove } from '../common.ts';
+import {
+  createLabNetwork,
+  ensureInotifyInstances,
+  labMembers,
+  labNetworkName,
+  removeLabDocker,
+  shapeHosts,
+  createOrRemove,
+} from '../common.ts';
 import { docker } from './docker.ts';
 import { LAB_LABEL, HOST_LABEL, LabNodeContainer } from './node-container.ts';
 import { ensureNodeImages } from './node-image.ts';
@@ -74,7 +82,7 @@ export class LabProvider implements Provider {
   }
 
   private get networkName(): string {
-    return `hardway-${this.lab}`;
+    return labNetworkName(this.lab);
   }
 
   /** Removes containers (with their volumes) and the network of this lab, whoever created them. */

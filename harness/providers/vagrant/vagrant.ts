@@ -16,6 +16,7 @@ import { SshSession } from '../../ssh/session.ts';
 import {
   type LabMember,
   createLabNetwork,
+  labNetworkName,
   ensureInotifyInstances,
   labMembers,
   removeLabDocker,
@@ -141,7 +142,7 @@ export class VagrantProvider implements Provider {
 
   /** hardway's Docker network for the docker provider's machines (the containers provider's name for the lab). */
   private get networkName(): string {
-    return `hardway-${this.cluster.name}`;
+    return labNetworkName(this.cluster.name);
   }
 
   up(progress: (line: string) => void): Promise<ProvisionedHost[]> {
