@@ -32,7 +32,9 @@ export async function discover(src: DiscoverySource): Promise<ClusterFacts> {
   const hosts = await Promise.all(
     src.hosts.map(async (name) => {
       try {
-        return await discoverHost(name, src.host(name));
+        // Read again once: an SSH channel refused or a command timed out under load is not a
+        // host without components.
+        return await discoverHost(name, src.host(name)).catch(() => discoverHost(name, src.host(name)));
       } catch (e) {
         return {
           host: name,

@@ -44,16 +44,24 @@ for (const l of LAYOUTS) {
     }
     const f = await run(['faults', '--target', l.target, '--reporter', 'json']);
     const doc = JSON.parse(f.out || '{"faults":[]}') as {
-      faults: { id: string; expected: string[]; failed: string[]; caught: boolean; reasons?: string[]; durationMs: number }[];
+      faults: {
+        id: string;
+        expected: string[];
+        failed: string[];
+        caught: boolean;
+        reasons?: string[];
+        durationMs: number;
+        batch?: string[];
+      }[];
     };
     const caught = doc.faults.filter((x) => x.caught).length;
     allCaught &&= caught === doc.faults.length && f.code === 0;
     const rows = doc.faults.map(
       (x) =>
-        `| ${x.id} | ${x.expected.join(', ') || '—'} | ${x.caught ? 'yes' : `NO: ${(x.reasons ?? []).join('; ')}`} | ${Math.round(x.durationMs / 1000)} s |`,
+        `| ${x.id} | ${x.expected.join(', ') || '—'} | ${x.caught ? 'yes' : `NO: ${(x.reasons ?? []).join('; ')}`} | ${Math.round(x.durationMs / 1000)} s${x.batch ? ` (batch with ${x.batch.join(', ')})` : ''} |`,
     );
     sections.push(
-      `## ${l.layout} (${caught}/${doc.faults.length} caught, ${Math.round((Date.now() - t0) / 1000)} s with lab up)\n\n| fault | checks that must fail | caught | time |\n|---|---|---|---|\n${rows.join('\n')}\n`,
+      `## ${l.layout} (${caught}/${doc.faults.length} caught, ${Math.round((Date.now() - t0) / 1000)} s with lab up)\n\n| fault | checks that must fail | caught | time (of its batch) |\n|---|---|---|---|\n${rows.join('\n')}\n`,
     );
   } finally {
     await run(['lab', 'down', '--layout', l.layout]);

@@ -1,7 +1,7 @@
 // A fault's mirror breaks the same thing at the other end of the worker list (pure logic).
 import { describe, expect, it } from 'vitest';
 import { loadCluster } from '../model/load.ts';
-import { initSystem } from '../system/init-system.ts';
+import { recordingFaultEnv } from '../testing/recording-fault-env.ts';
 import { catalogue } from './catalogue.ts';
 import { type Fault, type FaultEnv, mirrored, rolesOf } from './fault.ts';
 
@@ -36,24 +36,8 @@ describe('mirrored faults', () => {
     for (const m of all.filter((f) => f.mirrorOf)) {
       const original = all.find((f) => f.id === m.mirrorOf)!;
       const reached = async (f: Fault) => {
-        const hosts = new Set<string>();
         // Every call on a host succeeds and is recorded; the master is where kubectl runs.
-        const remote = (name: string): unknown =>
-          new Proxy(() => undefined, {
-            get: (_, prop) => (prop === 'then' ? undefined : remote(name)),
-            apply: () => {
-              hosts.add(name);
-              return Promise.resolve('');
-            },
-          });
-        const env = {
-          ...roles,
-          host: (name: string) => remote(name),
-          init: (name: string) => initSystem(roles.cluster.workers.find((w) => w.host === name)?.init ?? 'systemd'),
-          renderedDir: '/nonexistent',
-          tmp: '/nonexistent',
-          progress: () => undefined,
-        } as unknown as FaultEnv;
+        const { env, reached: hosts } = recordingFaultEnv(roles);
         await f.inject(env);
         await f.repair?.(env);
         hosts.delete(roles.master);

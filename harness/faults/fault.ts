@@ -52,6 +52,14 @@ export interface Fault {
   layoutsWhy?: string;
   /** The fault this one mirrors (the same break at the other end of the worker list). */
   mirrorOf?: string;
+  /** Why it never shares a batch with other faults (it breaks what every host's checks lean on);
+   * see batches.ts for what batches faults otherwise. */
+  alone?: string;
+  /** It changes a file or a setting and restarts nothing: it may share a host with a fault judged
+   * in other suites (batches.ts). */
+  sharesHost?: boolean;
+  /** The hosts it changes or reads besides the hosts of its expectations (its footprint). */
+  touches?(r: Roles): string[];
   /** Checks that must fail, exactly these. */
   expect(r: Roles): Expected[];
   /** Checks that must pass with a warning carrying these codes. */
@@ -75,7 +83,15 @@ export interface FaultResult {
   /** Why it was not caught: missing or unexpected checks, missing codes, a failed repair. */
   reasons: string[];
   durationMs: number;
+  /** The other faults broken at the same time (its batch), when it did not run alone. */
+  batch?: string[];
+  /** Why it ran alone after its batch was not caught exactly. */
+  rerunAlone?: string;
+  /** Where the time went, in seconds' order: inject, effect, run, repair, proof. */
+  phases?: Partial<Record<FaultPhase, number>>;
 }
+
+export type FaultPhase = 'inject' | 'effect' | 'run' | 'repair' | 'proof';
 
 export const appliesTo = (f: Fault, layout: LayoutName): boolean => (f.layouts ?? ['seed']).includes(layout);
 
@@ -106,6 +122,7 @@ export function mirrored(f: Fault): Fault {
     title: f.title.replace(/\b(first|last) worker\b/g, (_, end: string) => `${end === 'last' ? 'first' : 'last'} worker`),
     expect: (r) => f.expect(flip(r)),
     ...(f.warn ? { warn: (r: Roles) => f.warn!(flip(r)) } : {}),
+    ...(f.touches ? { touches: (r: Roles) => f.touches!(flip(r)) } : {}),
     ...(f.options ? { options: (e: FaultEnv) => f.options!(flip(e)) } : {}),
     inject: (e) => f.inject(flip(e)),
     ...(f.effect ? { effect: (e: FaultEnv) => f.effect!(flip(e)) } : {}),

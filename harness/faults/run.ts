@@ -21,17 +21,30 @@ import type { Target } from '../targets/target.ts';
 import { type CheckResult, DEFAULT_OPTIONS, type Suite, type VerifyOptions } from '../verify/check.ts';
 import { browserAccess } from '../verify/browser.ts';
 import { runContext } from '../verify/context.ts';
-import { type PlannedSuite, gateOf, makeContext, planRun, runPlan, settlePrepares, startPrepares } from '../verify/engine.ts';
+import { type PlannedSuite, healthOf, makeContext, planRun, runPlan, settlePrepares, startPrepares } from '../verify/engine.ts';
 import { SUITES } from '../verify/registry.ts';
 import { RUN_LABEL, removeWorkspaces } from '../verify/workspace.ts';
 import { kube, poll } from '../verify/kube.ts';
-import { type Cluster, allHosts, layoutOf } from '../model/cluster.ts';
+import { type Cluster, type InitSystem as InitKind, allHosts, layoutOf } from '../model/cluster.ts';
+import { footprint, planBatches, whyAlone } from './batches.ts';
 import { catalogue } from './catalogue.ts';
-import { type Expected, type Fault, type FaultEnv, type FaultResult, type Roles, appliesTo, keyOf, rolesOf } from './fault.ts';
+import {
+  type Expected,
+  type Fault,
+  type FaultEnv,
+  type FaultPhase,
+  type FaultResult,
+  type Roles,
+  appliesTo,
+  keyOf,
+  rolesOf,
+} from './fault.ts';
 
 export interface FaultRunOptions {
   lab: string;
   only?: string[];
+  /** Every fault alone (no batches): each one's own verification and proof. */
+  oneAtATime?: boolean;
   progress: (line: string) => void;
 }
 
@@ -47,7 +60,9 @@ export function judge(expected: Expected[], warned: Expected[], results: CheckRe
   const extra = failed.filter((f) => !want.includes(f));
   if (missing.length) reasons.push(`expected to fail but did not: ${missing.join(', ')}`);
   if (extra.length)
-    reasons.push(`failed but not expected: ${extra.map((k) => `${k} [${codesOf(results, k, 'error').join(',')}]`).join(', ')}`);
+    reasons.push(
+      `failed but not expected: ${extra.map((k) => `${k} [${codesOf(results, k, 'error').join(',')}]${firstMessage(results, k)}`).join(', ')}`,
+    );
   for (const e of expected) {
     const have = codesOf(results, keyOf(e), 'error');
     const absent = e.codes.filter((c) => !have.includes(c));
@@ -64,6 +79,12 @@ export function judge(expected: Expected[], warned: Expected[], results: CheckRe
   return { failed, reasons };
 }
 
+/** The first finding of a failed check, shortened: what an unexpected failure was about. */
+function firstMessage(results: CheckResult[], key: string): string {
+  const f = results.find((x) => resultKey(x) === key)?.findings?.find((x) => x.severity === 'error');
+  return f ? ` (${`${f.subject}: ${f.message}`.slice(0, 160)})` : '';
+}
+
 function codesOf(results: CheckResult[], key: string, severity: 'error' | 'warning'): string[] {
   const r = results.find((x) => resultKey(x) === key);
   return [...new Set((r?.findings ?? []).filter((f) => f.severity === severity).map((f) => f.code))];
@@ -76,10 +97,10 @@ export function suitesOf(fault: Fault, r: Roles): string[] {
   return [...new Set([...fault.expect(r), ...(fault.warn?.(r) ?? [])].map((e) => suiteOf(e.check)))];
 }
 
-/** The proof after a repair: the fault's suites in full, every other suite's gate. */
-function proofPlan(suites: Suite[], selected: string[]): PlannedSuite[] {
+/** The proof after a repair: `full` suites in full, every other suite's health checks. */
+function proofPlan(suites: Suite[], full: string[]): PlannedSuite[] {
   return suites.map((suite) =>
-    selected.includes(suite.name) ? { suite, checks: suite.checks, gateOnly: false } : { suite, checks: gateOf(suite), gateOnly: true },
+    full.includes(suite.name) ? { suite, checks: suite.checks, gateOnly: false } : { suite, checks: healthOf(suite), gateOnly: true },
   );
 }
 
@@ -134,6 +155,26 @@ async function removeRunNamespaces(target: Target, runId: string, progress: (l: 
   }
 }
 
+/** Where a fault's time went: inject, effect, run, repair, proof (ms each, in order). */
+function phaseClock() {
+  const phases: Partial<Record<FaultPhase, number>> = {};
+  let mark = Date.now();
+  return {
+    /** Ends the phase running since the last lap (none: the time is not counted). */
+    lap(name?: FaultPhase) {
+      const now = Date.now();
+      if (name) phases[name] = (phases[name] ?? 0) + now - mark;
+      mark = now;
+    },
+    done: () => phases,
+  };
+}
+
+export const phaseLine = (p: FaultResult['phases']): string =>
+  Object.entries(p ?? {})
+    .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)}`)
+    .join(', ');
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
@@ -162,95 +203,90 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
   const sessions = new Map<string, SshSession>();
   const runId = faultRunId();
   const results: FaultResult[] = [];
-  // Ctrl-C: the current fault is repaired (its proof skipped), the test namespace removed, then
-  // exit code 130. A second Ctrl-C exits at once, whatever is broken.
+  // Ctrl-C: the faults broken now are repaired (their proof skipped), the test namespace removed,
+  // then exit code 130. A second Ctrl-C exits at once, whatever is broken.
   const abort = new AbortController();
-  let interruptedIn: string | undefined;
-  let current: string | undefined;
+  let interruptedIn: string[] = [];
+  let current: string[] = [];
   const onSignal = (sig: NodeJS.Signals) => {
     if (abort.signal.aborted) {
-      opts.progress(`${sig} again: exiting now${current ? ` (fault ${current} may be left unrepaired)` : ''}`);
+      opts.progress(`${sig} again: exiting now${current.length ? ` (fault ${current.join(', ')} may be left unrepaired)` : ''}`);
       process.exit(130);
     }
     interruptedIn = current;
     opts.progress(
-      `${sig}: stopping${current ? ` after repairing fault ${current}` : ''}, then removing the test namespace (press Ctrl-C again to exit at once)`,
+      `${sig}: stopping${current.length ? ` after repairing fault ${current.join(', ')}` : ''}, then removing the test namespace (press Ctrl-C again to exit at once)`,
     );
     abort.abort(new Error('interrupted'));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const t0 = Date.now();
   try {
     // The edge host too: some faults break the lab's outside world (its DNS).
     await Promise.all(state.hosts.map(async (h) => sessions.set(h.name, await SshSession.connect(h.ssh))));
     const initKinds = new Map(allHosts(cluster).map((h) => [h.host, h.init]));
-    for (const fault of faults) {
-      if (abort.signal.aborted) break;
-      current = fault.id;
-      const t0 = Date.now();
-      const tmp = mkdtempSync(join(tmpdir(), `hardway-fault-${fault.id}-`));
-      const env: FaultEnv = {
-        ...roles,
-        host: (name) => {
-          const s = sessions.get(name);
-          if (!s) throw new Error(`no lab host ${name}`);
-          return new Remote(name, s, initKinds.get(name) ?? 'systemd');
-        },
-        init: (name) => initSystem(initKinds.get(name) ?? 'systemd'),
-        renderedDir: join(labDir(opts.lab), 'rendered'),
-        tmp,
-        progress: opts.progress,
-      };
-      const selected = suitesOf(fault, roles);
-      const options = { ...DEFAULT_OPTIONS, ...fault.options?.(env) };
-      let judged: { failed: string[]; reasons: string[] } = { failed: [], reasons: [] };
-      const errors: string[] = [];
-      try {
-        opts.progress(`fault ${fault.id}: injecting (${fault.title})`);
-        await fault.inject(env);
-        if (fault.effect) {
-          opts.progress(`fault ${fault.id}: waiting for it to take effect`);
-          await fault.effect(env);
-        }
-        if (abort.signal.aborted) throw new Error('interrupted (Ctrl-C)');
-        opts.progress(`fault ${fault.id}: running ${selected.join(', ')}`);
-        const rs = await runOnce(target, options, runId, planRun(SUITES, selected), abort.signal);
-        if (abort.signal.aborted) throw new Error('interrupted (Ctrl-C)');
-        judged = judge(fault.expect(roles), fault.warn?.(roles) ?? [], rs);
-      } catch (e) {
-        errors.push((e as Error).message);
-      } finally {
-        opts.progress(`fault ${fault.id}: repairing`);
-        try {
-          await fault.repair?.(env);
-          if (abort.signal.aborted) opts.progress(`fault ${fault.id}: repaired; the proof runs are skipped (interrupted)`);
-          else await proveRepaired(target, runId, selected, opts.progress, fault.id, abort.signal);
-        } catch (e) {
-          errors.push(`repair failed: ${(e as Error).message}`);
-        }
-        rmSync(tmp, { recursive: true, force: true });
-      }
-      current = undefined;
-      const reasons = [...errors, ...judged.reasons];
-      const expected = [...fault.expect(roles).map(keyOf), ...(fault.warn?.(roles) ?? []).map((w) => `${keyOf(w)} (warning)`)];
-      const r: FaultResult = {
-        id: fault.id,
-        title: fault.title,
-        expected,
-        failed: judged.failed,
-        caught: reasons.length === 0,
-        reasons,
-        durationMs: Date.now() - t0,
-      };
+    const cycle: Cycle = {
+      target,
+      runId,
+      roles,
+      signal: abort.signal,
+      progress: opts.progress,
+      renderedDir: join(labDir(opts.lab), 'rendered'),
+      session: (name) => sessions.get(name),
+      init: (name) => initKinds.get(name) ?? 'systemd',
+      setCurrent: (ids) => {
+        current = ids;
+      },
+    };
+    // A fault is judged against a healthy lab: every check passes before the first is broken.
+    await proveHealthy(
+      cycle,
+      'before the first fault',
+      SUITES.map((s) => s.name),
+      'the lab is not healthy before any fault',
+    );
+    const batches = opts.oneAtATime ? faults.map((f) => [f]) : planBatches(faults, roles, SUITES);
+    if (batches.length < faults.length)
       opts.progress(
-        `fault ${fault.id}: ${r.caught ? 'caught' : `NOT caught: ${reasons.join('; ')}`} (${Math.round(r.durationMs / 1000)} s)`,
+        `${faults.length} faults in ${batches.length} batches (independent faults broken together; --one-at-a-time runs each alone)`,
       );
-      results.push(r);
-      if (errors.some((e) => e.startsWith('repair failed'))) {
+    for (const [i, batch] of batches.entries()) {
+      if (abort.signal.aborted) break;
+      // The proof after a batch also runs in full what the next batch is judged on (the last
+      // batch: everything), so no batch inherits damage it would mistake for its own effect.
+      const next = batches[i + 1]?.flatMap((f) => suitesOf(f, roles)) ?? SUITES.map((s) => s.name);
+      let out = await runCycle(cycle, batch, next);
+      if (batch.length > 1 && !out.results.every((r) => r.caught) && !out.repairFailed && !abort.signal.aborted) {
+        const why = out.results.flatMap((r) => r.reasons).join('; ');
+        opts.progress(`batch ${batch.map((f) => f.id).join(', ')}: not caught exactly (${why}); running its faults one at a time`);
+        const alone: FaultResult[] = [];
+        for (const [j, f] of batch.entries()) {
+          if (abort.signal.aborted) break;
+          const o = await runCycle(cycle, [f], batch[j + 1] ? suitesOf(batch[j + 1]!, roles) : next);
+          alone.push(
+            ...o.results.map((r) => ({
+              ...r,
+              rerunAlone: `its batch (${batch.map((x) => x.id).join(', ')}) was not caught exactly: ${why}`,
+            })),
+          );
+          if (o.repairFailed) {
+            out = { results: alone, repairFailed: true };
+            break;
+          }
+        }
+        if (!out.repairFailed) out = { results: alone, repairFailed: false };
+      }
+      results.push(...out.results);
+      if (out.repairFailed) {
         opts.progress('a repair failed: stopping the catalogue (the lab is not healthy any more)');
         break;
       }
     }
+    if (!abort.signal.aborted)
+      opts.progress(
+        `${results.filter((r) => r.caught).length} of ${results.length} faults caught in ${Math.round((Date.now() - t0) / 1000)} s`,
+      );
   } finally {
     await removeRunNamespaces(target, runId, opts.progress).catch((e: Error) =>
       opts.progress(`could not remove the test namespace of run ${runId}: ${e.message.split('\n')[0]}`),
@@ -262,11 +298,11 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
   }
   if (abort.signal.aborted) {
     const caught = results.filter((r) => r.caught).length;
-    const last = results.at(-1);
-    const repair = interruptedIn
-      ? last?.id === interruptedIn && last.reasons.some((x) => x.startsWith('repair failed'))
-        ? `fault ${interruptedIn} could NOT be repaired (${last.reasons.find((x) => x.startsWith('repair failed'))}), `
-        : `fault ${interruptedIn} was repaired (not proven), `
+    const unrepaired = results.filter((r) => interruptedIn.includes(r.id) && r.reasons.some((x) => x.startsWith('repair failed')));
+    const repair = interruptedIn.length
+      ? unrepaired.length
+        ? `fault ${unrepaired.map((r) => r.id).join(', ')} could NOT be repaired (${unrepaired[0]!.reasons.find((x) => x.startsWith('repair failed'))}), `
+        : `fault ${interruptedIn.join(', ')} ${interruptedIn.length === 1 ? 'was' : 'were'} repaired (not proven), `
       : '';
     throw new UserFacingError(
       `interrupted: ${repair}the test namespace was removed; ${caught} of ${results.length} fault${results.length === 1 ? '' : 's'} run were caught`,
@@ -276,37 +312,167 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
   return results;
 }
 
-/** Runs the fault's suites and every gate until nothing fails (the repair's exact proof). */
-async function proveRepaired(
-  target: Target,
-  runId: string,
-  selected: string[],
-  progress: (l: string) => void,
-  id: string,
-  signal?: AbortSignal,
-  timeoutMs = 240_000,
-): Promise<void> {
+/** What every cycle of one runFaults call shares: the lab, its sessions, the run, Ctrl-C. */
+interface Cycle {
+  target: Target;
+  runId: string;
+  roles: Roles;
+  signal: AbortSignal;
+  progress: (line: string) => void;
+  renderedDir: string;
+  session(name: string): SshSession | undefined;
+  init(name: string): InitKind;
+  /** The faults broken now (what Ctrl-C repairs). */
+  setCurrent(ids: string[]): void;
+}
+
+/** The lab as one fault sees it; a batched fault reaches only the hosts of its footprint. */
+function faultEnv(c: Cycle, fault: Fault, tmp: string): FaultEnv {
+  const bounded = whyAlone(fault, c.roles) === undefined ? footprint(fault, c.roles) : undefined;
+  return {
+    ...c.roles,
+    host: (name) => {
+      const s = c.session(name);
+      if (!s) throw new Error(`no lab host ${name}`);
+      if (bounded && !bounded.has(name))
+        throw new Error(
+          `fault ${fault.id} reached ${name}, outside its footprint (${[...bounded].join(', ')}): batches rely on it; declare the host in touches(), or mark the fault alone`,
+        );
+      return new Remote(name, s, c.init(name));
+    },
+    init: (name) => initSystem(c.init(name)),
+    renderedDir: c.renderedDir,
+    tmp,
+    progress: c.progress,
+  };
+}
+
+/**
+ * One cycle: break every fault of the batch, run the union of their suites once, judge the union
+ * of their expectations (exactly those fail), repair them all, prove the lab healthy.
+ */
+async function runCycle(c: Cycle, batch: Fault[], nextSuites: string[]): Promise<{ results: FaultResult[]; repairFailed: boolean }> {
+  const t0 = Date.now();
+  const ids = batch.map((f) => f.id);
+  const name = batch.length === 1 ? `fault ${ids[0]}` : `batch ${ids.join(', ')}`;
+  c.setCurrent(ids);
+  const envs = batch.map((f) => faultEnv(c, f, mkdtempSync(join(tmpdir(), `hardway-fault-${f.id}-`))));
+  const selected = [...new Set(batch.flatMap((f) => suitesOf(f, c.roles)))];
+  const expected = batch.flatMap((f) => f.expect(c.roles));
+  const warned = batch.flatMap((f) => f.warn?.(c.roles) ?? []);
+  // Batched faults set no options (batches.ts); a fault alone may.
+  const options = { ...DEFAULT_OPTIONS, ...(batch.length === 1 ? batch[0]!.options?.(envs[0]!) : {}) };
+  const errors = new Map<string, string[]>(ids.map((id) => [id, []]));
+  const phases = phaseClock();
+  let judged: { failed: string[]; reasons: string[] } = { failed: [], reasons: [] };
+  let repairFailed = false;
+  try {
+    for (const f of batch) c.progress(`fault ${f.id}: injecting (${f.title})`);
+    const injected = await Promise.allSettled(batch.map((f, i) => f.inject(envs[i]!)));
+    for (const [i, r] of injected.entries()) if (r.status === 'rejected') errors.get(ids[i]!)!.push((r.reason as Error).message);
+    phases.lap('inject');
+    if (injected.some((r) => r.status === 'rejected')) throw new Error('an injection failed');
+    const withEffect = batch.filter((f) => f.effect);
+    if (withEffect.length) {
+      c.progress(`${name}: waiting for it to take effect`);
+      await Promise.all(batch.map((f, i) => f.effect?.(envs[i]!)));
+      phases.lap('effect');
+    }
+    if (c.signal.aborted) throw new Error('interrupted (Ctrl-C)');
+    c.progress(`${name}: running ${selected.join(', ')}`);
+    const rs = await runOnce(c.target, options, c.runId, planRun(SUITES, selected), c.signal);
+    phases.lap('run');
+    if (c.signal.aborted) throw new Error('interrupted (Ctrl-C)');
+    judged = judge(expected, warned, rs);
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (msg !== 'an injection failed') for (const id of ids) errors.get(id)!.push(msg);
+  } finally {
+    c.progress(`${name}: repairing`);
+    phases.lap();
+    const repaired = await Promise.allSettled(batch.map((f, i) => f.repair?.(envs[i]!)));
+    for (const [i, r] of repaired.entries()) {
+      if (r.status === 'rejected') {
+        errors.get(ids[i]!)!.push(`repair failed: ${(r.reason as Error).message}`);
+        repairFailed = true;
+      }
+    }
+    phases.lap('repair');
+    if (!repairFailed) {
+      try {
+        if (c.signal.aborted) c.progress(`${name}: repaired; the proof runs are skipped (interrupted)`);
+        else await proveRepaired(c, [...new Set([...selected, ...nextSuites])], name);
+        phases.lap('proof');
+      } catch (e) {
+        for (const id of ids) errors.get(id)!.push(`repair failed: ${(e as Error).message}`);
+        repairFailed = true;
+      }
+    }
+    for (const env of envs) rmSync(env.tmp, { recursive: true, force: true });
+    c.setCurrent([]);
+  }
+  const ms = Date.now() - t0;
+  const results = batch.map((fault): FaultResult => {
+    const mine = new Set([...fault.expect(c.roles).map(keyOf)]);
+    const own = errors.get(fault.id)!;
+    // A batch's judgement is its members' (the union was exact, or every member is not caught).
+    const reasons = [...own, ...judged.reasons];
+    return {
+      id: fault.id,
+      title: fault.title,
+      expected: [...fault.expect(c.roles).map(keyOf), ...(fault.warn?.(c.roles) ?? []).map((w) => `${keyOf(w)} (warning)`)],
+      failed: batch.length === 1 ? judged.failed : judged.failed.filter((k) => mine.has(k)),
+      caught: reasons.length === 0 && [...errors.values()].every((e) => e.length === 0),
+      reasons: reasons.length || batch.length === 1 ? reasons : ['another fault of its batch was not caught'],
+      durationMs: ms,
+      ...(batch.length > 1 ? { batch: ids.filter((id) => id !== fault.id) } : {}),
+      phases: phases.done(),
+    };
+  });
+  const line = (r: FaultResult) => (r.caught ? 'caught' : `NOT caught: ${r.reasons.join('; ')}`);
+  if (batch.length === 1) c.progress(`${name}: ${line(results[0]!)} (${Math.round(ms / 1000)} s: ${phaseLine(results[0]!.phases)})`);
+  else
+    c.progress(
+      `${name}: ${results.every((r) => r.caught) ? 'all caught' : results.map((r) => `${r.id} ${line(r)}`).join('; ')} (${Math.round(ms / 1000)} s: ${phaseLine(results[0]!.phases)})`,
+    );
+  return { results, repairFailed };
+}
+
+/** The whole lab passes `suites` in full and every other suite's health checks (a baseline). */
+async function proveHealthy(c: Cycle, when: string, suites: string[], problem: string): Promise<void> {
+  const rs = await runOnce(c.target, DEFAULT_OPTIONS, c.runId, proofPlan(SUITES, suites), c.signal);
+  const bad = rs.filter((r) => r.status === 'failed' || r.skip === 'blocked' || r.skip === 'inconclusive');
+  if (bad.length)
+    throw new UserFacingError(
+      `${problem}: ${bad.map((r) => `${resultKey(r)}${r.skip ? ` (${r.skip})` : ''}`).join(', ')}; run hardway verify --target lab and fix it (or hardway lab down && hardway lab up)`,
+    );
+  c.progress(`the lab is healthy ${when} (${rs.length} checks)`);
+}
+
+/** Runs `full` suites in full and every other suite's health checks until nothing fails (the
+ * repair's exact proof). */
+async function proveRepaired(c: Cycle, full: string[], name: string, timeoutMs = 240_000): Promise<void> {
   const t0 = Date.now();
   let failed: string[] = [];
   let last = '';
   for (let round = 1; Date.now() - t0 < timeoutMs; round++) {
     // Interrupted: the repair ran; its proof is skipped.
-    if (signal?.aborted) return progress(`fault ${id}: the repair proof is skipped (interrupted)`);
-    const rs = await runOnce(target, DEFAULT_OPTIONS, runId, proofPlan(SUITES, selected), signal);
-    if (signal?.aborted) return progress(`fault ${id}: the repair proof is skipped (interrupted)`);
+    if (c.signal.aborted) return c.progress(`${name}: the repair proof is skipped (interrupted)`);
+    const rs = await runOnce(c.target, DEFAULT_OPTIONS, c.runId, proofPlan(SUITES, full), c.signal);
+    if (c.signal.aborted) return c.progress(`${name}: the repair proof is skipped (interrupted)`);
     failed = rs
       .filter((r) => r.status === 'failed' || r.skip === 'blocked' || r.skip === 'inconclusive')
       .map((r) => `${resultKey(r)}${r.skip ? ` (${r.skip})` : ''}`);
     if (!failed.length) {
-      progress(`fault ${id}: repaired (proof run ${round}, ${Math.round((Date.now() - t0) / 1000)} s)`);
+      c.progress(`${name}: repaired (proof run ${round}, ${Math.round((Date.now() - t0) / 1000)} s)`);
       return;
     }
     const now = failed.join(', ');
-    if (now !== last) progress(`fault ${id}: not yet recovered: ${now}`);
+    if (now !== last) c.progress(`${name}: not yet recovered: ${now}`);
     last = now;
     // Pods whose containers died with the control plane wait out the kubelet's crash back-off
     // (up to 5 min); an operator deletes them to start them now, and so does the runner.
-    if (round === 1) await restartBackedOffPods(target).catch(() => undefined);
+    if (round === 1) await restartBackedOffPods(c.target).catch(() => undefined);
     await sleep(3000);
   }
   throw new Error(`the lab did not recover within ${timeoutMs / 1000} s: still failing ${failed.join(', ')}`);

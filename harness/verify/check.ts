@@ -182,11 +182,15 @@ export interface Suite {
   /** The checks that prove this suite's component healthy: what dependants wait for, and what
    * `--suite X` runs of X's prerequisites. All checks when absent. */
   gate?: string[];
+  /** The quick checks that show the suite's component back after a fault's repair: what the fault
+   * runner's proof runs of a suite the fault (and the next one) is not judged in. The gate when
+   * absent. Never used for blocking. */
+  health?: string[];
   checks: Check[];
   /** Starts what the suite's checks will need (test workloads under --active, a browser), at the
    * beginning of a live run, so that it is ready when the suite's turn comes (the checks await
-   * the same memos). */
-  prepare?(ctx: CheckContext): Promise<unknown>;
+   * the same memos). `planned`: the ids of the suite's checks this run executes. */
+  prepare?(ctx: CheckContext, planned: ReadonlySet<string>): Promise<unknown>;
 }
 
 export interface CheckResult {

@@ -249,6 +249,12 @@ export function gateOf(suite: Suite): Check[] {
   return suite.checks.filter((c) => suite.gate!.includes(c.id));
 }
 
+/** The checks that show a suite's component healthy again after a repair (see Suite.health). */
+export function healthOf(suite: Suite): Check[] {
+  if (!suite.health) return gateOf(suite);
+  return suite.checks.filter((c) => suite.health!.includes(c.id));
+}
+
 /** What a run of `selected` suites (all when empty) executes: selected suites in full, and the
  * gate checks of everything they need, transitively. */
 export function planRun(suites: Suite[], selected: string[] = []): PlannedSuite[] {
@@ -378,7 +384,8 @@ export function startPrepares(ctx: CheckContext, plan: PlannedSuite[]): Promise<
   return plan.flatMap((p) => {
     const prepare = p.suite.prepare;
     if (!prepare) return [];
-    return [withRunSignal(ctx.signal, () => (async () => prepare.call(p.suite, ctx))()).catch(() => undefined)];
+    const planned = new Set(p.checks.map((c) => c.id));
+    return [withRunSignal(ctx.signal, () => (async () => prepare.call(p.suite, ctx, planned))()).catch(() => undefined)];
   });
 }
 

@@ -41,6 +41,40 @@ export function staleLeaderLease(l: LeaseAge, what: string, ref: string): string
   return undefined;
 }
 
+/**
+ * A watcher for "nobody leads": reads the component's leader lease (as configured) at most every
+ * 3 s and reports its holder gone after two stale readings, the second older (a holder that just
+ * restarted takes the lease back within the lease duration). For waits that would otherwise run
+ * into their timeout when the controller that acts is not running.
+ */
+export function leaderGoneWatch(
+  ctx: CheckContext,
+  component: Component,
+  leaseOf: (c: ComponentFacts) => ConfiguredLease,
+): () => Promise<string | undefined> {
+  const electing = componentsOf(ctx.facts, component).filter((c) => leaseOf(c).elect);
+  let lastLook = 0;
+  let staleSeen: number | undefined;
+  let releasedSeen = false;
+  return async () => {
+    if (!electing.length || Date.now() - lastLook < 3000) return undefined;
+    lastLook = Date.now();
+    const lease = leaseOf(electing[0]!);
+    const ref = `${lease.namespace}/${lease.name}`;
+    const l = await leaseAge(ctx, lease.namespace, lease.name);
+    // A holder that stops cleanly releases the lease (no holder); one that dies stops renewing.
+    const released = l.ageS !== undefined && !l.holder;
+    const stale = l.ageS !== undefined && l.holder && l.ageS > (l.durationS ?? 15) + 5 ? l.ageS : undefined;
+    const was = { releasedSeen, staleSeen };
+    releasedSeen = released;
+    staleSeen = stale;
+    if (released && was.releasedSeen) return `nobody holds ${component}'s leader lease ${ref} (released when it stopped): nobody leads`;
+    if (stale !== undefined && was.staleSeen !== undefined && stale > was.staleSeen)
+      return `${component} last renewed its leader lease ${ref} ${stale} s ago (holder ${l.holder}): nobody leads`;
+    return undefined;
+  };
+}
+
 /** A component's leader election as it is configured: on or off, the lease, where that was read. */
 export interface ConfiguredLease {
   elect: boolean;

@@ -13,6 +13,7 @@ export const apiserverFaults: Fault[] = [
     id: 'apiserver-static-token-changed',
     title: "the apiserver's static token changed behind the operator's back",
     on: 'lab',
+    alone: 'it restarts kube-apiserver, which every check goes through',
     layoutsWhy: 'KTHW has no static token file',
     expect: (r) => [{ check: 'apiserver.bearer-token', host: r.master, codes: ['token-refused'] }],
     async inject(env) {
@@ -30,6 +31,7 @@ export const apiserverFaults: Fault[] = [
     id: 'apiserver-stopped',
     title: 'kube-apiserver stopped',
     on: 'lab',
+    alone: 'every check that asks the cluster goes through kube-apiserver',
     layouts: ['seed', 'kthw'],
     expect: (r) => [
       { check: 'hosts.services-active', host: r.master, codes: ['unit-inactive'] },

@@ -322,6 +322,7 @@ export const certsFaults: Fault[] = [
     id: 'ca-key-on-worker',
     title: 'the CA private key copied to the first worker',
     on: 'lab',
+    sharesHost: true, // a file copied
     layouts: ['seed', 'kthw'],
     expect: (r) => [
       { check: 'certs.ca-key-placement', host: r.workers[0], codes: ['ca-key-on-worker'] },

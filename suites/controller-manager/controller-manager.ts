@@ -21,7 +21,7 @@ import {
   outcome,
 } from '../../harness/verify/check.ts';
 import { apiError, apiStatus, kube, poll } from '../../harness/verify/kube.ts';
-import { type ConfiguredLease, leaderLeaseCheck } from '../../harness/verify/leases.ts';
+import { type ConfiguredLease, leaderGoneWatch, leaderLeaseCheck } from '../../harness/verify/leases.ts';
 import { OWNER_LABEL, RUN_LABEL } from '../../harness/verify/workspace.ts';
 
 /** Where to look when kube-controller-manager does not do its work, from the facts. */
@@ -79,16 +79,27 @@ const serviceAccounts = clusterCheck({
           if (apiStatus(e) !== 409) throw e;
         });
       const t0 = Date.now();
+      // No leader, no serviceaccount controller: the wait ends when the lease says so.
+      const leaderGone = leaderGoneWatch(ctx, 'kube-controller-manager', kcmLease);
+      let gone: string | undefined;
       const sa = await poll(
         20_000,
-        async () => (await k.core.readNamespacedServiceAccount({ namespace: ns, name: 'default' })).metadata?.name,
+        async () => {
+          const name = (await k.core.readNamespacedServiceAccount({ namespace: ns, name: 'default' }).catch(() => undefined))?.metadata
+            ?.name;
+          if (name) return name;
+          gone = await leaderGone();
+          return gone ? '' : undefined;
+        },
         250,
       );
       if (!sa)
         findings.push({
           code: 'new-namespace-no-serviceaccount',
           subject: `namespace ${ns}`,
-          message: 'got no default ServiceAccount within 20 s: the serviceaccount controller of kube-controller-manager is not working',
+          message: gone
+            ? `got no default ServiceAccount in ${((Date.now() - t0) / 1000).toFixed(0)} s, and ${gone}: the serviceaccount controller of kube-controller-manager is not working`
+            : 'got no default ServiceAccount within 20 s: the serviceaccount controller of kube-controller-manager is not working',
           fix: fixKcm(ctx),
         });
       return outcome(

@@ -55,8 +55,19 @@ export const controllerManagerFaults: Fault[] = [
       await leadersBack(env);
     },
     async repair(env) {
+      const wrong = env.cluster.masters[0]!.internalAddress.replace(/\.\d+$/, '.99');
       await restoreFile(env, env.master, systemdUnit('kube-apiserver'));
       await restartNow(env, env.master, 'kube-apiserver');
+      // The wrong address stays among the endpoints until its lease in etcd expires (the
+      // apiserver's endpoint reconciler, 15 s): the exact signal that the repair took.
+      await env
+        .host(env.master)
+        .waitFor(
+          'kube-apiserver',
+          `endpoints of default/kubernetes without ${wrong}`,
+          `a=$(${layoutFor(env.cluster).kubectl} get endpointslice -n default -l kubernetes.io/service-name=kubernetes -o jsonpath='{.items[*].endpoints[*].addresses[*]}') && [ -n "$a" ] && ! echo "$a" | grep -qw ${wrong.replace(/\./g, '\\.')}`,
+          60_000,
+        );
       await leadersBack(env);
     },
   },

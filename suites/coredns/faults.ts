@@ -25,6 +25,8 @@ export const corednsFaults: Fault[] = [
     id: 'pods-without-cluster-dns',
     title: "the first worker's kubelet giving pods a cluster DNS address where nothing answers",
     on: 'lab',
+    // kubectl runs on the master.
+    touches: (r) => [r.master],
     layoutsWhy: 'KTHW gives pods no cluster DNS',
     // A probe pod started before the change keeps its resolv.conf (pod-resolver-wrong); a new one
     // gets the address where nothing answers (cluster-name-unresolved).

@@ -8,6 +8,7 @@ export const etcdFaults: Fault[] = [
     id: 'etcd-down',
     title: 'the etcd member down',
     on: 'lab',
+    alone: 'without etcd the apiserver, which every check asks, fails',
     layouts: ['seed', 'kthw'],
     expect: (r) => [
       { check: 'hosts.services-active', host: r.master, codes: ['unit-inactive'] },

@@ -24,6 +24,7 @@ export const hostsFaults: Fault[] = [
     id: 'unit-without-restart',
     title: "kube-scheduler's unit without Restart= (the seed's lesson)",
     on: 'lab',
+    sharesHost: true, // a unit file edited, systemd reloaded
     layouts: ['seed', 'kthw'],
     expect: (r) => [{ check: 'hosts.restart-policy', host: r.master, codes: ['no-restart-policy'] }],
     async inject(env) {
@@ -38,6 +39,7 @@ export const hostsFaults: Fault[] = [
     id: 'kube-proxy-not-enabled',
     title: 'kube-proxy of the last worker disabled at boot (it runs now, a reboot loses it)',
     on: 'lab',
+    sharesHost: true, // the boot-time enablement only
     layouts: ['seed', 'kthw'],
     expect: (r) => [{ check: 'hosts.services-enabled', host: r.workers.at(-1), codes: ['unit-not-enabled'] }],
     async inject(env) {
@@ -67,6 +69,7 @@ export const hostsFaults: Fault[] = [
     id: 'ip-forward-off',
     title: 'net.ipv4.ip_forward switched off on the first worker',
     on: 'lab',
+    sharesHost: true, // a sysctl
     layouts: ['seed', 'kthw'],
     // On the lab's kernel, traffic between cni0 and flannel.1 kept flowing in the node's network
     // namespace with forwarding off, so pod pings still pass; the setting itself is what the

@@ -18,6 +18,8 @@ export const ingressFaults: Fault[] = [
     id: 'gateway-gone-from-last-worker',
     title: 'the nginx gateway (ingress controller) gone from the last worker',
     on: 'lab',
+    // kubectl runs on the master.
+    touches: (r) => [r.master],
     layoutsWhy: 'KTHW has no HTTPS edge',
     expect: (r) => {
       const w = r.workers.at(-1);

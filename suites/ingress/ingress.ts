@@ -1129,7 +1129,8 @@ export const ingressSuite: Suite = {
   gate: ['ingress.gateway', 'ingress.https'],
   checks: [dns, gateway, plainHttp, redirect, issuer, certificate, https, browser],
   // Chromium starts while the suites before this one run.
-  prepare: async (ctx) => {
+  prepare: async (ctx, planned) => {
+    if (!planned.has('ingress.browser')) return;
     const br = ctx.browserFor?.('ingress.browser');
     if (br && ctx.cluster.ingress?.hosts.length) await browsers(ctx, br);
   },

@@ -25,6 +25,8 @@ export const kubeProxyFaults: Fault[] = [
     id: 'backend-pod-unreachable',
     title: 'one backend pod broken: the demo app on the last worker stops answering other nodes',
     on: 'lab',
+    // It breaks the last worker's pod; the other workers see it.
+    touches: (r) => [r.workers.at(-1)!],
     layouts: ['seed', 'kthw'],
     expect: (r) => r.workers.slice(0, -1).map((w) => ({ check: 'kube-proxy.clusterip-spread', host: w, codes: ['backend-unreachable'] })),
     inject: (env) =>

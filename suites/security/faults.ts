@@ -22,6 +22,7 @@ export const securityFaults: Fault[] = [
     id: 'static-token-enabled',
     title: "the seed's static debugging token accepted by the apiserver (the lab keeps it on purpose)",
     on: 'lab',
+    sharesHost: true, // nothing changes
     layoutsWhy: 'KTHW has no static token',
     expect: () => [],
     warn: (r) => [{ check: 'security.static-token', host: r.master, codes: ['static-token'] }],
@@ -47,6 +48,7 @@ export const securityFaults: Fault[] = [
     id: 'etcd-without-client-cert-auth',
     title: 'etcd answering clients without a certificate',
     on: 'lab',
+    alone: 'it restarts etcd, under the apiserver every check asks',
     layoutsWhy: "KTHW's etcd has no client certificates to drop (plain http on 127.0.0.1, which security.etcd-client-cert warns about)",
     expect: (r) => [{ check: 'security.etcd-client-cert', host: r.master, codes: ['etcd-no-client-cert'] }],
     async inject(env) {
@@ -102,6 +104,9 @@ export const securityFaults: Fault[] = [
     id: 'admin-kubeconfig-on-worker',
     title: "the master's admin kubeconfig copied to the first worker (root there is cluster-admin)",
     on: 'lab',
+    sharesHost: true, // a file copied
+    // It reads the kubeconfig on the master.
+    touches: (r) => [r.master],
     layouts: ['seed', 'kthw'],
     expect: (r) => [{ check: 'security.masters-credential-on-workers', host: r.workers[0], codes: ['masters-credential-on-worker'] }],
     async inject(env) {

@@ -13,19 +13,26 @@ import { assertFaultInjectionAllowed } from '../../targets/guard.ts';
 
 export const faultsCommand: Command = {
   name: 'faults',
-  summary: 'break the lab on purpose, one fault at a time, and check that the suites catch each',
-  help: `Usage: hardway faults [--target lab] [--only <id>[,<id>]]... [--reporter console|json] [--list]
+  summary: 'break the lab on purpose, fault by fault, and check that the suites catch each',
+  help: `Usage: hardway faults [--target lab] [--only <id>[,<id>]]... [--one-at-a-time] [--reporter console|json] [--list]
 
 Runs the fault catalogue against a running lab (hardway lab up): for each fault of the lab's
 layout it breaks the lab over SSH, runs the suites its expected failures live in (and every other
 suite's gate), compares the failing checks and their codes with the expected ones, repairs the
 lab and runs the suites again until all pass. Refused on anything but hardway's own lab.
 
+Independent faults (each judged on its own hosts only, none waiting on a cluster timer) are broken
+together in a batch: one run judges the union of their expectations, exactly those fail; a batch
+that is not caught exactly is rerun one fault at a time, and those runs are the verdict. The lab
+must pass every check before the first fault and is proven healthy after the last.
+
   --target <target>  where to inject: a lab hardway created (lab, lab:<name>); anything else is
                      refused
   --only <id>        run only this fault (repeatable, or comma-separated)
+  --one-at-a-time    no batches: every fault broken, judged and repaired alone
   --list             list the faults and what each must make fail
-  --reporter json    print { "faults": [ { "id", "expected", "failed", "caught", "durationMs" } ] }
+  --reporter json    print { "faults": [ { "id", "expected", "failed", "caught", "durationMs",
+                     "phases", "batch" } ] } (a batch's members share its durationMs)
 
 Exit code: 0 every fault caught, 1 a fault not caught, 2 bad input.
 `,
@@ -34,6 +41,7 @@ Exit code: 0 every fault caught, 1 a fault not caught, 2 bad input.
       only: { type: 'string', multiple: true },
       reporter: { type: 'string', default: 'console' },
       list: { type: 'boolean' },
+      'one-at-a-time': { type: 'boolean' },
       target: { type: 'string', default: 'lab' },
     });
     if (values.help) return (process.stdout.write(this.help), 0);
@@ -80,11 +88,12 @@ Exit code: 0 every fault caught, 1 a fault not caught, 2 bad input.
               .filter(Boolean),
           }
         : {}),
+      ...(values['one-at-a-time'] ? { oneAtATime: true } : {}),
       progress: (l) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`),
     });
     if (json) {
       process.stdout.write(
-        `${JSON.stringify({ faults: results.map((r) => ({ id: r.id, expected: r.expected, failed: r.failed, caught: r.caught, durationMs: r.durationMs, ...(r.reasons.length ? { reasons: r.reasons } : {}) })) }, null, 2)}\n`,
+        `${JSON.stringify({ faults: results.map((r) => ({ id: r.id, expected: r.expected, failed: r.failed, caught: r.caught, durationMs: r.durationMs, phases: r.phases, ...(r.batch ? { batch: r.batch } : {}), ...(r.rerunAlone ? { rerunAlone: r.rerunAlone } : {}), ...(r.reasons.length ? { reasons: r.reasons } : {}) })) }, null, 2)}\n`,
       );
     } else {
       process.stdout.write(`${faultTable(results)}\n`);
