@@ -412,23 +412,7 @@ async function runCycle(c: Cycle, batch: Fault[], nextSuites: string[]): Promise
     c.setCurrent([]);
   }
   const ms = Date.now() - t0;
-  const results = batch.map((fault): FaultResult => {
-    const mine = new Set([...fault.expect(c.roles).map(keyOf)]);
-    const own = errors.get(fault.id)!;
-    // A batch's judgement is its members' (the union was exact, or every member is not caught).
-    const reasons = [...own, ...judged.reasons];
-    return {
-      id: fault.id,
-      title: fault.title,
-      expected: [...fault.expect(c.roles).map(keyOf), ...(fault.warn?.(c.roles) ?? []).map((w) => `${keyOf(w)} (warning)`)],
-      failed: batch.length === 1 ? judged.failed : judged.failed.filter((k) => mine.has(k)),
-      caught: reasons.length === 0 && [...errors.values()].every((e) => e.length === 0),
-      reasons: reasons.length || batch.length === 1 ? reasons : ['another fault of its batch was not caught'],
-      durationMs: ms,
-      ...(batch.length > 1 ? { batch: ids.filter((id) => id !== fault.id) } : {}),
-      phases: phases.done(),
-    };
-  });
+  const results = verdicts(batch, c.roles, judged, errors, ms, phases.done());
   const line = (r: FaultResult) => (r.caught ? 'caught' : `NOT caught: ${r.reasons.join('; ')}`);
   if (batch.length === 1) c.progress(`${name}: ${line(results[0]!)} (${Math.round(ms / 1000)} s: ${phaseLine(results[0]!.phases)})`);
   else
@@ -438,9 +422,42 @@ async function runCycle(c: Cycle, batch: Fault[], nextSuites: string[]): Promise
   return { results, repairFailed };
 }
 
+/**
+ * Each fault's verdict from its batch's: the batch's judgement (the union of expectations) plus
+ * the fault's own errors. A batch is caught as a whole or not at all: when one member's injection
+ * or the union failed, no member counts as caught (runFaults then reruns them alone).
+ */
+export function verdicts(
+  batch: Fault[],
+  roles: Roles,
+  judged: { failed: string[]; reasons: string[] },
+  errors: Map<string, string[]>,
+  durationMs: number,
+  phases: FaultResult['phases'],
+): FaultResult[] {
+  const clean = judged.reasons.length === 0 && [...errors.values()].every((e) => e.length === 0);
+  return batch.map((fault): FaultResult => {
+    const mine = new Set(fault.expect(roles).map(keyOf));
+    const reasons = [...(errors.get(fault.id) ?? []), ...judged.reasons];
+    return {
+      id: fault.id,
+      title: fault.title,
+      expected: [...fault.expect(roles).map(keyOf), ...(fault.warn?.(roles) ?? []).map((w) => `${keyOf(w)} (warning)`)],
+      failed: batch.length === 1 ? judged.failed : judged.failed.filter((k) => mine.has(k)),
+      caught: clean,
+      reasons: clean ? [] : reasons.length ? reasons : ['another fault of its batch was not caught'],
+      durationMs,
+      ...(batch.length > 1 ? { batch: batch.map((f) => f.id).filter((id) => id !== fault.id) } : {}),
+      ...(phases ? { phases } : {}),
+    };
+  });
+}
+
 /** The whole lab passes `suites` in full and every other suite's health checks (a baseline). */
 async function proveHealthy(c: Cycle, when: string, suites: string[], problem: string): Promise<void> {
   const rs = await runOnce(c.target, DEFAULT_OPTIONS, c.runId, proofPlan(SUITES, suites), c.signal);
+  // Ctrl-C: not a verdict on the lab (runFaults reports the interruption).
+  if (c.signal.aborted) return;
   const bad = rs.filter((r) => r.status === 'failed' || r.skip === 'blocked' || r.skip === 'inconclusive');
   if (bad.length)
     throw new UserFacingError(
