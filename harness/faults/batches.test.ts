@@ -1,5 +1,9 @@
 // Which faults may be broken together (pure logic; the lab test runs the batches for real).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { renderToDir } from '../render/render.ts';
 import { layoutOf } from '../model/cluster.ts';
 import { loadCluster } from '../model/load.ts';
 import { SUITES } from '../verify/registry.ts';
@@ -71,6 +75,11 @@ describe('fault batches', () => {
     expect(b.map((x) => x.map((f) => f.id))).toEqual([['flannel-gate', 'hosts'], ['proxy']]);
   });
 
+  it('counts every check of a suite without a gate as its gate (kube-proxy blocks ingress)', () => {
+    const b = planBatches([local('proxy', 'node-1', 'kube-proxy.nat-rules'), local('edge', 'node-2', 'ingress.gateway')], roles, SUITES);
+    expect(b.map((x) => x.map((f) => f.id))).toEqual([['proxy'], ['edge']]);
+  });
+
   for (const { path, roles: r, faults } of layouts) {
     it(`${path}: every lab fault in exactly one batch; batched faults independent`, () => {
       const batches = planBatches(faults, r, SUITES);
@@ -95,17 +104,27 @@ describe('fault batches', () => {
     });
 
     it(`${path}: a local fault's inject and repair reach only its footprint (recorded without a lab)`, async () => {
-      for (const f of faults.filter((x) => whyAlone(x, r) === undefined)) {
-        const { env, reached } = recordingFaultEnv(r);
-        // Some read the rendering first (there is none here): what they reached until then counts.
-        await f.inject(env).catch(() => undefined);
-        await f.repair?.(env).catch(() => undefined);
-        const fp = footprint(f, r);
-        expect(
-          [...reached].filter((h) => !fp.has(h)),
-          f.id,
-        ).toEqual([]);
+      // The rendering the installer would use (some faults read it before reaching a host).
+      const rendered = mkdtempSync(join(tmpdir(), 'hardway-batches-test-'));
+      try {
+        await renderToDir(r.cluster, rendered);
+        for (const f of faults.filter((x) => whyAlone(x, r) === undefined)) {
+          const { env, reached } = recordingFaultEnv(r, rendered);
+          // Every host call answers '': a fault parsing an answer may stop there; what it reached counts.
+          let threw: unknown;
+          await f.inject(env).catch((e) => (threw = e));
+          await f.repair?.(env).catch((e) => (threw ??= e));
+          const fp = footprint(f, r);
+          // Reaching no host is fine only for a fault that changes nothing (it did not fail).
+          if (!reached.size) expect(threw, `${f.id} failed before reaching any host`).toBeUndefined();
+          expect(
+            [...reached].filter((h) => !fp.has(h)),
+            f.id,
+          ).toEqual([]);
+        }
+      } finally {
+        rmSync(rendered, { recursive: true, force: true });
       }
-    });
+    }, 60_000);
   }
 });

@@ -54,7 +54,8 @@ function blocks(f: Fault, r: Roles, suites: Suite[]): Set<string> {
   const out = new Set<string>();
   for (const e of f.expect(r)) {
     const suite = suites.find((s) => s.checks.some((c) => c.id === e.check));
-    if (suite?.gate && gateOf(suite).some((c) => c.id === e.check)) for (const d of dependants(suites, suite.name)) out.add(d);
+    // A suite without a gate: all its checks are its gate (gateOf).
+    if (suite && gateOf(suite).some((c) => c.id === e.check)) for (const d of dependants(suites, suite.name)) out.add(d);
   }
   return out;
 }

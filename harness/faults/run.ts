@@ -258,7 +258,7 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
       const next = batches[i + 1]?.flatMap((f) => suitesOf(f, roles)) ?? SUITES.map((s) => s.name);
       let out = await runCycle(cycle, batch, next);
       if (batch.length > 1 && !out.results.every((r) => r.caught) && !out.repairFailed && !abort.signal.aborted) {
-        const why = out.results.flatMap((r) => r.reasons).join('; ');
+        const why = [...new Set(out.results.flatMap((r) => r.reasons))].join('; ');
         opts.progress(`batch ${batch.map((f) => f.id).join(', ')}: not caught exactly (${why}); running its faults one at a time`);
         const alone: FaultResult[] = [];
         for (const [j, f] of batch.entries()) {
@@ -302,7 +302,7 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
     const repair = interruptedIn.length
       ? unrepaired.length
         ? `fault ${unrepaired.map((r) => r.id).join(', ')} could NOT be repaired (${unrepaired[0]!.reasons.find((x) => x.startsWith('repair failed'))}), `
-        : `fault ${interruptedIn.join(', ')} ${interruptedIn.length === 1 ? 'was' : 'were'} repaired (not proven), `
+        : `${interruptedIn.length === 1 ? 'fault' : 'faults'} ${interruptedIn.join(', ')} ${interruptedIn.length === 1 ? 'was' : 'were'} repaired (not proven), `
       : '';
     throw new UserFacingError(
       `interrupted: ${repair}the test namespace was removed; ${caught} of ${results.length} fault${results.length === 1 ? '' : 's'} run were caught`,
@@ -368,7 +368,8 @@ async function runCycle(c: Cycle, batch: Fault[], nextSuites: string[]): Promise
   let repairFailed = false;
   try {
     for (const f of batch) c.progress(`fault ${f.id}: injecting (${f.title})`);
-    const injected = await Promise.allSettled(batch.map((f, i) => f.inject(envs[i]!)));
+    // async: a fault that throws before its first await (the footprint guard) is a rejection too.
+    const injected = await Promise.allSettled(batch.map(async (f, i) => f.inject(envs[i]!)));
     for (const [i, r] of injected.entries()) if (r.status === 'rejected') errors.get(ids[i]!)!.push((r.reason as Error).message);
     phases.lap('inject');
     if (injected.some((r) => r.status === 'rejected')) throw new Error('an injection failed');
@@ -390,7 +391,7 @@ async function runCycle(c: Cycle, batch: Fault[], nextSuites: string[]): Promise
   } finally {
     c.progress(`${name}: repairing`);
     phases.lap();
-    const repaired = await Promise.allSettled(batch.map((f, i) => f.repair?.(envs[i]!)));
+    const repaired = await Promise.allSettled(batch.map(async (f, i) => f.repair?.(envs[i]!)));
     for (const [i, r] of repaired.entries()) {
       if (r.status === 'rejected') {
         errors.get(ids[i]!)!.push(`repair failed: ${(r.reason as Error).message}`);
@@ -445,12 +446,18 @@ export function verdicts(
       expected: [...fault.expect(roles).map(keyOf), ...(fault.warn?.(roles) ?? []).map((w) => `${keyOf(w)} (warning)`)],
       failed: batch.length === 1 ? judged.failed : judged.failed.filter((k) => mine.has(k)),
       caught: clean,
-      reasons: clean ? [] : reasons.length ? reasons : ['another fault of its batch was not caught'],
+      reasons: clean ? [] : reasons.length ? reasons : [`not judged: ${othersFailed(errors, fault.id)}`],
       durationMs,
       ...(batch.length > 1 ? { batch: batch.map((f) => f.id).filter((id) => id !== fault.id) } : {}),
       ...(phases ? { phases } : {}),
     };
   });
+}
+
+/** What went wrong with the other members of a batch (their own errors). */
+function othersFailed(errors: Map<string, string[]>, id: string): string {
+  const bad = [...errors].filter(([other, e]) => other !== id && e.length);
+  return bad.length ? bad.map(([other, e]) => `${other}: ${e[0]}`).join('; ') : 'another fault of its batch was not caught';
 }
 
 /** The whole lab passes `suites` in full and every other suite's health checks (a baseline). */

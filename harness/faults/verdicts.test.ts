@@ -44,13 +44,13 @@ describe('batch verdicts', () => {
     expect(v[0]!.reasons).toEqual(['expected to fail but did not: hosts.sysctl@node-2']);
   });
 
-  it("one member's injection failed: it says why, the other says its batch was not caught", () => {
+  it("one member's injection failed: it says why, the other names it", () => {
     const errors = noErrors();
     errors.get('a')!.push('sysctl: permission denied');
     const v = verdicts(batch, roles, { failed: [], reasons: [] }, errors, 9000, undefined);
     expect(v.map((r) => [r.caught, r.reasons])).toEqual([
       [false, ['sysctl: permission denied']],
-      [false, ['another fault of its batch was not caught']],
+      [false, ['not judged: a: sysctl: permission denied']],
     ]);
   });
 

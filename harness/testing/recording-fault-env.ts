@@ -3,7 +3,7 @@
 import type { FaultEnv, Roles } from '../faults/fault.ts';
 import { initSystem } from '../system/init-system.ts';
 
-export function recordingFaultEnv(roles: Roles): { env: FaultEnv; reached: Set<string> } {
+export function recordingFaultEnv(roles: Roles, renderedDir = '/nonexistent'): { env: FaultEnv; reached: Set<string> } {
   const reached = new Set<string>();
   const remote = (name: string): unknown =>
     new Proxy(() => undefined, {
@@ -17,7 +17,7 @@ export function recordingFaultEnv(roles: Roles): { env: FaultEnv; reached: Set<s
     ...roles,
     host: (name: string) => remote(name),
     init: (name: string) => initSystem(roles.cluster.workers.find((w) => w.host === name)?.init ?? 'systemd'),
-    renderedDir: '/nonexistent',
+    renderedDir,
     tmp: '/nonexistent',
     progress: () => undefined,
   } as unknown as FaultEnv;

@@ -9,6 +9,8 @@ export interface LeaseAge {
   holder?: string;
   /** Seconds since the last renewal, or undefined when the lease does not exist. */
   ageS?: number;
+  /** The renewal time as written (by the holder's clock). */
+  renewTime?: string;
   durationS?: number;
   error?: string;
 }
@@ -20,7 +22,7 @@ export async function leaseAge(ctx: CheckContext, namespace: string, name: strin
     const renew = l.spec?.renewTime ? new Date(l.spec.renewTime as unknown as string).getTime() : undefined;
     return {
       ...(l.spec?.holderIdentity ? { holder: l.spec.holderIdentity } : {}),
-      ...(renew !== undefined ? { ageS: Math.round((Date.now() - renew) / 1000) } : {}),
+      ...(renew !== undefined ? { ageS: Math.round((Date.now() - renew) / 1000), renewTime: String(l.spec!.renewTime) } : {}),
       ...(l.spec?.leaseDurationSeconds ? { durationS: l.spec.leaseDurationSeconds } : {}),
     };
   } catch (e) {
@@ -43,8 +45,10 @@ export function staleLeaderLease(l: LeaseAge, what: string, ref: string): string
 
 /**
  * A watcher for "nobody leads": reads the component's leader lease (as configured) at most every
- * 3 s and reports its holder gone after two stale readings, the second older (a holder that just
- * restarted takes the lease back within the lease duration). For waits that would otherwise run
+ * 3 s. Its holder is gone when two readings show the same renewal, older than the lease duration
+ * and 5 s (holders renew every 2 s; an unchanged renewTime does not depend on this machine's clock
+ * agreeing with the master's), or when the lease stays released (no holder) for 6 s (a component
+ * restarted cleanly takes it back within its retry period). For waits that would otherwise run
  * into their timeout when the controller that acts is not running.
  */
 export function leaderGoneWatch(
@@ -54,8 +58,8 @@ export function leaderGoneWatch(
 ): () => Promise<string | undefined> {
   const electing = componentsOf(ctx.facts, component).filter((c) => leaseOf(c).elect);
   let lastLook = 0;
-  let staleSeen: number | undefined;
-  let releasedSeen = false;
+  let staleRenewal: string | undefined;
+  let releasedSince: number | undefined;
   return async () => {
     if (!electing.length || Date.now() - lastLook < 3000) return undefined;
     lastLook = Date.now();
@@ -64,13 +68,13 @@ export function leaderGoneWatch(
     const l = await leaseAge(ctx, lease.namespace, lease.name);
     // A holder that stops cleanly releases the lease (no holder); one that dies stops renewing.
     const released = l.ageS !== undefined && !l.holder;
-    const stale = l.ageS !== undefined && l.holder && l.ageS > (l.durationS ?? 15) + 5 ? l.ageS : undefined;
-    const was = { releasedSeen, staleSeen };
-    releasedSeen = released;
-    staleSeen = stale;
-    if (released && was.releasedSeen) return `nobody holds ${component}'s leader lease ${ref} (released when it stopped): nobody leads`;
-    if (stale !== undefined && was.staleSeen !== undefined && stale > was.staleSeen)
-      return `${component} last renewed its leader lease ${ref} ${stale} s ago (holder ${l.holder}): nobody leads`;
+    releasedSince = released ? (releasedSince ?? Date.now()) : undefined;
+    if (releasedSince !== undefined && Date.now() - releasedSince >= 6000)
+      return `nobody holds ${component}'s leader lease ${ref} (released when it stopped): nobody leads`;
+    const stale = l.holder && l.ageS !== undefined && l.ageS > (l.durationS ?? 15) + 5 ? l.renewTime : undefined;
+    const again = stale !== undefined && stale === staleRenewal;
+    staleRenewal = stale;
+    if (again) return `${component} last renewed its leader lease ${ref} ${l.ageS} s ago (holder ${l.holder}): nobody leads`;
     return undefined;
   };
 }

@@ -24,7 +24,6 @@ export const hostsFaults: Fault[] = [
     id: 'unit-without-restart',
     title: "kube-scheduler's unit without Restart= (the seed's lesson)",
     on: 'lab',
-    sharesHost: true, // a unit file edited, systemd reloaded
     layouts: ['seed', 'kthw'],
     expect: (r) => [{ check: 'hosts.restart-policy', host: r.master, codes: ['no-restart-policy'] }],
     async inject(env) {
@@ -69,7 +68,8 @@ export const hostsFaults: Fault[] = [
     id: 'ip-forward-off',
     title: 'net.ipv4.ip_forward switched off on the first worker',
     on: 'lab',
-    sharesHost: true, // a sysctl
+    // Not sharesHost: the CNI bridge plugin switches forwarding back on at every pod start on
+    // the host, so a fault starting pods there would undo it.
     layouts: ['seed', 'kthw'],
     // On the lab's kernel, traffic between cni0 and flannel.1 kept flowing in the node's network
     // namespace with forwarding off, so pod pings still pass; the setting itself is what the

@@ -18,8 +18,8 @@ export const ingressFaults: Fault[] = [
     id: 'gateway-gone-from-last-worker',
     title: 'the nginx gateway (ingress controller) gone from the last worker',
     on: 'lab',
-    // kubectl runs on the master.
-    touches: (r) => [r.master],
+    // kubectl runs on the master; the DaemonSet's new pod template rolls the gateway on every worker.
+    touches: (r) => [r.master, ...r.workers],
     layoutsWhy: 'KTHW has no HTTPS edge',
     expect: (r) => {
       const w = r.workers.at(-1);

@@ -122,12 +122,12 @@ const natRules = hostCheck({
     }
     const [{ clusterIP }, kip] = await Promise.all([backends(ctx), kubernetesServiceIP(ctx)]);
     const want = [clusterIP, ...(kip ? [kip] : [])];
-    // kube-proxy programs a new service within its sync period: give it a few seconds (none
-    // when its service is not running: nothing will program them).
+    // kube-proxy programs a new service within its sync period: give it a few seconds (3 when
+    // discovery found its service not running: a start caught midway still gets to program).
     let seen = { missing: want, noChain: false };
     let denied: string | undefined;
     const found = await poll(
-      notRunning(c) ? 0 : 15_000,
+      notRunning(c) ? 3000 : 15_000,
       async () => {
         const r = await h.access.exec!('iptables -w 5 -t nat -S KUBE-SERVICES', { timeoutMs: 20_000 });
         denied = deniedLine(r.stderr);
@@ -147,7 +147,7 @@ const natRules = hostCheck({
           code: 'nat-rules-missing',
           host: h.name,
           subject: 'iptables -t nat KUBE-SERVICES',
-          message: `${seen.noChain ? 'has no KUBE-SERVICES chain' : `has no rule for ${seen.missing.join(', ')}`}: kube-proxy on ${h.name} is not programming services${notRunning(c) ? ` (its service is ${c.state!.active})` : ''}`,
+          message: `${seen.noChain ? 'has no KUBE-SERVICES chain' : `has no rule for ${seen.missing.join(', ')}`}: kube-proxy on ${h.name} is not programming services${notRunning(c) ? ` (discovery found its service ${c.state!.active})` : ''}`,
           fix: `${statusHint(h.init, c.unit, h.name)}; look at ${RULES_HINT.iptables} (the seed)`,
         },
       ],
@@ -159,7 +159,7 @@ const natRules = hostCheck({
 
 /** Discovery found kube-proxy's service stopped (it read the host at the start of the run). */
 const notRunning = (c: ComponentFacts) =>
-  c.state !== undefined && !['active', 'reloading', 'activating', 'unknown'].includes(c.state.active);
+  c.state !== undefined && !['active', 'reloading', 'refreshing', 'activating', 'unknown'].includes(c.state.active);
 
 const spread = hostCheck({
   id: 'kube-proxy.clusterip-spread',
@@ -192,7 +192,7 @@ const spread = hostCheck({
     // kube-proxy programs new endpoints within its sync period: wait for the exact signal (iptables
     // mode: a DNAT rule to every ready endpoint; otherwise a first answer) before judging the spread.
     await poll(
-      notRunning(c) ? 0 : 10_000,
+      notRunning(c) ? 3000 : 10_000,
       async () => {
         if (mode === 'iptables') {
           const nat = await h.access.exec!('iptables -w 5 -t nat -S', { timeoutMs: 15_000 });

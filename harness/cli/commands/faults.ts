@@ -17,9 +17,10 @@ export const faultsCommand: Command = {
   help: `Usage: hardway faults [--target lab] [--only <id>[,<id>]]... [--one-at-a-time] [--reporter console|json] [--list]
 
 Runs the fault catalogue against a running lab (hardway lab up): for each fault of the lab's
-layout it breaks the lab over SSH, runs the suites its expected failures live in (and every other
-suite's gate), compares the failing checks and their codes with the expected ones, repairs the
-lab and runs the suites again until all pass. Refused on anything but hardway's own lab.
+layout it breaks the lab over SSH, runs the suites its expected failures live in (with their
+prerequisites' gates), compares the failing checks and their codes with the expected ones,
+repairs the lab and proves it healthy: those suites and the next batch's in full, every other
+suite's health checks, until all pass. Refused on anything but hardway's own lab.
 
 Independent faults (each judged on its own hosts only, none waiting on a cluster timer) are broken
 together in a batch: one run judges the union of their expectations, exactly those fail; a batch
@@ -32,7 +33,8 @@ must pass every check before the first fault and is proven healthy after the las
   --one-at-a-time    no batches: every fault broken, judged and repaired alone
   --list             list the faults and what each must make fail
   --reporter json    print { "faults": [ { "id", "expected", "failed", "caught", "durationMs",
-                     "phases", "batch" } ] } (a batch's members share its durationMs)
+                     "phases", "batch", "rerunAlone", "reasons" } ] } (a batch's members
+                     share its durationMs)
 
 Exit code: 0 every fault caught, 1 a fault not caught, 2 bad input.
 `,
