@@ -7,8 +7,9 @@
 // - both are local: every expectation names a host, the fault waits on no cluster signal (effect),
 //   sets no verify options, and is not marked `alone`;
 // - their footprints are disjoint: the hosts of a fault's expectations plus the hosts it changes
-//   (`touches`). The runner refuses a batched fault reaching a host outside its footprint, so a
-//   footprint cannot silently be wrong. Or they share hosts, but one of them only changes a file
+//   (`touches`). The runner refuses a batched fault reaching a host over SSH outside its
+//   footprint; what a fault changes through the API (kubectl on the master) reaches the nodes its
+//   objects run on, which `touches` must name. Or they share hosts, but one of them only changes a file
 //   or a setting (`sharesHost`: nothing restarts) and the two are judged in different suites;
 // - no fault's expected gate failure blocks a suite another member is judged in (a blocked check
 //   is not a failed one: the batch would miss it).
