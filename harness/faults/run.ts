@@ -177,6 +177,8 @@ export const phaseLine = (p: FaultResult['phases']): string =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const ALL_SUITES = SUITES.map((s) => s.name);
+
 export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
   const state = readLabState(opts.lab);
   if (!state)
@@ -240,12 +242,7 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
       },
     };
     // A fault is judged against a healthy lab: every check passes before the first is broken.
-    await proveHealthy(
-      cycle,
-      'before the first fault',
-      SUITES.map((s) => s.name),
-      'the lab is not healthy before any fault',
-    );
+    await proveHealthy(cycle);
     const batches = opts.oneAtATime ? faults.map((f) => [f]) : planBatches(faults, roles, SUITES);
     if (batches.length < faults.length)
       opts.progress(
@@ -255,28 +252,10 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
       if (abort.signal.aborted) break;
       // The proof after a batch also runs in full what the next batch is judged on (the last
       // batch: everything), so no batch inherits damage it would mistake for its own effect.
-      const next = batches[i + 1]?.flatMap((f) => suitesOf(f, roles)) ?? SUITES.map((s) => s.name);
+      const next = batches[i + 1]?.flatMap((f) => suitesOf(f, roles)) ?? ALL_SUITES;
       let out = await runCycle(cycle, batch, next);
-      if (batch.length > 1 && !out.results.every((r) => r.caught) && !out.repairFailed && !abort.signal.aborted) {
-        const why = [...new Set(out.results.flatMap((r) => r.reasons))].join('; ');
-        opts.progress(`batch ${batch.map((f) => f.id).join(', ')}: not caught exactly (${why}); running its faults one at a time`);
-        const alone: FaultResult[] = [];
-        for (const [j, f] of batch.entries()) {
-          if (abort.signal.aborted) break;
-          const o = await runCycle(cycle, [f], batch[j + 1] ? suitesOf(batch[j + 1]!, roles) : next);
-          alone.push(
-            ...o.results.map((r) => ({
-              ...r,
-              rerunAlone: `its batch (${batch.map((x) => x.id).join(', ')}) was not caught exactly: ${why}`,
-            })),
-          );
-          if (o.repairFailed) {
-            out = { results: alone, repairFailed: true };
-            break;
-          }
-        }
-        if (!out.repairFailed) out = { results: alone, repairFailed: false };
-      }
+      if (batch.length > 1 && !out.results.every((r) => r.caught) && !out.repairFailed && !abort.signal.aborted)
+        out = await rerunAlone(cycle, batch, next, [...new Set(out.results.flatMap((r) => r.reasons))].join('; '));
       results.push(...out.results);
       if (out.repairFailed) {
         opts.progress('a repair failed: stopping the catalogue (the lab is not healthy any more)');
@@ -310,6 +289,25 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultResult[]> {
     );
   }
   return results;
+}
+
+/** A batch not caught exactly: each of its faults alone; these runs are the verdict. */
+async function rerunAlone(
+  c: Cycle,
+  batch: Fault[],
+  next: string[],
+  why: string,
+): Promise<{ results: FaultResult[]; repairFailed: boolean }> {
+  c.progress(`batch ${batch.map((f) => f.id).join(', ')}: not caught exactly (${why}); running its faults one at a time`);
+  const rerunAlone = `its batch (${batch.map((x) => x.id).join(', ')}) was not caught exactly: ${why}`;
+  const results: FaultResult[] = [];
+  for (const [j, f] of batch.entries()) {
+    if (c.signal.aborted) break;
+    const o = await runCycle(c, [f], batch[j + 1] ? suitesOf(batch[j + 1]!, c.roles) : next);
+    results.push(...o.results.map((r) => ({ ...r, rerunAlone })));
+    if (o.repairFailed) return { results, repairFailed: true };
+  }
+  return { results, repairFailed: false };
 }
 
 /** What every cycle of one runFaults call shares: the lab, its sessions, the run, Ctrl-C. */
@@ -460,17 +458,17 @@ function othersFailed(errors: Map<string, string[]>, id: string): string {
   return bad.length ? bad.map(([other, e]) => `${other}: ${e[0]}`).join('; ') : 'another fault of its batch was not caught';
 }
 
-/** The whole lab passes `suites` in full and every other suite's health checks (a baseline). */
-async function proveHealthy(c: Cycle, when: string, suites: string[], problem: string): Promise<void> {
-  const rs = await runOnce(c.target, DEFAULT_OPTIONS, c.runId, proofPlan(SUITES, suites), c.signal);
+/** The whole lab passes every check: the baseline a fault is judged against. */
+async function proveHealthy(c: Cycle): Promise<void> {
+  const rs = await runOnce(c.target, DEFAULT_OPTIONS, c.runId, planRun(SUITES), c.signal);
   // Ctrl-C: not a verdict on the lab (runFaults reports the interruption).
   if (c.signal.aborted) return;
   const bad = rs.filter((r) => r.status === 'failed' || r.skip === 'blocked' || r.skip === 'inconclusive');
   if (bad.length)
     throw new UserFacingError(
-      `${problem}: ${bad.map((r) => `${resultKey(r)}${r.skip ? ` (${r.skip})` : ''}`).join(', ')}; run hardway verify --target lab and fix it (or hardway lab down && hardway lab up)`,
+      `the lab is not healthy before any fault: ${bad.map((r) => `${resultKey(r)}${r.skip ? ` (${r.skip})` : ''}`).join(', ')}; run hardway verify --target lab and fix it (or hardway lab down && hardway lab up)`,
     );
-  c.progress(`the lab is healthy ${when} (${rs.length} checks)`);
+  c.progress(`the lab is healthy before the first fault (${rs.length} checks)`);
 }
 
 /** Runs `full` suites in full and every other suite's health checks until nothing fails (the

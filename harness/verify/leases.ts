@@ -30,6 +30,9 @@ export async function leaseAge(ctx: CheckContext, namespace: string, name: strin
   }
 }
 
+/** Not renewed for longer than its duration and 5 s: its holder is gone. */
+const expired = (l: LeaseAge): boolean => l.ageS !== undefined && l.ageS > (l.durationS ?? 15) + 5;
+
 /**
  * What is wrong with a leader lease, or undefined when its holder renewed it recently enough:
  * holders renew every 2 s and give up after the lease duration (15 s by default); a few seconds
@@ -39,7 +42,7 @@ export function staleLeaderLease(l: LeaseAge, what: string, ref: string): string
   if (l.error) return `cannot read lease ${ref}: ${l.error}`;
   if (l.ageS === undefined) return `no leader lease ${ref}: ${what} never ran with leader election`;
   if (!l.holder) return `nobody holds ${ref}: ${what} released it when it stopped`;
-  if (l.ageS > (l.durationS ?? 15) + 5) return `${what} last renewed ${ref} ${l.ageS} s ago (holder ${l.holder}): it is not running`;
+  if (expired(l)) return `${what} last renewed ${ref} ${l.ageS} s ago (holder ${l.holder}): it is not running`;
   return undefined;
 }
 
@@ -71,7 +74,7 @@ export function leaderGoneWatch(
     releasedSince = released ? (releasedSince ?? Date.now()) : undefined;
     if (releasedSince !== undefined && Date.now() - releasedSince >= 6000)
       return `nobody holds ${component}'s leader lease ${ref} (released when it stopped): nobody leads`;
-    const stale = l.holder && l.ageS !== undefined && l.ageS > (l.durationS ?? 15) + 5 ? l.renewTime : undefined;
+    const stale = l.holder && expired(l) ? l.renewTime : undefined;
     const again = stale !== undefined && stale === staleRenewal;
     staleRenewal = stale;
     if (again) return `${component} last renewed its leader lease ${ref} ${l.ageS} s ago (holder ${l.holder}): nobody leads`;
