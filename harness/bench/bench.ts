@@ -5,7 +5,7 @@
 //   npm run bench -- --no-faults --no-scale   skip the fault catalogue / the 6-worker lab
 // Every verification must pass: a flake shows up here. Needs the default lab to be free.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readLabState } from '../providers/lab/lab.ts';
@@ -57,13 +57,24 @@ async function helpStartupRows(): Promise<[string, string][]> {
   return out;
 }
 
+/** Busy and total core-seconds of the machine so far (/proc/stat, USER_HZ 100): whether a run is
+ * bound by the CPU (busy close to cores x wall clock) or by waiting. */
+function machineCpu(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: (total - idle) / 100, total: total / 100 };
+}
+
 async function verifyRuns(label: string, target: string, n: number, env: NodeJS.ProcessEnv): Promise<number> {
   const { SUITES } = await import('../verify/registry.ts');
   const deps = Object.fromEntries(SUITES.map((s) => [s.name, s.dependsOn]));
   const times: number[] = [];
   let passed = 0;
   for (let i = 1; i <= n; i++) {
+    const cpu0 = machineCpu();
     const v = await sh(HARDWAY, ['verify', '--target', target, '--reporter', 'json', '--strict'], env);
+    const cpu1 = machineCpu();
     let doc: ReportDocument | undefined;
     try {
       doc = JSON.parse(v.out) as ReportDocument;
@@ -76,7 +87,7 @@ async function verifyRuns(label: string, target: string, n: number, env: NodeJS.
     times.push(doc?.durationMs ?? v.ms);
     row(
       `${label} run ${i}`,
-      `${secs(doc?.durationMs ?? v.ms)} (${secs(v.ms)} with start-up and cleanup), ${checks} checks, ${doc?.ok ? 'all passed (--strict)' : `${failed} FAILED`}`,
+      `${secs(doc?.durationMs ?? v.ms)} (${secs(v.ms)} with start-up and cleanup), ${checks} checks, ${doc?.ok ? 'all passed (--strict)' : `${failed} FAILED`}, CPU ${(cpu1.busy - cpu0.busy).toFixed(1)} of ${(cpu1.total - cpu0.total).toFixed(1)} core-s busy`,
     );
     if (doc && i === n) row(`${label} critical path`, criticalPath(doc, deps));
   }
@@ -94,8 +105,8 @@ if (cold) {
     temps.push(d);
     env[k] = d;
   }
-  // The node image is tagged by its recipe: remove it so that it is rebuilt.
-  const img = await sh('docker', ['images', '-q', '--filter', 'reference=hardway-node']);
+  // The node images (systemd, OpenRC) are tagged by their recipes: removed, they are rebuilt.
+  const img = await sh('docker', ['images', '-q', '--filter', 'reference=hardway-node*']);
   for (const id of img.out.split('\n').filter(Boolean)) await sh('docker', ['rmi', '-f', id]);
 }
 

@@ -1,14 +1,33 @@
 // Runs a command in a pod through the apiserver (kubectl exec in code) and returns its exit
 // status and output; used by checks that look at the network from inside a pod.
 import { Writable } from 'node:stream';
+import type { V1Status } from '@kubernetes/client-node';
 import { type Kube, apiError } from './kube.ts';
 
 export interface PodExecResult {
+  /** The command ran and exited 0. */
   ok: boolean;
+  /** The command ran in the pod (whatever its exit code). False when the exec itself failed: the
+   * apiserver could not reach the kubelet, the pod or container is gone, no answer in time. A
+   * check must not read a failed exec as what the command would have seen. */
+  ran: boolean;
+  /** The command's exit code, when it ran. */
+  exitCode?: number;
   stdout: string;
   stderr: string;
   /** The apiserver's status message for a non-zero exit or a failed call. */
   status: string;
+}
+
+/** What the exec's closing status frame says (the kubelet writes it after the command ends). */
+export function execStatus(s: V1Status): Pick<PodExecResult, 'ok' | 'ran' | 'exitCode' | 'status'> {
+  const status = s.message ?? s.status ?? '';
+  if (s.status === 'Success') return { ok: true, ran: true, exitCode: 0, status };
+  if (s.reason === 'NonZeroExitCode') {
+    const code = Number(s.details?.causes?.find((c) => c.reason === 'ExitCode')?.message);
+    return { ok: false, ran: true, ...(Number.isInteger(code) ? { exitCode: code } : {}), status };
+  }
+  return { ok: false, ran: false, status };
 }
 
 export async function podExec(k: Kube, ns: string, pod: string, argv: string[], timeoutMs = 20_000): Promise<PodExecResult> {
@@ -25,15 +44,15 @@ export async function podExec(k: Kube, ns: string, pod: string, argv: string[], 
     let settled = false;
     // The exec's websocket: closed when the call ends (on a timeout it would stay open).
     let ws: { close(): void } | undefined;
-    const finish = (ok: boolean, status: string) => {
+    const finish = (r: Pick<PodExecResult, 'ok' | 'ran' | 'exitCode' | 'status'>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       setTimeout(() => ws?.close(), 50);
       // The status frame can arrive before the last output frame: give it a moment.
-      setTimeout(() => resolve({ ok, stdout, stderr, status }), 50);
+      setTimeout(() => resolve({ ...r, stdout, stderr }), 50);
     };
-    const timer = setTimeout(() => finish(false, `no answer within ${timeoutMs / 1000} s`), timeoutMs);
+    const timer = setTimeout(() => finish({ ok: false, ran: false, status: `no answer within ${timeoutMs / 1000} s` }), timeoutMs);
     k.exec
       .exec(
         ns,
@@ -44,12 +63,12 @@ export async function podExec(k: Kube, ns: string, pod: string, argv: string[], 
         sink((s) => (stderr += s)),
         null,
         false,
-        (s) => finish(s.status === 'Success', s.message ?? s.status ?? ''),
+        (s) => finish(execStatus(s)),
       )
       .then((socket) => {
         ws = socket;
         if (settled) setTimeout(() => socket.close(), 50);
       })
-      .catch((e: unknown) => finish(false, e instanceof Error ? e.message : apiError(e)));
+      .catch((e: unknown) => finish({ ok: false, ran: false, status: e instanceof Error ? e.message : apiError(e) }));
   });
 }

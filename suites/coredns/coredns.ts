@@ -23,6 +23,14 @@ interface Asked {
   transport: Transport;
   answer?: DnsAnswer;
   error?: string;
+  /** The exec into the pod failed: nothing was asked from there (not a DNS answer, not silence). */
+  notRun?: string;
+}
+
+/** Questions that could not be asked (a failed exec into the probe pod), for an inconclusive. */
+function notAsked(asked: Asked[]): string | undefined {
+  const n = asked.filter((a) => a.notRun);
+  return n.length ? `${n.map((a) => `${a.transport} from ${a.from}`).join(', ')} not asked: ${n[0]!.notRun}` : undefined;
 }
 
 /** The host's CoreDNS: its Corefile, the port it serves, the server block for a zone. */
@@ -57,6 +65,7 @@ async function ask(ctx: CheckContext, serverHost: string, name: string, fromPod:
           (async () => {
             const q = query(name, transport);
             const r = await podExec(k, ns, pod.name, podRelay(server, transport, q.bytes, port));
+            if (!r.ran) return { from: `pod ${pod.name}`, transport, notRun: `no command ran in ${pod.name} (${r.status})` };
             try {
               return { from: `pod ${pod.name}`, transport, answer: decode(fromBase64(r.stdout), q.id, transport) };
             } catch (e) {
@@ -81,6 +90,7 @@ function judge(
   fix: string,
 ): Finding[] {
   const serverHost = h.name;
+  asked = asked.filter((a) => !a.notRun);
   const bad = asked.map((a) => ({ a, why: a.error ?? expect(a.answer!) })).filter((x) => x.why);
   if (bad.length === 0) return [];
   const allSilent = bad.length === asked.length && bad.every((x) => x.a.error);
@@ -137,8 +147,10 @@ const clusterNames = hostCheck({
       examined += asked2.length;
       findings.push(...judge(h, server, sname, asked2, want(clusterIP), 'dns-wrong-answer', fix));
       notes.push(`${sname} -> ${clusterIP}`);
+      asked.push(...asked2);
     }
-    return outcome(findings, examined, { notes });
+    const unknown = notAsked(asked);
+    return outcome(findings, examined, { notes, ...(unknown ? { inconclusive: unknown } : {}) });
   },
 });
 
@@ -167,11 +179,11 @@ const upstream = hostCheck({
       'upstream-fails',
       `the forward plugin cannot get an answer from its upstream: check "forward . ${fwd.to.join(' ')}" in ${cd.path} on ${host} (line ${fwd.line}) and that the upstream answers (dig @<upstream> ${name})`,
     );
-    return outcome(
-      findings,
-      asked.length,
-      findings.length ? {} : { notes: [`${name} -> ${asked.find((a) => a.answer)?.answer?.addresses.join(', ')}`] },
-    );
+    const unknown = notAsked(asked);
+    return outcome(findings, asked.length, {
+      ...(findings.length ? {} : { notes: [`${name} -> ${asked.find((a) => a.answer)?.answer?.addresses.join(', ')}`] }),
+      ...(unknown ? { inconclusive: unknown } : {}),
+    });
   },
 });
 

@@ -27,11 +27,12 @@ async function askFromPod(
   pod: string,
   server: string,
   name: string,
-): Promise<{ addresses?: string[]; rcode?: string; error?: string }> {
+): Promise<{ addresses?: string[]; rcode?: string; error?: string; notRun?: string }> {
   const k = await kube(ctx);
   const ns = await workspace(ctx);
   const q = query(name, 'udp');
   const r = await podExec(k, ns, pod, podRelay(server, 'udp', q.bytes));
+  if (!r.ran) return { notRun: `no command ran in ${pod} (${r.status})` };
   try {
     const a = decode(fromBase64(r.stdout), q.id, 'udp');
     return { addresses: a.addresses, rcode: a.rcode };
@@ -68,6 +69,7 @@ const podsResolve = hostCheck({
     const k = await kube(ctx);
     const r = await podExec(k, await workspace(ctx), pod.name, ['cat', '/etc/resolv.conf']);
     if (!r.ok) return inconclusive(`cannot read /etc/resolv.conf in ${pod.name}: ${r.status}`);
+    const notRun: string[] = [];
     const rc = parseResolvConf(r.stdout);
     const on = findingsOn(h.name);
     const findings: Finding[] = [];
@@ -113,7 +115,8 @@ const podsResolve = hostCheck({
       const name = `kubernetes.default.svc.${ctx.cluster.clusterDomain}`;
       const a = await askFromPod(ctx, pod.name, server, name);
       examined++;
-      if (a.error || a.rcode !== 'NOERROR' || !a.addresses?.includes(ctx.cluster.kubernetesServiceIP)) {
+      if (a.notRun) notRun.push(`${name} not asked: ${a.notRun}`);
+      else if (a.error || a.rcode !== 'NOERROR' || !a.addresses?.includes(ctx.cluster.kubernetesServiceIP)) {
         findings.push(
           on(
             'cluster-name-unresolved',
@@ -127,7 +130,8 @@ const podsResolve = hostCheck({
     if (server && probeName) {
       const a = await askFromPod(ctx, pod.name, server, probeName);
       examined++;
-      if (a.error || a.rcode !== 'NOERROR' || !a.addresses?.length) {
+      if (a.notRun) notRun.push(`${probeName} not asked: ${a.notRun}`);
+      else if (a.error || a.rcode !== 'NOERROR' || !a.addresses?.length) {
         findings.push(
           on(
             'outside-name-unresolved',
@@ -138,9 +142,9 @@ const podsResolve = hostCheck({
               : `the node's resolvers in ${kubelet.kubelet.resolvConf} on ${h.name} must answer from the pod network`,
           ),
         );
-      } else notes.push(`${probeName} -> ${a.addresses.join(', ')}`);
+      } else notes.push(`${probeName} -> ${a.addresses!.join(', ')}`);
     }
-    return outcome(findings, examined, { notes });
+    return outcome(findings, examined, { notes, ...(notRun.length ? { inconclusive: notRun.join('; ') } : {}) });
   },
 });
 

@@ -1,5 +1,9 @@
 // The kube-proxy suite from the facts: its mode and where it is set, what iptables mode programs
 // (recorded iptables-save of the seed lab), and the nat-rules check not applying outside iptables mode.
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { componentOn } from '../../harness/discovery/facts.ts';
 import { factsFromFiles } from '../../harness/discovery/from-files.ts';
@@ -7,7 +11,7 @@ import { recorded } from '../../harness/discovery/parse/testing.ts';
 import { kthwCluster, kthwFacts, kthwFiles, liveTarget, seedFacts, seedFiles, withFiles } from '../../harness/testing/facts-fixtures.ts';
 import { DEFAULT_OPTIONS } from '../../harness/verify/check.ts';
 import { makeContext, runCheck } from '../../harness/verify/engine.ts';
-import { endpointsProgrammed, kubeProxySuite, proxyMode, servicesProgrammed } from './kube-proxy.ts';
+import { countAnswers, endpointsProgrammed, kubeProxySuite, proxyMode, servicesProgrammed } from './kube-proxy.ts';
 
 const CONFIG = '/var/lib/kube-proxy/kube-proxy-config.yaml';
 
@@ -85,5 +89,29 @@ describe('kube-proxy.nat-rules outside iptables mode', () => {
   it('seed files keep iptables mode on both workers', async () => {
     const f = await factsFromFiles(seedFiles());
     expect(['node-1', 'node-2'].map((h) => proxyMode(componentOn(f, h, 'kube-proxy')!).mode)).toEqual(['iptables', 'iptables']);
+  });
+});
+
+describe('kube-proxy.clusterip-spread requests', () => {
+  it('one curl sends every request on a connection of its own and counts the answers that are ok', async () => {
+    // kube-proxy chooses a backend per connection: requests sharing one would all reach one pod.
+    let connections = 0;
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      res.end(requests === 3 ? 'not ok' : 'ok');
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const cmd = countAnswers(`http://127.0.0.1:${port}/status/`, 12);
+      const { stdout } = await promisify(execFile)('sh', ['-c', cmd]);
+      expect(stdout.trim()).toBe('11');
+      expect(requests).toBe(12);
+      expect(connections).toBe(12);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -161,6 +161,13 @@ const natRules = hostCheck({
 const notRunning = (c: ComponentFacts) =>
   c.state !== undefined && !['active', 'reloading', 'refreshing', 'activating', 'unknown'].includes(c.state.active);
 
+/** A shell command sending `n` requests to `url` and printing how many answered "ok": one curl
+ * for all of them (a URL range), each on its own connection ("Connection: close") so that
+ * kube-proxy picks a backend for each; one process instead of one per request. */
+export function countAnswers(url: string, n: number): string {
+  return `curl -s -m 2 -H 'Connection: close' -w '\\n' '${url}?r=[1-${n}]' | grep -c '^ok$'`;
+}
+
 const spread = hostCheck({
   id: 'kube-proxy.clusterip-spread',
   title: `at least ${REQUESTS} requests (10 per backend) to the ClusterIP from the node all succeed and conntrack shows every backend`,
@@ -206,7 +213,7 @@ const spread = hostCheck({
       250,
     );
     const r = await h.access.exec!(
-      `ok=0; for i in $(seq ${requests}); do [ "$(curl -s -m 2 http://${clusterIP}/status/)" = ok ] && ok=$((ok+1)); done; echo $ok; ` +
+      `${countAnswers(`http://${clusterIP}/status/`, requests)}; ` +
         `command -v conntrack >/dev/null || { echo no-conntrack; exit 0; }; conntrack -L -d ${clusterIP} -p tcp`,
       { timeoutMs: 90_000 },
     );

@@ -6,6 +6,7 @@
 // where the network in use breaks: flannel's UDP port, the static routes, or the CNI.
 import { type ClusterFacts, podNetworkOf } from '../../harness/discovery/facts.ts';
 import { parseIpRoutes, routeTo } from '../../harness/hostio/ip.ts';
+import { parsePingSweep, pingSweepScript } from '../../harness/hostio/ping-sweep.ts';
 import { cidrContains, networkOf, parseCidr } from '../../harness/model/net.ts';
 import type { Host } from '../../harness/model/cluster.ts';
 import {
@@ -146,30 +147,44 @@ const podToPod = hostCheck({
     if (!others.length) return inconclusive('no probe pod runs on another worker (see kubelet.pods-run)');
     const k = await kube(ctx);
     const ns = await workspace(ctx);
+    // One exec into the pod and one command on the node, each pinging every other worker's pod.
+    const ips = others.map((o) => o.ip!);
+    const script = pingSweepScript(ips);
+    const [fromPod, fromNode] = await Promise.all([
+      podExec(k, ns, mine.name, ['sh', '-c', script], 30_000),
+      h.access.exec!(script, { timeoutMs: 30_000 }),
+    ]);
+    const podSaw = parsePingSweep(fromPod.ran ? fromPod.stdout : '', ips);
+    const nodeSaw = parsePingSweep(fromNode.stdout, ips);
     const findings: Finding[] = [];
     const notes: string[] = [];
-    await Promise.all(
-      others.map(async (other) => {
-        const [fromPod, fromNode] = await Promise.all([
-          podExec(k, ns, mine.name, ['ping', '-c', '2', '-i', '0.2', '-W', '2', other.ip!]),
-          h.access.exec!(`ping -c 2 -i 0.2 -W 2 ${other.ip}`, { timeoutMs: 15_000 }),
-        ]);
-        const nodeOk = fromNode.code === 0;
-        if (fromPod.ok && nodeOk) {
-          notes.push(`${host} pod and node -> ${other.host} pod ${other.ip}: ok`);
-          return;
-        }
-        const peer = ctx.cluster.workers.find((w) => w.host === other.host)!;
-        const who = `${fromPod.ok ? '' : `pod ${mine.name} cannot ping it`}${!fromPod.ok && !nodeOk ? ', and ' : ''}${nodeOk ? '' : `${host} itself cannot ping it`}`;
-        findings.push({
-          code: 'pod-network-broken',
-          host,
-          subject: `${other.host}'s pod ${other.ip}`,
-          message: `${who}: the pod network from ${host} to ${other.host} is broken`,
-          fix: `check ${whereToLook(ctx, h.model, peer)}`,
-        });
-      }),
-    );
+    for (const other of others) {
+      const pod = podSaw.get(other.ip!)!;
+      const node = nodeSaw.get(other.ip!)!;
+      if (pod !== 'fail' && node !== 'fail') {
+        notes.push(`${host} -> ${other.host} pod ${other.ip}: from the pod ${pod}, from the node ${node}`);
+        continue;
+      }
+      const peer = ctx.cluster.workers.find((w) => w.host === other.host)!;
+      const who = [pod === 'fail' ? `pod ${mine.name} cannot ping it` : '', node === 'fail' ? `${host} itself cannot ping it` : '']
+        .filter(Boolean)
+        .join(', and ');
+      findings.push({
+        code: 'pod-network-broken',
+        host,
+        subject: `${other.host}'s pod ${other.ip}`,
+        message: `${who}: the pod network from ${host} to ${other.host} is broken`,
+        fix: `check ${whereToLook(ctx, h.model, peer)}`,
+      });
+    }
+    // A failed exec says nothing about the network (the apiserver could not reach the kubelet, the
+    // pod went away): the pod's view is not known, and the check does not pass on the node's alone.
+    const unknown = [
+      ...(fromPod.ran ? [] : [`no command ran in ${mine.name} (${fromPod.status}; see kubelet.logs-exec-port-forward)`]),
+      ...(fromPod.ran && [...podSaw.values()].includes('unknown') ? [`the ping in ${mine.name} printed no result for every pod`] : []),
+      ...([...nodeSaw.values()].includes('unknown') ? [`the ping on ${host} printed no result for every pod (exit ${fromNode.code})`] : []),
+    ];
+    if (unknown.length) return outcome(findings, others.length, { notes, inconclusive: unknown.join('; ') });
     return outcome(findings, others.length, { notes });
   },
 });

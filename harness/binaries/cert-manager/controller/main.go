@@ -59,17 +59,18 @@ var defaultControllers = []string{
 }
 
 type options struct {
-	kubeconfig, apiServerHost                   string
-	namespace, clusterResourceNamespace         string
-	leaderElect                                 bool
-	leaderElectionNamespace                     string
-	solverImage                                 string
-	solverNameservers, dns01Nameservers         []string
-	solverRunAsNonRoot                          bool
-	enableGatewayAPI                            bool
-	controllers                                 []string
-	metricsAddress, healthzAddress              string
+	kubeconfig, apiServerHost                    string
+	namespace, clusterResourceNamespace          string
+	leaderElect                                  bool
+	leaderElectionNamespace                      string
+	solverImage                                  string
+	solverNameservers, dns01Nameservers          []string
+	solverRunAsNonRoot                           bool
+	enableGatewayAPI                             bool
+	controllers                                  []string
+	metricsAddress, healthzAddress               string
 	issuerAmbientCredentials, clusterAmbientCred bool
+	checkRetryPeriod                             time.Duration
 }
 
 func main() {
@@ -86,6 +87,9 @@ func main() {
 	fs.BoolVar(&o.solverRunAsNonRoot, "acme-http01-solver-run-as-non-root", true, "run HTTP-01 solver pods with runAsNonRoot")
 	fs.StringSliceVar(&o.solverNameservers, "acme-http01-solver-nameservers", nil, "nameservers (host:port) for the HTTP-01 self check")
 	fs.StringSliceVar(&o.dns01Nameservers, "dns01-recursive-nameservers", nil, "nameservers (host:port) for DNS-01 checks")
+	// Upstream's flag: how long a challenge whose self-check failed (its solver pod not serving
+	// yet) waits before the next check; HTTP-01 uses it too.
+	fs.DurationVar(&o.checkRetryPeriod, "dns01-check-retry-period", 10*time.Second, "wait between self-checks of a challenge that is not ready yet (DNS-01 and HTTP-01)")
 	fs.BoolVar(&o.enableGatewayAPI, "enable-gateway-api", false, "Gateway API support: gateway-shim and HTTP-01 through HTTPRoutes")
 	fs.StringSliceVar(&o.controllers, "controllers", nil, "controllers to run (default: all this binary has)")
 	fs.StringVar(&o.metricsAddress, "metrics-listen-address", "0.0.0.0:9402", "Prometheus metrics address")
@@ -150,7 +154,7 @@ func run(rootCtx context.Context, o options) error {
 			HTTP01SolverNameservers:           o.solverNameservers,
 			DNS01CheckAuthoritative:           true,
 			DNS01Nameservers:                  dns01,
-			DNS01CheckRetryPeriod:             10 * time.Second,
+			DNS01CheckRetryPeriod:             o.checkRetryPeriod,
 		},
 		IngressShimOptions: controller.IngressShimOptions{
 			DefaultIssuerKind:                 "Issuer",
