@@ -61,8 +61,9 @@ async function helpStartupRows(): Promise<[string, string][]> {
  * bound by the CPU (busy close to cores x wall clock) or by waiting. */
 function machineCpu(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: steal (a hypervisor's) is not this machine's.
   const idle = (f[3] ?? 0) + (f[4] ?? 0);
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  const total = f.slice(0, 7).reduce((a, b) => a + b, 0);
   return { busy: (total - idle) / 100, total: total / 100 };
 }
 

@@ -76,7 +76,7 @@ export const COMPONENTS: Component[] = [
     name: 'coredns',
     version: 'v1.14.7',
     binaries: ['coredns'],
-    buildMinutes: 1.5,
+    buildMinutes: 2,
     build: {
       module: 'github.com/coredns/coredns',
       version: 'v1.14.7',

@@ -8,8 +8,8 @@ export interface PodExecResult {
   /** The command ran and exited 0. */
   ok: boolean;
   /** The command ran in the pod (whatever its exit code). False when the exec itself failed: the
-   * apiserver could not reach the kubelet, the pod or container is gone, no answer in time. A
-   * check must not read a failed exec as what the command would have seen. */
+   * apiserver could not reach the kubelet, the pod or container is gone; or no answer in time
+   * (then whether it ran is not known). A check must not read either as what the command saw. */
   ran: boolean;
   /** The command's exit code, when it ran. */
   exitCode?: number;
@@ -52,7 +52,15 @@ export async function podExec(k: Kube, ns: string, pod: string, argv: string[], 
       // The status frame can arrive before the last output frame: give it a moment.
       setTimeout(() => resolve({ ...r, stdout, stderr }), 50);
     };
-    const timer = setTimeout(() => finish({ ok: false, ran: false, status: `no answer within ${timeoutMs / 1000} s` }), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish({
+          ok: false,
+          ran: false,
+          status: `the exec did not finish within ${timeoutMs / 1000} s (whether the command ran is not known)`,
+        }),
+      timeoutMs,
+    );
     k.exec
       .exec(
         ns,

@@ -27,6 +27,9 @@ interface Asked {
   notRun?: string;
 }
 
+/** How many questions were asked (a failed exec asked nothing). */
+const answered = (asked: Asked[]) => asked.filter((a) => !a.notRun).length;
+
 /** Questions that could not be asked (a failed exec into the probe pod), for an inconclusive. */
 function notAsked(asked: Asked[]): string | undefined {
   const n = asked.filter((a) => a.notRun);
@@ -65,7 +68,7 @@ async function ask(ctx: CheckContext, serverHost: string, name: string, fromPod:
           (async () => {
             const q = query(name, transport);
             const r = await podExec(k, ns, pod.name, podRelay(server, transport, q.bytes, port));
-            if (!r.ran) return { from: `pod ${pod.name}`, transport, notRun: `no command ran in ${pod.name} (${r.status})` };
+            if (!r.ran) return { from: `pod ${pod.name}`, transport, notRun: `the exec into ${pod.name} failed (${r.status})` };
             try {
               return { from: `pod ${pod.name}`, transport, answer: decode(fromBase64(r.stdout), q.id, transport) };
             } catch (e) {
@@ -138,19 +141,17 @@ const clusterNames = hostCheck({
           : `answered ${a.addresses.join(', ') || 'no address'}, expected ${ip}`;
     const asked = await ask(ctx, host, kname, ctx.options.active, cd.port);
     const findings = judge(h, server, kname, asked, want(c.kubernetesServiceIP), 'dns-wrong-answer', fix);
-    let examined = asked.length;
     const notes = [`${kname} -> ${c.kubernetesServiceIP}`];
     if (ctx.options.active && findings.length === 0) {
       const { clusterIP } = await backends(ctx);
       const sname = `${BACKEND_SERVICE}.${await workspace(ctx)}.svc.${c.clusterDomain}`;
       const asked2 = await ask(ctx, host, sname, true, cd.port);
-      examined += asked2.length;
       findings.push(...judge(h, server, sname, asked2, want(clusterIP), 'dns-wrong-answer', fix));
       notes.push(`${sname} -> ${clusterIP}`);
       asked.push(...asked2);
     }
     const unknown = notAsked(asked);
-    return outcome(findings, examined, { notes, ...(unknown ? { inconclusive: unknown } : {}) });
+    return outcome(findings, answered(asked), { notes, ...(unknown ? { inconclusive: unknown } : {}) });
   },
 });
 
@@ -180,7 +181,7 @@ const upstream = hostCheck({
       `the forward plugin cannot get an answer from its upstream: check "forward . ${fwd.to.join(' ')}" in ${cd.path} on ${host} (line ${fwd.line}) and that the upstream answers (dig @<upstream> ${name})`,
     );
     const unknown = notAsked(asked);
-    return outcome(findings, asked.length, {
+    return outcome(findings, answered(asked), {
       ...(findings.length ? {} : { notes: [`${name} -> ${asked.find((a) => a.answer)?.answer?.addresses.join(', ')}`] }),
       ...(unknown ? { inconclusive: unknown } : {}),
     });

@@ -32,7 +32,7 @@ async function askFromPod(
   const ns = await workspace(ctx);
   const q = query(name, 'udp');
   const r = await podExec(k, ns, pod, podRelay(server, 'udp', q.bytes));
-  if (!r.ran) return { notRun: `no command ran in ${pod} (${r.status})` };
+  if (!r.ran) return { notRun: `the exec into ${pod} failed (${r.status})` };
   try {
     const a = decode(fromBase64(r.stdout), q.id, 'udp');
     return { addresses: a.addresses, rcode: a.rcode };
@@ -114,7 +114,7 @@ const podsResolve = hostCheck({
     if (server && clusterDNS.length) {
       const name = `kubernetes.default.svc.${ctx.cluster.clusterDomain}`;
       const a = await askFromPod(ctx, pod.name, server, name);
-      examined++;
+      if (!a.notRun) examined++;
       if (a.notRun) notRun.push(`${name} not asked: ${a.notRun}`);
       else if (a.error || a.rcode !== 'NOERROR' || !a.addresses?.includes(ctx.cluster.kubernetesServiceIP)) {
         findings.push(
@@ -129,7 +129,7 @@ const podsResolve = hostCheck({
     }
     if (server && probeName) {
       const a = await askFromPod(ctx, pod.name, server, probeName);
-      examined++;
+      if (!a.notRun) examined++;
       if (a.notRun) notRun.push(`${probeName} not asked: ${a.notRun}`);
       else if (a.error || a.rcode !== 'NOERROR' || !a.addresses?.length) {
         findings.push(

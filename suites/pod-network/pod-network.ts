@@ -179,10 +179,13 @@ const podToPod = hostCheck({
     }
     // A failed exec says nothing about the network (the apiserver could not reach the kubelet, the
     // pod went away): the pod's view is not known, and the check does not pass on the node's alone.
+    const unsaid = (saw: Map<string, string>) => [...saw].filter(([, v]) => v === 'unknown').map(([ip]) => ip);
+    const podUnsaid = unsaid(podSaw);
+    const nodeUnsaid = unsaid(nodeSaw);
     const unknown = [
-      ...(fromPod.ran ? [] : [`no command ran in ${mine.name} (${fromPod.status}; see kubelet.logs-exec-port-forward)`]),
-      ...(fromPod.ran && [...podSaw.values()].includes('unknown') ? [`the ping in ${mine.name} printed no result for every pod`] : []),
-      ...([...nodeSaw.values()].includes('unknown') ? [`the ping on ${host} printed no result for every pod (exit ${fromNode.code})`] : []),
+      ...(fromPod.ran ? [] : [`the exec into ${mine.name} failed (${fromPod.status}; see kubelet.logs-exec-port-forward)`]),
+      ...(fromPod.ran && podUnsaid.length ? [`the ping in ${mine.name} printed no result for ${podUnsaid.join(', ')}`] : []),
+      ...(nodeUnsaid.length ? [`the ping on ${host} printed no result for ${nodeUnsaid.join(', ')} (exit ${fromNode.code})`] : []),
     ];
     if (unknown.length) return outcome(findings, others.length, { notes, inconclusive: unknown.join('; ') });
     return outcome(findings, others.length, { notes });

@@ -1,6 +1,7 @@
-// CoreDNS with the plugins the lab's Corefiles use, and the light ones an operator reaches for
-// when debugging, but without the cloud backends (route53, azure, clouddns), tracing, nomad and
-// etcd: CoreDNS's documented way to choose plugins (plugin.cfg) is a main package importing
+// CoreDNS with only the plugins imported below: those the lab's Corefiles use, those of a
+// Corefile of the seed's kind or Kubernetes' default, and light ones an operator reaches for;
+// not the cloud backends (route53, azure, clouddns), tracing, nomad, etcd, view, grpc and others
+// (a Corefile naming one fails with "unknown directive"; `coredns -plugins` lists what is here): CoreDNS's documented way to choose plugins (plugin.cfg) is a main package importing
 // them, and upstream's main imports all of them (core/plugin/zplugin.go). The cloud SDKs are
 // most of its build: on 2 cores a cold build took 8 minutes, beside Kubernetes' own.
 // The order in which plugins run is CoreDNS's (core/dnsserver/zdirectives.go), not this list's.
@@ -32,6 +33,13 @@ import (
 	_ "github.com/coredns/coredns/plugin/metrics"
 	_ "github.com/coredns/coredns/plugin/rewrite"
 	_ "github.com/coredns/coredns/plugin/template"
+
+	// Cheap and common in hand-written Corefiles: TLS server blocks, zone transfers, ACLs.
+	_ "github.com/coredns/coredns/plugin/acl"
+	_ "github.com/coredns/coredns/plugin/any"
+	_ "github.com/coredns/coredns/plugin/timeouts"
+	_ "github.com/coredns/coredns/plugin/tls"
+	_ "github.com/coredns/coredns/plugin/transfer"
 
 	// Debugging.
 	_ "github.com/coredns/coredns/plugin/chaos"
