@@ -30,6 +30,9 @@ export function execStatus(s: V1Status): Pick<PodExecResult, 'ok' | 'ran' | 'exi
   return { ok: false, ran: false, status };
 }
 
+/** Why a check cannot read what `r` (an exec that did not run) would have seen in `pod`. */
+export const execFailed = (pod: string, r: PodExecResult): string => `the exec into ${pod} failed (${r.status})`;
+
 export async function podExec(k: Kube, ns: string, pod: string, argv: string[], timeoutMs = 20_000): Promise<PodExecResult> {
   let stdout = '';
   let stderr = '';

@@ -15,7 +15,7 @@ import {
 } from '../../harness/verify/check.ts';
 import { type DnsAnswer, type Transport, decode, fromBase64, hostRelay, podRelay, query } from '../../harness/verify/dns.ts';
 import { kube } from '../../harness/verify/kube.ts';
-import { podExec } from '../../harness/verify/pod-exec.ts';
+import { execFailed, podExec } from '../../harness/verify/pod-exec.ts';
 import { BACKEND_SERVICE, backends, probePods, workspace } from '../../harness/verify/workspace.ts';
 
 interface Asked {
@@ -68,7 +68,7 @@ async function ask(ctx: CheckContext, serverHost: string, name: string, fromPod:
           (async () => {
             const q = query(name, transport);
             const r = await podExec(k, ns, pod.name, podRelay(server, transport, q.bytes, port));
-            if (!r.ran) return { from: `pod ${pod.name}`, transport, notRun: `the exec into ${pod.name} failed (${r.status})` };
+            if (!r.ran) return { from: `pod ${pod.name}`, transport, notRun: execFailed(pod.name, r) };
             try {
               return { from: `pod ${pod.name}`, transport, answer: decode(fromBase64(r.stdout), q.id, transport) };
             } catch (e) {

@@ -17,7 +17,7 @@ import {
 } from '../../harness/verify/check.ts';
 import { decode, fromBase64, parseResolvConf, podRelay, query } from '../../harness/verify/dns.ts';
 import { kube } from '../../harness/verify/kube.ts';
-import { podExec } from '../../harness/verify/pod-exec.ts';
+import { execFailed, podExec } from '../../harness/verify/pod-exec.ts';
 import { probePods, workspace } from '../../harness/verify/workspace.ts';
 
 const LOOPBACK = /^(127\.|::1$)/;
@@ -32,7 +32,7 @@ async function askFromPod(
   const ns = await workspace(ctx);
   const q = query(name, 'udp');
   const r = await podExec(k, ns, pod, podRelay(server, 'udp', q.bytes));
-  if (!r.ran) return { notRun: `the exec into ${pod} failed (${r.status})` };
+  if (!r.ran) return { notRun: execFailed(pod, r) };
   try {
     const a = decode(fromBase64(r.stdout), q.id, 'udp');
     return { addresses: a.addresses, rcode: a.rcode };

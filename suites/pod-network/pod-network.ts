@@ -20,7 +20,7 @@ import {
   outcome,
 } from '../../harness/verify/check.ts';
 import { kube } from '../../harness/verify/kube.ts';
-import { podExec } from '../../harness/verify/pod-exec.ts';
+import { execFailed, podExec } from '../../harness/verify/pod-exec.ts';
 import { probePods, workspace } from '../../harness/verify/workspace.ts';
 
 /** The bridge network's subnet of a worker (its CNI config's host-local range). */
@@ -183,7 +183,7 @@ const podToPod = hostCheck({
     const podUnsaid = unsaid(podSaw);
     const nodeUnsaid = unsaid(nodeSaw);
     const unknown = [
-      ...(fromPod.ran ? [] : [`the exec into ${mine.name} failed (${fromPod.status}; see kubelet.logs-exec-port-forward)`]),
+      ...(fromPod.ran ? [] : [`${execFailed(mine.name, fromPod)}; see kubelet.logs-exec-port-forward`]),
       ...(fromPod.ran && podUnsaid.length ? [`the ping in ${mine.name} printed no result for ${podUnsaid.join(', ')}`] : []),
       ...(nodeUnsaid.length ? [`the ping on ${host} printed no result for ${nodeUnsaid.join(', ')} (exit ${fromNode.code})`] : []),
     ];
