@@ -155,6 +155,28 @@ describe('a real sshd on loopback', () => {
     }
   });
 
+  it('writes each command it runs to $HARDWAY_TRACE, redacted, without its output', async () => {
+    const trace = join(tmp, 'trace.jsonl');
+    const s = await SshSession.connect(ep(kh('trace', `${hostPattern('127.0.0.1', sshd.port)} ${sshd.hostKeys['ssh-ed25519']}\n`)));
+    process.env.HARDWAY_TRACE = trace;
+    try {
+      await s.exec('echo hardway');
+      await s.exec('exit 3 # token=abcdefgh12345678');
+    } finally {
+      delete process.env.HARDWAY_TRACE;
+      s.close();
+    }
+    const lines = readFileSync(trace, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toMatchObject([
+      { where: 'real', code: 0, outBytes: 8, command: 'echo hardway' },
+      { where: 'real', code: 3, outBytes: 0, command: 'exit 3 # token=[redacted]' },
+    ]);
+    expect(lines[0].ms).toBeGreaterThanOrEqual(0);
+  });
+
   it('every host gets its verdict: three broken ports and one sshd, one line each for the broken', async () => {
     const silent = createServer(() => undefined);
     const closes = createServer((s) => s.destroy());

@@ -7,6 +7,7 @@ import { connect as tcpConnect } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2'; // CommonJS: no named runtime imports
 import { checkHostKey, hostPattern, preferredHostKeyAlgorithms, recordKey } from './known-hosts.ts';
+import { traceExec } from '../report/exec-trace.ts';
 import { redact } from '../report/redact.ts';
 import type { ExecResult } from '../targets/target.ts';
 
@@ -309,6 +310,7 @@ export class SshSession {
   /** Runs a command (through sudo when configured); never throws on a non-zero exit code. */
   exec(command: string, opts: { stdin?: string | Buffer | Readable; timeoutMs?: number } = {}): Promise<ExecResult> {
     const cmd = this.endpoint.sudo ? `sudo -n sh -c ${shq(command)}` : command;
+    const startedAt = Date.now();
     return this.limiter.run(
       () =>
         new Promise<ExecResult>((resolve, reject) => {
@@ -348,11 +350,13 @@ export class SshSession {
                 ch.stderr.on('data', (d: Buffer) => errOut.push(d));
                 ch.on('close', (code: number | null, signal?: string) => {
                   if (timer) clearTimeout(timer);
-                  resolve({
+                  const r = {
                     code: code ?? (signal ? 128 : 255),
                     stdout: Buffer.concat(out).toString('utf8'),
                     stderr: Buffer.concat(errOut).toString('utf8'),
-                  });
+                  };
+                  traceExec(this.endpoint.name, startedAt, command, { code: r.code, outBytes: r.stdout.length });
+                  resolve(r);
                 });
                 if (opts.stdin === undefined) ch.end();
                 else if (typeof opts.stdin === 'string' || Buffer.isBuffer(opts.stdin)) ch.end(opts.stdin);

@@ -27,15 +27,53 @@ export function decode(bytes: Buffer, id: number, transport: Transport): DnsAnsw
   return { rcode, addresses };
 }
 
-/** Shell for a host: send the query to server:port and print the raw reply, base64. */
-export function hostRelay(server: string, transport: Transport, bytes: Buffer, port = 53): string {
-  return `bash -c 'exec 3<>/dev/${transport}/${server}/${port} || exit 3; printf %s ${bytes.toString('base64')} | base64 -d >&3; timeout 3 dd bs=65535 count=1 <&3 2>/dev/null | base64 -w0'`;
+/** One question to send: its bytes (query()), to server:port over the transport. */
+export interface Question {
+  server: string;
+  port?: number;
+  transport: Transport;
+  bytes: Buffer;
 }
 
-/** argv for a pod (the toolbox image): the same through netrelay (busybox's nc has no UDP). */
-export function podRelay(server: string, transport: Transport, bytes: Buffer, port = 53): string[] {
-  const to = server.includes(':') ? `[${server}]:${port}` : `${server}:${port}`;
-  return ['sh', '-c', `printf %s ${bytes.toString('base64')} | base64 -d | netrelay ${transport} ${to} 3 | base64`];
+/** The relay's answer to one question: the reply's bytes, or why the connection failed. */
+export type Relayed = { reply: Buffer } | { refused: string };
+
+const b64 = /^[A-Za-z0-9+/=]*$/;
+
+/** Shell for a host: sends every question at once (bash's /dev/udp and /dev/tcp, in parallel),
+ * and prints one line per question: "<index> <exit> <reply, base64>", or for a connection that
+ * failed "<index> 3 <bash's error, lines joined by |>". One process tree instead of one command
+ * per question. */
+export function hostRelayBatch(questions: Question[]): string {
+  const ask = (q: Question, i: number) => `q ${i} ${q.transport} ${q.server} ${q.port ?? 53} ${q.bytes.toString('base64')} &`;
+  const fn =
+    'q() { r=$( { exec 3<>/dev/$2/$3/$4 || exit 3; printf %s $5 | base64 -d >&3; timeout 3 dd bs=65535 count=1 <&3 2>/dev/null | base64 -w0; } 2>&1 ); c=$?; echo "$1 $c $(printf %s "$r" | tr "\\n" "|")"; }';
+  return `bash -c '${fn}; ${questions.map(ask).join(' ')} wait'`;
+}
+
+/** argv for a pod (the toolbox image): the same through netrelay (busybox's nc has no UDP), in
+ * the same lines ("<index> 0 <reply, base64>", an empty reply when none came). */
+export function podRelayBatch(questions: Question[]): string[] {
+  const to = (q: Question) => (q.server.includes(':') ? `[${q.server}]:${q.port ?? 53}` : `${q.server}:${q.port ?? 53}`);
+  const ask = (q: Question, i: number) => `q ${i} ${q.transport} ${to(q)} ${q.bytes.toString('base64')} &`;
+  const fn = `q() { r=$(printf %s $4 | base64 -d | netrelay $2 $3 3 | base64 | tr -d '\n'); echo "$1 0 $r"; }`;
+  return ['sh', '-c', `${fn}; ${questions.map(ask).join(' ')} wait`];
+}
+
+/** Reads a batch's output (host or pod): each question's reply, in order; a question without a
+ * line got no answer (an empty reply). */
+export function parseRelayBatch(stdout: string, n: number): Relayed[] {
+  const out: Relayed[] = Array.from({ length: n }, () => ({ reply: Buffer.alloc(0) }));
+  for (const line of stdout.split('\n')) {
+    const m = /^(\d+) (\d+) ?(.*)$/.exec(line.trimEnd());
+    if (!m) continue;
+    const i = Number(m[1]);
+    if (i >= n) continue;
+    const rest = m[3] ?? '';
+    if (m[2] === '3') out[i] = { refused: rest.split('|').filter(Boolean).pop() ?? '' };
+    else if (b64.test(rest)) out[i] = { reply: Buffer.from(rest, 'base64') };
+  }
+  return out;
 }
 
 /** The nameservers, search domains and options of a resolv.conf. */

@@ -33,15 +33,31 @@ export const API_REQUEST_TIMEOUT_MS = 30_000;
 
 type RequestContext = Parameters<k8s.KubeConfig['applySecurityAuthentication']>[0];
 
-/** A KubeConfig whose every API request is bounded (API_REQUEST_TIMEOUT_MS) and ends on Ctrl-C. */
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
+/** A KubeConfig whose every API request is bounded (API_REQUEST_TIMEOUT_MS) and ends on Ctrl-C,
+ * and whose requests share one connection pool. */
 class BoundedKubeConfig extends k8s.KubeConfig {
+  /** client-node makes a new undici Agent for every request, so every request was a new TCP
+   * connection and TLS handshake (CPU on this machine and on the apiserver): the first one made
+   * is kept and reused (keep-alive) for the life of the run; the others are never used. */
+  private shared?: Dispatcher;
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     if (!context.getSignal()) {
       const run = currentRunSignal();
       const timeout = AbortSignal.timeout(API_REQUEST_TIMEOUT_MS);
       context.setSignal(run ? AbortSignal.any([timeout, run]) : timeout);
     }
-    return super.applySecurityAuthentication(context);
+    await super.applySecurityAuthentication(context);
+    const made = context.getDispatcher();
+    if (made) context.setDispatcher((this.shared ??= made));
+  }
+  /** Closes the pool at the end of the run once its requests are answered (a request made later,
+   * the workspace's cleanup running beside it, gets a pool of its own). */
+  async closePool(): Promise<void> {
+    const d = this.shared;
+    this.shared = undefined;
+    await d?.close().catch(() => undefined);
   }
 }
 
@@ -168,6 +184,7 @@ export function kube(ctx: CheckContext): Promise<Kube> {
     }
     const kc = ctx.options.active ? new BoundedKubeConfig() : new ReadOnlyKubeConfig();
     kc.loadFromString(stringify(doc));
+    ctx.defer(() => kc.closePool());
     return {
       kc,
       core: kc.makeApiClient(k8s.CoreV1Api),

@@ -2,6 +2,7 @@
 // status and output; used by checks that look at the network from inside a pod.
 import { Writable } from 'node:stream';
 import type { V1Status } from '@kubernetes/client-node';
+import { traceExec } from '../report/exec-trace.ts';
 import { type Kube, apiError } from './kube.ts';
 
 export interface PodExecResult {
@@ -43,6 +44,7 @@ export async function podExec(k: Kube, ns: string, pod: string, argv: string[], 
         cb();
       },
     });
+  const startedAt = Date.now();
   return new Promise<PodExecResult>((resolve) => {
     let settled = false;
     // The exec's websocket: closed when the call ends (on a timeout it would stay open).
@@ -54,6 +56,7 @@ export async function podExec(k: Kube, ns: string, pod: string, argv: string[], 
       setTimeout(() => ws?.close(), 50);
       // The status frame can arrive before the last output frame: give it a moment.
       setTimeout(() => resolve({ ...r, stdout, stderr }), 50);
+      traceExec(`pod ${ns}/${pod}`, startedAt, argv.join(' '), { ran: r.ran, outBytes: stdout.length });
     };
     const timer = setTimeout(
       () =>

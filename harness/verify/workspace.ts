@@ -1,5 +1,7 @@
 // The test workloads active checks need, in one labelled namespace per run
-// (hardway-verify-<run>): a probe pod on every worker and a demo-app backend behind a Service.
+// (hardway-verify-<run>): a pod on every worker with two containers, a toolbox to look at the
+// network from ("main") and the demo app behind a Service ("backend"): one sandbox per worker
+// instead of two (each pod start costs its worker most of a core-second here).
 // Pods are pinned to their worker (spec.nodeName), so pod checks do not depend on the scheduler,
 // and the namespace's default ServiceAccount is created here, not awaited from the controller
 // manager: each suite then tests one component. `hardway verify` deletes the namespace at the end
@@ -14,6 +16,8 @@ export const OWNER_LABEL = 'hardway.io/owner';
 export const RUN_LABEL = 'hardway.io/run';
 export const BACKEND_SERVICE = 'backend';
 export const BACKEND_PORT = 8000;
+/** The demo app's container in each worker's pod (the toolbox's is "main"). */
+export const BACKEND_CONTAINER = 'backend';
 
 /** The run's id as a DNS label: from the report folder's name (the same in every process). */
 export function runIdOf(runDir: string): string {
@@ -63,6 +67,7 @@ function pinnedPod(
   pullPolicy: string,
   labels: Record<string, string>,
   extra: Partial<NonNullable<V1Pod['spec']>['containers'][number]> = {},
+  more: NonNullable<V1Pod['spec']>['containers'] = [],
 ): V1Pod {
   return {
     metadata: { name, labels: { [OWNER_LABEL]: 'hardway', ...labels } },
@@ -72,7 +77,7 @@ function pinnedPod(
       terminationGracePeriodSeconds: 0,
       restartPolicy: 'Always',
       tolerations: [{ operator: 'Exists' }],
-      containers: [{ name: 'main', image, imagePullPolicy: pullPolicy, ...extra }],
+      containers: [{ name: 'main', image, imagePullPolicy: pullPolicy, ...extra }, ...more],
     },
   };
 }
@@ -92,7 +97,7 @@ export interface PodOnWorker {
 export async function podProblem(k: Kube, ns: string, name: string): Promise<string> {
   const pod = await k.core.readNamespacedPod({ namespace: ns, name }).catch(() => undefined);
   if (!pod) return 'the pod does not exist';
-  const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
+  const waiting = pod.status?.containerStatuses?.find((c) => c.state?.waiting)?.state?.waiting;
   const events = await k.core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${name}` }).catch(() => undefined);
   const last = (events?.items ?? []).filter((e) => e.type === 'Warning').slice(-1)[0];
   return [
@@ -121,6 +126,17 @@ async function ensurePods(
         .filter(({ w }) => !images.problems.has(w.host))
         .map(({ pod }) => createIgnoringExisting(() => k.core.createNamespacedPod({ namespace: ns, body: pod }))),
     );
+    // One list of the namespace's pods per tick answers every pod waiting (not a read per pod per
+    // tick: with six workers that was twenty requests a second to the apiserver).
+    let snapshot: { at: number; pods: Promise<Map<string, V1Pod>> } | undefined;
+    const podNow = async (name: string) => {
+      if (!snapshot || Date.now() - snapshot.at >= 250) {
+        const list = k.core.listNamespacedPod({ namespace: ns }).then((l) => new Map(l.items.map((p) => [p.metadata?.name ?? '', p])));
+        list.catch(() => undefined); // each waiter sees the failure as "not yet"
+        snapshot = { at: Date.now(), pods: list };
+      }
+      return (await snapshot.pods).get(name);
+    };
     return Promise.all(
       pods.map(async ({ w, pod }): Promise<PodOnWorker> => {
         const name = pod.metadata!.name!;
@@ -136,9 +152,9 @@ async function ensurePods(
         const ready = await poll(
           60_000,
           async () => {
-            const p = await k.core.readNamespacedPod({ namespace: ns, name });
-            const ok = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-            if (ok && p.status?.podIP) return p.status.podIP;
+            const p = await podNow(name);
+            const ok = p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+            if (ok && p?.status?.podIP) return p.status.podIP;
             if (Date.now() - lastLeaseLook >= 3000) {
               lastLeaseLook = Date.now();
               const age = (await leaseAge(ctx, 'kube-node-lease', w.nodeName)).ageS;
@@ -194,33 +210,32 @@ async function ensurePods(
   });
 }
 
-/** A toolbox pod on every worker (ping, nslookup, nc, wget). */
+/** The pod on every worker: the toolbox (ping, nslookup, nc, wget) in "main", the demo app in
+ * "backend" (port 8000), Ready once the demo app answers. */
 export function probePods(ctx: CheckContext): Promise<PodOnWorker[]> {
   return ensurePods(ctx, 'probe-pods', (host, nodeName, img) =>
-    pinnedPod(`probe-${host}`, nodeName, img.toolbox, img.pullPolicy, { app: 'hardway-probe' }, { command: ['sleep', '3600'] }),
-  );
-}
-
-/** The demo app on every worker, behind the Service "backend" (port 80 -> 8000). */
-export async function backends(ctx: CheckContext): Promise<{ pods: PodOnWorker[]; clusterIP: string }> {
-  const pods = await ensurePods(ctx, 'backend-pods', (host, nodeName, img) =>
-    pinnedPod(
-      `backend-${host}`,
-      nodeName,
-      img.demoApp,
-      img.pullPolicy,
-      { app: 'hardway-backend' },
+    pinnedPod(`probe-${host}`, nodeName, img.toolbox, img.pullPolicy, { app: 'hardway-probe' }, { command: ['sleep', '3600'] }, [
       {
+        name: BACKEND_CONTAINER,
+        image: img.demoApp,
+        imagePullPolicy: img.pullPolicy,
         ports: [{ containerPort: BACKEND_PORT }],
         env: [
-          { name: 'POD_NAME', value: `backend-${host}` },
+          { name: 'POD_NAME', value: `probe-${host}` },
           { name: 'NODE_NAME', value: nodeName },
         ],
         readinessProbe: { httpGet: { path: '/status/', port: BACKEND_PORT }, periodSeconds: 1 },
       },
-    ),
+    ]),
   );
-  const clusterIP = await ctx.memo('backend-service', async () => {
+}
+
+/** The demo app on every worker (the pods' "backend" containers), behind the Service "backend"
+ * (port 80 -> 8000). */
+export async function backends(ctx: CheckContext): Promise<{ pods: PodOnWorker[]; clusterIP: string }> {
+  // The Service is created beside its pods, not after them: by the time they run it is seconds old
+  // (CoreDNS's watch and kube-proxy have it), and a NXDOMAIN for a Service not yet seen is not cached.
+  const service = ctx.memo('backend-service', async () => {
     const k = await kube(ctx);
     const ns = await workspace(ctx);
     await createIgnoringExisting(() =>
@@ -228,14 +243,16 @@ export async function backends(ctx: CheckContext): Promise<{ pods: PodOnWorker[]
         namespace: ns,
         body: {
           metadata: { name: BACKEND_SERVICE, labels: { [OWNER_LABEL]: 'hardway' } },
-          spec: { selector: { app: 'hardway-backend' }, ports: [{ port: 80, targetPort: BACKEND_PORT, protocol: 'TCP' }] },
+          spec: { selector: { app: 'hardway-probe' }, ports: [{ port: 80, targetPort: BACKEND_PORT, protocol: 'TCP' }] },
         },
       }),
     );
     const svc = await k.core.readNamespacedService({ namespace: ns, name: BACKEND_SERVICE });
     return svc.spec!.clusterIP!;
   });
-  return { pods, clusterIP };
+  service.catch(() => undefined); // awaited below; not an unhandled rejection while the pods start
+  const pods = await probePods(ctx);
+  return { pods, clusterIP: await service };
 }
 
 /** Deletes namespaces of this run, and any a dead run left (older than `staleMs`). */

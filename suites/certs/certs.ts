@@ -8,7 +8,7 @@
 import { CODES } from '../../harness/pki/x509/index.ts';
 import { isPrivateKeyPem, parseCertificates, publicKeyDerOf } from '../../harness/pki/keys.ts';
 import { type Finding, type Outcome, type Suite, hostCheck, inconclusive, notApplicable, outcome } from '../../harness/verify/check.ts';
-import { fileOn, fileStateOn, judgeHost } from './credentials.ts';
+import { fileOn, fileStateOn, judgeHost, listFilesOn, prefetch } from './credentials.ts';
 
 const codes = (list: string[]) => Object.fromEntries(list.map((c) => [c, (CODES as Record<string, { what: string }>)[c]?.what ?? c]));
 
@@ -164,8 +164,9 @@ const caKeyPlacement = hostCheck({
       (d) => d && d !== '/',
     );
     const files = [
-      ...new Set((await Promise.all(dirs.map((d) => h.access.listFiles(d)))).flat().filter((p) => /\.(pem|key|crt)$/.test(p))),
+      ...new Set((await Promise.all(dirs.map((d) => listFilesOn(ctx, h.name, d)))).flat().filter((p) => /\.(pem|key|crt)$/.test(p))),
     ];
+    await prefetch(ctx, h.name, files);
     const keys: { path: string; pub?: Buffer }[] = [];
     const unreadable: string[] = [];
     for (const path of files) {

@@ -46,8 +46,14 @@ export async function fileOn(ctx: CheckContext, host: string, path: string): Pro
   return f.state === 'present' ? f.text : undefined;
 }
 
-/** Reads many files of a host in one round trip, into the same memo fileOn uses. */
-async function prefetch(ctx: CheckContext, host: string, paths: string[]): Promise<void> {
+/** The regular files below `dir` on a host, listed once per run (the suites share the list). */
+export function listFilesOn(ctx: CheckContext, host: string, dir: string): Promise<string[]> {
+  return ctx.memo(`list:${host}:${dir}`, () => ctx.host(host).access.listFiles(dir));
+}
+
+/** Reads many files of a host in one round trip, into the same memo fileOn uses: a check that
+ * then reads them one by one waits for no further round trip. */
+export async function prefetch(ctx: CheckContext, host: string, paths: string[]): Promise<void> {
   const todo = [...new Set(paths)];
   const read = ctx.memo(`prefetch:${host}:${todo.join(',')}`, () => readFiles(ctx.host(host).access, todo));
   await Promise.all(todo.map((p) => ctx.memo(`file:${host}:${p}`, async () => stateOf(await read, p))));

@@ -13,7 +13,16 @@ import {
   notApplicable,
   outcome,
 } from '../../harness/verify/check.ts';
-import { type DnsAnswer, type Transport, decode, fromBase64, hostRelay, podRelay, query } from '../../harness/verify/dns.ts';
+import {
+  type DnsAnswer,
+  type Relayed,
+  type Transport,
+  decode,
+  hostRelayBatch,
+  parseRelayBatch,
+  podRelayBatch,
+  query,
+} from '../../harness/verify/dns.ts';
 import { kube } from '../../harness/verify/kube.ts';
 import { execFailed, podExec } from '../../harness/verify/pod-exec.ts';
 import { BACKEND_SERVICE, backends, probePods, workspace } from '../../harness/verify/workspace.ts';
@@ -44,43 +53,75 @@ function corednsOf(h: HostView): { c: ComponentFacts; path: string; port: number
   return { c, path: c.corefile.path, port };
 }
 
-/** Asks `name` of the CoreDNS on `serverHost` from that host and from its probe pod, UDP and TCP. */
-async function ask(ctx: CheckContext, serverHost: string, name: string, fromPod: boolean, port: number): Promise<Asked[]> {
+/** Asks every name of the CoreDNS on `serverHost` from that host and from its probe pod, UDP and
+ * TCP: one command on the node and one exec into the pod for all of them. */
+async function ask(ctx: CheckContext, serverHost: string, names: string[], fromPod: boolean, port: number): Promise<Map<string, Asked[]>> {
   const server = ctx.host(serverHost).model.internalAddress;
   const transports: Transport[] = ['udp', 'tcp'];
-  const jobs: Promise<Asked>[] = transports.map(async (transport) => {
-    const q = query(name, transport);
-    const r = await ctx.host(serverHost).access.exec!(hostRelay(server, transport, q.bytes, port), { timeoutMs: 15_000 });
+  const plan = names.flatMap((name) => transports.map((transport) => ({ name, transport, ...query(name, transport) })));
+  const questions = plan.map((p) => ({ server, port, transport: p.transport, bytes: p.bytes }));
+  const read = (from: string, r: Relayed, p: (typeof plan)[number]): Asked => {
     try {
-      if (r.code === 3) throw new Error(`connection refused (${r.stderr.trim().split('\n').pop()?.slice(0, 80)})`);
-      return { from: `node ${serverHost}`, transport, answer: decode(fromBase64(r.stdout), q.id, transport) };
+      if ('refused' in r) throw new Error(`connection refused (${r.refused.slice(0, 80)})`);
+      return { from, transport: p.transport, answer: decode(r.reply, p.id, p.transport) };
     } catch (e) {
-      return { from: `node ${serverHost}`, transport, error: (e as Error).message };
+      return { from, transport: p.transport, error: (e as Error).message };
     }
-  });
-  if (fromPod) {
+  };
+  const fromNode = (async () => {
+    const from = `node ${serverHost}`;
+    const r = await ctx.host(serverHost).access.exec!(hostRelayBatch(questions), { timeoutMs: 15_000 });
+    const replies = parseRelayBatch(r.stdout, plan.length);
+    return plan.map((p, i) => read(from, replies[i]!, p));
+  })();
+  const fromPodAsked = (async (): Promise<Asked[]> => {
+    if (!fromPod) return [];
     const pod = (await probePods(ctx)).find((p) => p.host === serverHost);
-    if (pod && !pod.problem) {
-      const k = await kube(ctx);
-      const ns = await workspace(ctx);
-      for (const transport of transports) {
-        jobs.push(
-          (async () => {
-            const q = query(name, transport);
-            const r = await podExec(k, ns, pod.name, podRelay(server, transport, q.bytes, port));
-            if (!r.ran) return { from: `pod ${pod.name}`, transport, notRun: execFailed(pod.name, r) };
-            try {
-              return { from: `pod ${pod.name}`, transport, answer: decode(fromBase64(r.stdout), q.id, transport) };
-            } catch (e) {
-              return { from: `pod ${pod.name}`, transport, error: (e as Error).message };
-            }
-          })(),
-        );
+    if (!pod || pod.problem) return [];
+    const from = `pod ${pod.name}`;
+    const r = await podExec(await kube(ctx), await workspace(ctx), pod.name, podRelayBatch(questions));
+    if (!r.ran) return plan.map((p) => ({ from, transport: p.transport, notRun: execFailed(pod.name, r) }));
+    const replies = parseRelayBatch(r.stdout, plan.length);
+    return plan.map((p, i) => read(from, replies[i]!, p));
+  })();
+  const [node, pod] = await Promise.all([fromNode, fromPodAsked]);
+  const of = (asked: Asked[], name: string) => asked.filter((_, i) => plan[i]!.name === name);
+  return new Map(names.map((name) => [name, [...of(node, name), ...of(pod, name)]]));
+}
+
+/** The server block answering the cluster's zone with the kubernetes plugin, if any. */
+const clusterZoneServer = (ctx: CheckContext, cd: NonNullable<ReturnType<typeof corednsOf>>) => {
+  const zone = `${ctx.cluster.clusterDomain}.`.toLowerCase();
+  return cd.c.corefile!.value.servers.find((s) => s.kubernetes?.zones.some((z) => zone.endsWith(z)));
+};
+
+/** Where this CoreDNS forwards names outside its zones ("forward ." in a "." block), if anywhere. */
+const forwardOf = (cd: NonNullable<ReturnType<typeof corednsOf>>) =>
+  cd.c.corefile!.value.servers.find((s) => s.zones.includes('.'))?.forward[0];
+
+/** Every name the suite asks of a host's CoreDNS in a run, asked together once (the checks share
+ * the answers): kubernetes.default and the test service where it serves the cluster's zone, the
+ * probe name where it forwards; from the pod only on active runs. */
+function askedOf(ctx: CheckContext, h: HostView, cd: NonNullable<ReturnType<typeof corednsOf>>): Promise<Map<string, Asked[]>> {
+  return ctx.memo(`coredns-asked:${h.name}`, async () => {
+    const c = ctx.cluster;
+    const names: string[] = [];
+    const fromPod = ctx.options.active;
+    if (clusterZoneServer(ctx, cd)) {
+      names.push(`kubernetes.default.svc.${c.clusterDomain}`);
+      // Asked once its backends run (backends() waits for them), as before: a Service seconds old
+      // may not have reached CoreDNS's watch yet, and a NXDOMAIN would then be cached.
+      if (fromPod) {
+        await backends(ctx);
+        names.push(await backendName(ctx));
       }
     }
-  }
-  return Promise.all(jobs);
+    if (c.dns.probeName && forwardOf(cd)) names.push(c.dns.probeName);
+    return ask(ctx, h.name, names, fromPod, cd.port);
+  });
 }
+
+const backendName = async (ctx: CheckContext) => `${BACKEND_SERVICE}.${await workspace(ctx)}.svc.${ctx.cluster.clusterDomain}`;
 
 /** Findings about one name asked of one server: silence everywhere means CoreDNS is down. */
 function judge(
@@ -124,8 +165,7 @@ const clusterNames = hostCheck({
     const host = h.name;
     const cd = corednsOf(h);
     if (!cd) return notApplicable(`discovery found no Corefile for CoreDNS on ${host}`);
-    const zone = `${c.clusterDomain}.`.toLowerCase();
-    const k8s = cd.c.corefile!.value.servers.find((s) => s.kubernetes?.zones.some((z) => zone.endsWith(z)));
+    const k8s = clusterZoneServer(ctx, cd);
     if (!k8s)
       return notApplicable(
         `${host}:${cd.path} serves no zone of ${c.clusterDomain} with the kubernetes plugin: this CoreDNS answers no cluster names`,
@@ -139,13 +179,15 @@ const clusterNames = hostCheck({
         : a.addresses.includes(ip)
           ? undefined
           : `answered ${a.addresses.join(', ') || 'no address'}, expected ${ip}`;
-    const asked = await ask(ctx, host, kname, ctx.options.active, cd.port);
+    const all = await askedOf(ctx, h, cd);
+    const asked = [...all.get(kname)!];
     const findings = judge(h, server, kname, asked, want(c.kubernetesServiceIP), 'dns-wrong-answer', fix);
     const notes = [`${kname} -> ${c.kubernetesServiceIP}`];
+    // The test service is judged once kubernetes.default answers (its failure says more).
     if (ctx.options.active && findings.length === 0) {
       const { clusterIP } = await backends(ctx);
-      const sname = `${BACKEND_SERVICE}.${await workspace(ctx)}.svc.${c.clusterDomain}`;
-      const asked2 = await ask(ctx, host, sname, true, cd.port);
+      const sname = await backendName(ctx);
+      const asked2 = all.get(sname)!;
       findings.push(...judge(h, server, sname, asked2, want(clusterIP), 'dns-wrong-answer', fix));
       notes.push(`${sname} -> ${clusterIP}`);
       asked.push(...asked2);
@@ -167,10 +209,10 @@ const upstream = hostCheck({
     const host = h.name;
     const cd = corednsOf(h);
     if (!cd) return notApplicable(`discovery found no Corefile for CoreDNS on ${host}`);
-    const fwd = cd.c.corefile!.value.servers.find((s) => s.zones.includes('.'))?.forward[0];
+    const fwd = forwardOf(cd);
     if (!fwd) return notApplicable(`${host}:${cd.path} forwards no names outside its zones (no "forward ." in a "." server block)`);
     const server = `${h.model.internalAddress}:${cd.port}`;
-    const asked = await ask(ctx, host, name, ctx.options.active, cd.port);
+    const asked = (await askedOf(ctx, h, cd)).get(name)!;
     const findings = judge(
       h,
       server,

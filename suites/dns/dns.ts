@@ -15,30 +15,34 @@ import {
   notApplicable,
   outcome,
 } from '../../harness/verify/check.ts';
-import { decode, fromBase64, parseResolvConf, podRelay, query } from '../../harness/verify/dns.ts';
+import { decode, parseRelayBatch, parseResolvConf, podRelayBatch, query } from '../../harness/verify/dns.ts';
 import { kube } from '../../harness/verify/kube.ts';
 import { execFailed, podExec } from '../../harness/verify/pod-exec.ts';
 import { probePods, workspace } from '../../harness/verify/workspace.ts';
 
 const LOOPBACK = /^(127\.|::1$)/;
 
-async function askFromPod(
-  ctx: CheckContext,
-  pod: string,
-  server: string,
-  name: string,
-): Promise<{ addresses?: string[]; rcode?: string; error?: string; notRun?: string }> {
+type PodAnswer = { addresses?: string[]; rcode?: string; error?: string; notRun?: string };
+
+/** Asks each name (UDP) of `server` from inside the pod, all in one exec. */
+async function askFromPod(ctx: CheckContext, pod: string, server: string, names: string[]): Promise<PodAnswer[]> {
+  if (!names.length) return [];
   const k = await kube(ctx);
   const ns = await workspace(ctx);
-  const q = query(name, 'udp');
-  const r = await podExec(k, ns, pod, podRelay(server, 'udp', q.bytes));
-  if (!r.ran) return { notRun: execFailed(pod, r) };
-  try {
-    const a = decode(fromBase64(r.stdout), q.id, 'udp');
-    return { addresses: a.addresses, rcode: a.rcode };
-  } catch (e) {
-    return { error: (e as Error).message };
-  }
+  const qs = names.map((name) => query(name, 'udp'));
+  const r = await podExec(k, ns, pod, podRelayBatch(qs.map((q) => ({ server, transport: 'udp', bytes: q.bytes }))));
+  if (!r.ran) return names.map(() => ({ notRun: execFailed(pod, r) }));
+  const replies = parseRelayBatch(r.stdout, qs.length);
+  return qs.map((q, i) => {
+    const reply = replies[i]!;
+    try {
+      if ('refused' in reply) throw new Error(`connection refused (${reply.refused})`);
+      const a = decode(reply.reply, q.id, 'udp');
+      return { addresses: a.addresses, rcode: a.rcode };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  });
 }
 
 const podsResolve = hostCheck({
@@ -111,9 +115,14 @@ const podsResolve = hostCheck({
     const server = rc.nameservers.find((n) => !LOOPBACK.test(n));
     let examined = 1;
     const notes: string[] = [`resolv.conf: nameserver ${rc.nameservers.join(', ')}; search ${rc.search.join(' ') || '-'}`];
+    const kname = `kubernetes.default.svc.${ctx.cluster.clusterDomain}`;
+    // Both names in one exec into the pod.
+    const asks = [...(clusterDNS.length ? [kname] : []), ...(probeName ? [probeName] : [])];
+    const answers = server ? await askFromPod(ctx, pod.name, server, asks) : [];
+    const answerOf = (name: string) => answers[asks.indexOf(name)]!;
     if (server && clusterDNS.length) {
-      const name = `kubernetes.default.svc.${ctx.cluster.clusterDomain}`;
-      const a = await askFromPod(ctx, pod.name, server, name);
+      const name = kname;
+      const a = answerOf(name);
       if (!a.notRun) examined++;
       if (a.notRun) notRun.push(`${name} not asked: ${a.notRun}`);
       else if (a.error || a.rcode !== 'NOERROR' || !a.addresses?.includes(ctx.cluster.kubernetesServiceIP)) {
@@ -128,7 +137,7 @@ const podsResolve = hostCheck({
       } else notes.push(`${name} -> ${a.addresses.join(', ')}`);
     }
     if (server && probeName) {
-      const a = await askFromPod(ctx, pod.name, server, probeName);
+      const a = answerOf(probeName);
       if (!a.notRun) examined++;
       if (a.notRun) notRun.push(`${probeName} not asked: ${a.notRun}`);
       else if (a.error || a.rcode !== 'NOERROR' || !a.addresses?.length) {

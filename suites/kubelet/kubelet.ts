@@ -19,7 +19,7 @@ import { type Kube, apiError, kube } from '../../harness/verify/kube.ts';
 import { leaseAge } from '../../harness/verify/leases.ts';
 import { statusHint } from '../../harness/discovery/fix-text.ts';
 import { podExec } from '../../harness/verify/pod-exec.ts';
-import { BACKEND_PORT, backends, probePods, workspace } from '../../harness/verify/workspace.ts';
+import { BACKEND_CONTAINER, BACKEND_PORT, backends, probePods, workspace } from '../../harness/verify/workspace.ts';
 
 /** Kubelet journal lines that explain a registration problem (forbidden, unauthorized, x509). */
 async function kubeletComplaints(h: HostView): Promise<string> {
@@ -153,7 +153,7 @@ async function readLogs(k: Kube, ns: string, pod: string): Promise<void> {
   let text = '';
   sink.on('data', (d: Buffer) => (text += d.toString()));
   const ended = once(sink, 'end');
-  await k.log.log(ns, pod, 'main', sink, { follow: false, tailLines: 20 }).catch((e: unknown) => {
+  await k.log.log(ns, pod, BACKEND_CONTAINER, sink, { follow: false, tailLines: 20 }).catch((e: unknown) => {
     throw e instanceof Error && !('code' in e) ? e : new Error(apiError(e));
   });
   await Promise.race([ended, new Promise((_, rej) => setTimeout(() => rej(new Error('the log stream did not end within 15 s')), 15_000))]);

@@ -37,7 +37,7 @@ import {
 import { apiEndpoint } from '../apiserver/endpoint.ts';
 import { parse as parseTokenCsv } from '../apiserver/token-file.ts';
 import { alsoMaster, certsSuite, unreadableFiles } from '../certs/certs.ts';
-import { fileStateOn } from '../certs/credentials.ts';
+import { fileStateOn, listFilesOn, prefetch } from '../certs/credentials.ts';
 import { judgeMastersCredentialOnWorker, judgeMastersKubeconfigOnWorker, resolveKubeconfig } from '../../harness/pki/x509/index.ts';
 import { ADMIN_KUBECONFIG_CANDIDATES } from '../../harness/verify/kube.ts';
 
@@ -726,8 +726,13 @@ const mastersCredentialOnWorkers = hostCheck({
     // and every other kubeconfig or certificate in the folders they keep them.
     const used = h.facts.components.flatMap((c) => c.files.map((f) => f.path));
     const dirs = [...new Set(used.map((p) => p.replace(/\/[^/]*$/, '')))].filter((d) => d && d !== '/');
-    const listed = (await Promise.all(['/root/.kube', ...dirs].map((d) => h.access.listFiles(d)))).flat();
+    const listed = (await Promise.all(['/root/.kube', ...dirs].map((d) => listFilesOn(ctx, h.name, d)))).flat();
     const candidates = [...new Set([...ADMIN_KUBECONFIG_CANDIDATES, ...used, ...listed])];
+    // One round trip for every candidate and the key files next to its certificates.
+    await prefetch(ctx, h.name, [
+      ...candidates,
+      ...candidates.filter((p) => /\.(pem|crt)$/.test(p) && !/-key\.pem$/.test(p)).flatMap(keyPathsFor),
+    ]);
     const findings: Finding[] = [];
     const warnings: Finding[] = [];
     let examined = 0;
