@@ -44,7 +44,10 @@ export type FileReads = Map<string, string | undefined> & { unreadable: Set<stri
  * contents). */
 const UNREADABLE = '##! ';
 
-/** Reads many files at once: one command on live hosts (contents base64-encoded), reads otherwise.
+/** Files read by one command (see readFiles). */
+export const READ_BATCH = 40;
+
+/** Reads many files at once: one command per READ_BATCH files on live hosts (contents base64-encoded), reads otherwise.
  * Missing files map to undefined; files that exist but cannot be read too, and are in `unreadable`. */
 export async function readFiles(h: HostAccess, paths: string[]): Promise<FileReads> {
   const out: FileReads = Object.assign(new Map<string, string | undefined>(), { unreadable: new Set<string>() });
@@ -65,20 +68,29 @@ export async function readFiles(h: HostAccess, paths: string[]): Promise<FileRea
     );
     return out;
   }
-  const script = todo
-    .map(
-      (p) =>
-        `if [ -f ${shq(p)} ]; then if [ -r ${shq(p)} ]; then printf '### %s\\n' ${shq(p)}; base64 -w0 < ${shq(p)}; echo; else printf '${UNREADABLE}%s\\n' ${shq(p)}; fi; fi`,
-    )
-    .join('\n');
-  const r = await h.exec(script, { timeoutMs: 30_000 });
-  // Each step ends in a successful `fi`: any other exit code means the read itself broke.
-  if (r.code !== 0)
-    throw new Error(
-      `cannot read ${todo.length} file${todo.length > 1 ? 's' : ''} (${todo[0]}${todo.length > 1 ? ', ...' : ''}): exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 200)}` : ''}`,
-    );
+  // At most READ_BATCH files per command: a command line is bounded (128 KiB per argument on
+  // Linux), and a kubelet's folder lists every pod's volumes.
+  const chunks: string[][] = [];
+  for (let i = 0; i < todo.length; i += READ_BATCH) chunks.push(todo.slice(i, i + READ_BATCH));
+  const results = await Promise.all(
+    chunks.map(async (chunk) => {
+      const script = chunk
+        .map(
+          (p) =>
+            `if [ -f ${shq(p)} ]; then if [ -r ${shq(p)} ]; then printf '### %s\\n' ${shq(p)}; base64 -w0 < ${shq(p)}; echo; else printf '${UNREADABLE}%s\\n' ${shq(p)}; fi; fi`,
+        )
+        .join('\n');
+      const r = await h.exec!(script, { timeoutMs: 30_000 });
+      // Each step ends in a successful `fi`: any other exit code means the read itself broke.
+      if (r.code !== 0)
+        throw new Error(
+          `cannot read ${chunk.length} file${chunk.length > 1 ? 's' : ''} (${chunk[0]}${chunk.length > 1 ? ', ...' : ''}): exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 200)}` : ''}`,
+        );
+      return r.stdout;
+    }),
+  );
   for (const p of todo) out.set(p, undefined);
-  const lines = r.stdout.split('\n');
+  const lines = results.join('\n').split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.startsWith(UNREADABLE) && out.has(line.slice(UNREADABLE.length))) {

@@ -11,8 +11,9 @@ export interface TracedExec {
   where: string;
   at: string;
   ms: number;
-  /** Exit code (hosts), or whether the command ran (pods: the exec's status). */
+  /** The command's exit code (in a pod: when its exec ran). */
   code?: number;
+  /** Pods: whether the command ran (the exec's status; false when the exec itself failed). */
   ran?: boolean;
   outBytes?: number;
   command: string;

@@ -310,62 +310,60 @@ export class SshSession {
   /** Runs a command (through sudo when configured); never throws on a non-zero exit code. */
   exec(command: string, opts: { stdin?: string | Buffer | Readable; timeoutMs?: number } = {}): Promise<ExecResult> {
     const cmd = this.endpoint.sudo ? `sudo -n sh -c ${shq(command)}` : command;
-    const startedAt = Date.now();
-    return this.limiter.run(
-      () =>
-        new Promise<ExecResult>((resolve, reject) => {
-          const run = (f: () => void) => {
-            try {
-              f();
-            } catch (e) {
-              reject(
-                new SshError(
-                  `${where(this.endpoint)}: the SSH connection is gone (${(e as Error).message}); fix: check that ${this.endpoint.host} is up, then run again`,
-                ),
-              );
-            }
-          };
-          let attempts = 0;
-          const open = () =>
-            run(() =>
-              this.client.exec(cmd, (err, ch) => {
-                // sshd refuses a channel now and then under load (MaxSessions counts channels that are
-                // still closing): a refused open is retried a few times before it is an error.
-                if (err && /Channel open failure/i.test(err.message) && ++attempts < 6) return void setTimeout(open, 250 * attempts);
-                if (err) return reject(new SshError(`${where(this.endpoint)}: cannot run a command (${err.message})`));
-                const out: Buffer[] = [];
-                const errOut: Buffer[] = [];
-                let timer: NodeJS.Timeout | undefined;
-                if (opts.timeoutMs) {
-                  timer = setTimeout(() => {
-                    ch.close();
-                    reject(
-                      new SshError(
-                        `${where(this.endpoint)}: command timed out after ${opts.timeoutMs! / 1000} s: ${command.slice(0, 120)}`,
-                      ),
-                    );
-                  }, opts.timeoutMs);
-                }
-                ch.on('data', (d: Buffer) => out.push(d));
-                ch.stderr.on('data', (d: Buffer) => errOut.push(d));
-                ch.on('close', (code: number | null, signal?: string) => {
-                  if (timer) clearTimeout(timer);
-                  const r = {
-                    code: code ?? (signal ? 128 : 255),
-                    stdout: Buffer.concat(out).toString('utf8'),
-                    stderr: Buffer.concat(errOut).toString('utf8'),
-                  };
-                  traceExec(this.endpoint.name, startedAt, command, { code: r.code, outBytes: r.stdout.length });
-                  resolve(r);
-                });
-                if (opts.stdin === undefined) ch.end();
-                else if (typeof opts.stdin === 'string' || Buffer.isBuffer(opts.stdin)) ch.end(opts.stdin);
-                else opts.stdin.pipe(ch);
-              }),
+    return this.limiter.run(() => {
+      // Timed from when a channel is free (not while it queued behind the session limit).
+      const startedAt = Date.now();
+      return new Promise<ExecResult>((resolve, reject) => {
+        const run = (f: () => void) => {
+          try {
+            f();
+          } catch (e) {
+            reject(
+              new SshError(
+                `${where(this.endpoint)}: the SSH connection is gone (${(e as Error).message}); fix: check that ${this.endpoint.host} is up, then run again`,
+              ),
             );
-          open();
-        }),
-    );
+          }
+        };
+        let attempts = 0;
+        const open = () =>
+          run(() =>
+            this.client.exec(cmd, (err, ch) => {
+              // sshd refuses a channel now and then under load (MaxSessions counts channels that are
+              // still closing): a refused open is retried a few times before it is an error.
+              if (err && /Channel open failure/i.test(err.message) && ++attempts < 6) return void setTimeout(open, 250 * attempts);
+              if (err) return reject(new SshError(`${where(this.endpoint)}: cannot run a command (${err.message})`));
+              const out: Buffer[] = [];
+              const errOut: Buffer[] = [];
+              let timer: NodeJS.Timeout | undefined;
+              if (opts.timeoutMs) {
+                timer = setTimeout(() => {
+                  ch.close();
+                  reject(
+                    new SshError(`${where(this.endpoint)}: command timed out after ${opts.timeoutMs! / 1000} s: ${command.slice(0, 120)}`),
+                  );
+                }, opts.timeoutMs);
+              }
+              ch.on('data', (d: Buffer) => out.push(d));
+              ch.stderr.on('data', (d: Buffer) => errOut.push(d));
+              ch.on('close', (code: number | null, signal?: string) => {
+                if (timer) clearTimeout(timer);
+                const r = {
+                  code: code ?? (signal ? 128 : 255),
+                  stdout: Buffer.concat(out).toString('utf8'),
+                  stderr: Buffer.concat(errOut).toString('utf8'),
+                };
+                traceExec(this.endpoint.name, startedAt, command, { code: r.code, outBytes: out.reduce((n, b) => n + b.length, 0) });
+                resolve(r);
+              });
+              if (opts.stdin === undefined) ch.end();
+              else if (typeof opts.stdin === 'string' || Buffer.isBuffer(opts.stdin)) ch.end(opts.stdin);
+              else opts.stdin.pipe(ch);
+            }),
+          );
+        open();
+      });
+    });
   }
 
   /** Writes content to a remote file (parent folders created), atomically via a temp file. */

@@ -61,7 +61,9 @@ export function podRelayBatch(questions: Question[]): string[] {
 }
 
 /** Reads a batch's output (host or pod): each question's reply, in order; a question without a
- * line got no answer (an empty reply). */
+ * line got no answer (an empty reply), as does one whose relay failed otherwise than by a refused
+ * connection. The questions' lines share one pipe: each is one write of a few hundred bytes (an
+ * A record's reply), below PIPE_BUF, so lines do not interleave. */
 export function parseRelayBatch(stdout: string, n: number): Relayed[] {
   const out: Relayed[] = Array.from({ length: n }, () => ({ reply: Buffer.alloc(0) }));
   for (const line of stdout.split('\n')) {
@@ -89,8 +91,4 @@ export function parseResolvConf(text: string): { nameservers: string[]; search: 
     else if (k === 'options') out.options.push(...v);
   }
   return out;
-}
-
-export function fromBase64(text: string): Buffer {
-  return Buffer.from(text.replace(/\s+/g, ''), 'base64');
 }

@@ -52,12 +52,26 @@ class BoundedKubeConfig extends k8s.KubeConfig {
     const made = context.getDispatcher();
     if (made) context.setDispatcher((this.shared ??= made));
   }
-  /** Closes the pool at the end of the run once its requests are answered (a request made later,
-   * the workspace's cleanup running beside it, gets a pool of its own). */
+  /** Closes the pool at the end of the run: its requests get 2 s to end, then it is destroyed (a
+   * log stream or a watch of a hung check does not hold up the run's end). A request made later
+   * (the workspace's removal running beside it) gets a pool of its own. */
   async closePool(): Promise<void> {
     const d = this.shared;
     this.shared = undefined;
-    await d?.close().catch(() => undefined);
+    if (!d) return;
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      d.close().then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((r) => {
+        timer = setTimeout(() => r(false), 2000);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!closed) await d.destroy().catch(() => undefined);
   }
 }
 

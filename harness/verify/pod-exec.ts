@@ -55,8 +55,14 @@ export async function podExec(k: Kube, ns: string, pod: string, argv: string[], 
       clearTimeout(timer);
       setTimeout(() => ws?.close(), 50);
       // The status frame can arrive before the last output frame: give it a moment.
-      setTimeout(() => resolve({ ...r, stdout, stderr }), 50);
-      traceExec(`pod ${ns}/${pod}`, startedAt, argv.join(' '), { ran: r.ran, outBytes: stdout.length });
+      setTimeout(() => {
+        traceExec(`pod ${ns}/${pod}`, startedAt, argv.join(' '), {
+          ran: r.ran,
+          ...(r.exitCode !== undefined ? { code: r.exitCode } : {}),
+          outBytes: Buffer.byteLength(stdout),
+        });
+        resolve({ ...r, stdout, stderr });
+      }, 50);
     };
     const timer = setTimeout(
       () =>

@@ -97,12 +97,15 @@ export interface PodOnWorker {
 export async function podProblem(k: Kube, ns: string, name: string): Promise<string> {
   const pod = await k.core.readNamespacedPod({ namespace: ns, name }).catch(() => undefined);
   if (!pod) return 'the pod does not exist';
-  const waiting = pod.status?.containerStatuses?.find((c) => c.state?.waiting)?.state?.waiting;
+  const waiting = (pod.status?.containerStatuses ?? []).filter((c) => c.state?.waiting);
   const events = await k.core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${name}` }).catch(() => undefined);
   const last = (events?.items ?? []).filter((e) => e.type === 'Warning').slice(-1)[0];
   return [
     `phase ${pod.status?.phase ?? 'unknown'}`,
-    waiting ? `container waiting: ${waiting.reason}${waiting.message ? ` (${waiting.message.slice(0, 160)})` : ''}` : '',
+    ...waiting.map((c) => {
+      const w = c.state!.waiting!;
+      return `container ${c.name} waiting: ${w.reason}${w.message ? ` (${w.message.slice(0, 160)})` : ''}`;
+    }),
     last ? `last warning event: ${last.reason}: ${(last.message ?? '').slice(0, 200)}` : '',
   ]
     .filter(Boolean)
@@ -112,19 +115,31 @@ export async function podProblem(k: Kube, ns: string, name: string): Promise<str
 /** A node lease older than this: its kubelet (renewing every 10 s) is gone; what it reported is stale. */
 const KUBELET_GONE_S = 40;
 
+type Images = { toolbox: string; demoApp: string; pullPolicy: string };
+type PodReady = (p: V1Pod) => boolean;
+
+/** The pod Ready (every container ready). */
+const podReady: PodReady = (p) => !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+
+/** Creates a pod per worker (once per run, whoever asks first) and waits until each is ready as
+ * `isReady` says (memoised under `key`): users of the same pods may wait for different things. */
 async function ensurePods(
   ctx: CheckContext,
   key: string,
-  make: (host: string, nodeName: string, images: { toolbox: string; demoApp: string; pullPolicy: string }) => V1Pod,
+  make: (host: string, nodeName: string, images: Images) => V1Pod,
+  isReady: PodReady = podReady,
+  createdKey = key,
 ): Promise<PodOnWorker[]> {
   return ctx.memo(key, async () => {
     const k = await kube(ctx);
     const [ns, images] = await Promise.all([workspace(ctx), workloadImages(ctx)]);
     const pods = ctx.cluster.workers.map((w) => ({ w, pod: make(w.host, w.nodeName, images) }));
-    await Promise.all(
-      pods
-        .filter(({ w }) => !images.problems.has(w.host))
-        .map(({ pod }) => createIgnoringExisting(() => k.core.createNamespacedPod({ namespace: ns, body: pod }))),
+    await ctx.memo(`${createdKey}:created`, () =>
+      Promise.all(
+        pods
+          .filter(({ w }) => !images.problems.has(w.host))
+          .map(({ pod }) => createIgnoringExisting(() => k.core.createNamespacedPod({ namespace: ns, body: pod }))),
+      ),
     );
     // One list of the namespace's pods per tick answers every pod waiting (not a read per pod per
     // tick: with six workers that was twenty requests a second to the apiserver).
@@ -153,8 +168,7 @@ async function ensurePods(
           60_000,
           async () => {
             const p = await podNow(name);
-            const ok = p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-            if (ok && p?.status?.podIP) return p.status.podIP;
+            if (p && isReady(p) && p.status?.podIP) return p.status.podIP;
             if (Date.now() - lastLeaseLook >= 3000) {
               lastLeaseLook = Date.now();
               const age = (await leaseAge(ctx, 'kube-node-lease', w.nodeName)).ageS;
@@ -211,30 +225,38 @@ async function ensurePods(
 }
 
 /** The pod on every worker: the toolbox (ping, nslookup, nc, wget) in "main", the demo app in
- * "backend" (port 8000), Ready once the demo app answers. */
+ * "backend" (port 8000). */
+function workerPod(host: string, nodeName: string, img: Images): V1Pod {
+  return pinnedPod(`probe-${host}`, nodeName, img.toolbox, img.pullPolicy, { app: 'hardway-probe' }, { command: ['sleep', '3600'] }, [
+    {
+      name: BACKEND_CONTAINER,
+      image: img.demoApp,
+      imagePullPolicy: img.pullPolicy,
+      ports: [{ containerPort: BACKEND_PORT }],
+      env: [
+        { name: 'POD_NAME', value: `probe-${host}` },
+        { name: 'NODE_NAME', value: nodeName },
+      ],
+      readinessProbe: { httpGet: { path: '/status/', port: BACKEND_PORT }, periodSeconds: 1 },
+    },
+  ]);
+}
+
+/** The toolbox container ready: what the probe's users need (the demo app beside it may still be
+ * starting, or broken: that is the backends' users' finding, not theirs). */
+const toolboxReady: PodReady = (p) => !!p.status?.containerStatuses?.find((c) => c.name === 'main')?.ready;
+
+/** Every worker's pod, once its toolbox runs. */
 export function probePods(ctx: CheckContext): Promise<PodOnWorker[]> {
-  return ensurePods(ctx, 'probe-pods', (host, nodeName, img) =>
-    pinnedPod(`probe-${host}`, nodeName, img.toolbox, img.pullPolicy, { app: 'hardway-probe' }, { command: ['sleep', '3600'] }, [
-      {
-        name: BACKEND_CONTAINER,
-        image: img.demoApp,
-        imagePullPolicy: img.pullPolicy,
-        ports: [{ containerPort: BACKEND_PORT }],
-        env: [
-          { name: 'POD_NAME', value: `probe-${host}` },
-          { name: 'NODE_NAME', value: nodeName },
-        ],
-        readinessProbe: { httpGet: { path: '/status/', port: BACKEND_PORT }, periodSeconds: 1 },
-      },
-    ]),
-  );
+  return ensurePods(ctx, 'probe-pods', workerPod, toolboxReady, 'worker-pods');
 }
 
 /** The demo app on every worker (the pods' "backend" containers), behind the Service "backend"
  * (port 80 -> 8000). */
 export async function backends(ctx: CheckContext): Promise<{ pods: PodOnWorker[]; clusterIP: string }> {
   // The Service is created beside its pods, not after them: by the time they run it is seconds old
-  // (CoreDNS's watch and kube-proxy have it), and a NXDOMAIN for a Service not yet seen is not cached.
+  // and CoreDNS's watch and kube-proxy have it (a NXDOMAIN for a Service CoreDNS has not seen yet
+  // would be cached for the zone's negative TTL).
   const service = ctx.memo('backend-service', async () => {
     const k = await kube(ctx);
     const ns = await workspace(ctx);
@@ -251,7 +273,8 @@ export async function backends(ctx: CheckContext): Promise<{ pods: PodOnWorker[]
     return svc.spec!.clusterIP!;
   });
   service.catch(() => undefined); // awaited below; not an unhandled rejection while the pods start
-  const pods = await probePods(ctx);
+  // The same pods, once the demo app answers its readiness probe too.
+  const pods = await ensurePods(ctx, 'backend-pods', workerPod, podReady, 'worker-pods');
   return { pods, clusterIP: await service };
 }
 

@@ -52,11 +52,20 @@ export function listFilesOn(ctx: CheckContext, host: string, dir: string): Promi
 }
 
 /** Reads many files of a host in one round trip, into the same memo fileOn uses: a check that
- * then reads them one by one waits for no further round trip. */
+ * then reads them one by one waits for no further round trip. When the batch fails, each file is
+ * read on its own (a batch's failure is not every file's). */
 export async function prefetch(ctx: CheckContext, host: string, paths: string[]): Promise<void> {
   const todo = [...new Set(paths)];
-  const read = ctx.memo(`prefetch:${host}:${todo.join(',')}`, () => readFiles(ctx.host(host).access, todo));
-  await Promise.all(todo.map((p) => ctx.memo(`file:${host}:${p}`, async () => stateOf(await read, p))));
+  const access = ctx.host(host).access;
+  const read = ctx.memo(`prefetch:${host}:${todo.join(',')}`, () => readFiles(access, todo));
+  await Promise.all(
+    todo.map((p) =>
+      ctx.memo(`file:${host}:${p}`, async () => {
+        const batch = await read.catch(() => undefined);
+        return stateOf(batch ?? (await readFiles(access, [p])), p);
+      }),
+    ),
+  );
 }
 
 const ref = async (ctx: CheckContext, host: string, path: string | undefined): Promise<FileRef | undefined> =>

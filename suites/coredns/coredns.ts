@@ -99,25 +99,16 @@ const clusterZoneServer = (ctx: CheckContext, cd: NonNullable<ReturnType<typeof 
 const forwardOf = (cd: NonNullable<ReturnType<typeof corednsOf>>) =>
   cd.c.corefile!.value.servers.find((s) => s.zones.includes('.'))?.forward[0];
 
-/** Every name the suite asks of a host's CoreDNS in a run, asked together once (the checks share
- * the answers): kubernetes.default and the test service where it serves the cluster's zone, the
- * probe name where it forwards; from the pod only on active runs. */
+/** The names both checks ask of a host's CoreDNS, asked together once a run (the checks share the
+ * answers): kubernetes.default where it serves the cluster's zone, the probe name where it
+ * forwards; from the pod too on active runs. */
 function askedOf(ctx: CheckContext, h: HostView, cd: NonNullable<ReturnType<typeof corednsOf>>): Promise<Map<string, Asked[]>> {
-  return ctx.memo(`coredns-asked:${h.name}`, async () => {
+  return ctx.memo(`coredns-asked:${h.name}`, () => {
     const c = ctx.cluster;
     const names: string[] = [];
-    const fromPod = ctx.options.active;
-    if (clusterZoneServer(ctx, cd)) {
-      names.push(`kubernetes.default.svc.${c.clusterDomain}`);
-      // Asked once its backends run (backends() waits for them), as before: a Service seconds old
-      // may not have reached CoreDNS's watch yet, and a NXDOMAIN would then be cached.
-      if (fromPod) {
-        await backends(ctx);
-        names.push(await backendName(ctx));
-      }
-    }
+    if (clusterZoneServer(ctx, cd)) names.push(`kubernetes.default.svc.${c.clusterDomain}`);
     if (c.dns.probeName && forwardOf(cd)) names.push(c.dns.probeName);
-    return ask(ctx, h.name, names, fromPod, cd.port);
+    return ask(ctx, h.name, names, ctx.options.active, cd.port);
   });
 }
 
@@ -179,15 +170,15 @@ const clusterNames = hostCheck({
         : a.addresses.includes(ip)
           ? undefined
           : `answered ${a.addresses.join(', ') || 'no address'}, expected ${ip}`;
-    const all = await askedOf(ctx, h, cd);
-    const asked = [...all.get(kname)!];
+    const asked = [...(await askedOf(ctx, h, cd)).get(kname)!];
     const findings = judge(h, server, kname, asked, want(c.kubernetesServiceIP), 'dns-wrong-answer', fix);
     const notes = [`${kname} -> ${c.kubernetesServiceIP}`];
-    // The test service is judged once kubernetes.default answers (its failure says more).
+    // The test service is asked once kubernetes.default answers (its failure says more), and once
+    // its backends run (backends() waits for them and the Service).
     if (ctx.options.active && findings.length === 0) {
       const { clusterIP } = await backends(ctx);
       const sname = await backendName(ctx);
-      const asked2 = all.get(sname)!;
+      const asked2 = (await ask(ctx, host, [sname], true, cd.port)).get(sname)!;
       findings.push(...judge(h, server, sname, asked2, want(clusterIP), 'dns-wrong-answer', fix));
       notes.push(`${sname} -> ${clusterIP}`);
       asked.push(...asked2);

@@ -153,10 +153,23 @@ async function readLogs(k: Kube, ns: string, pod: string): Promise<void> {
   let text = '';
   sink.on('data', (d: Buffer) => (text += d.toString()));
   const ended = once(sink, 'end');
-  await k.log.log(ns, pod, BACKEND_CONTAINER, sink, { follow: false, tailLines: 20 }).catch((e: unknown) => {
+  const stream = await k.log.log(ns, pod, BACKEND_CONTAINER, sink, { follow: false, tailLines: 20 }).catch((e: unknown) => {
     throw e instanceof Error && !('code' in e) ? e : new Error(apiError(e));
   });
-  await Promise.race([ended, new Promise((_, rej) => setTimeout(() => rej(new Error('the log stream did not end within 15 s')), 15_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ended,
+      new Promise((_, rej) => {
+        timer = setTimeout(() => rej(new Error('the log stream did not end within 15 s')), 15_000);
+      }),
+    ]);
+  } catch (e) {
+    stream.abort(); // a stalled stream is not left open for the rest of the run
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
   if (!/listening/.test(text)) throw new Error(`the log holds no start-up line (got ${JSON.stringify(text.slice(0, 80))})`);
 }
 

@@ -62,10 +62,12 @@ function jobSpec(name: string, workers: number, image: string, pullPolicy: strin
               ],
             },
           },
-          // The pods need not linger (they slept 2 s): the Job controller creates them within
-          // milliseconds and the scheduler places them as they come; a finished pod no longer
-          // counts for anti-affinity, but the last is placed long before the first has started.
-          containers: [{ name: 'app', image, imagePullPolicy: pullPolicy, command: ['sh', '-c', 'echo scheduled on $(hostname)'] }],
+          // The Job controller creates the pods within milliseconds and the scheduler places them
+          // as they come; a finished pod no longer counts for anti-affinity, so each lingers 1 s
+          // (it slept 2) as margin for a pod placed late (a batch of the controller, a backoff).
+          containers: [
+            { name: 'app', image, imagePullPolicy: pullPolicy, command: ['sh', '-c', 'echo scheduled on $(hostname); sleep 1'] },
+          ],
         },
       },
     },

@@ -728,11 +728,11 @@ const mastersCredentialOnWorkers = hostCheck({
     const dirs = [...new Set(used.map((p) => p.replace(/\/[^/]*$/, '')))].filter((d) => d && d !== '/');
     const listed = (await Promise.all(['/root/.kube', ...dirs].map((d) => listFilesOn(ctx, h.name, d)))).flat();
     const candidates = [...new Set([...ADMIN_KUBECONFIG_CANDIDATES, ...used, ...listed])];
-    // One round trip for every candidate and the key files next to its certificates.
-    await prefetch(ctx, h.name, [
-      ...candidates,
-      ...candidates.filter((p) => /\.(pem|crt)$/.test(p) && !/-key\.pem$/.test(p)).flatMap(keyPathsFor),
-    ]);
+    const kubeconfigs = candidates.filter((p) => /(\.kubeconfig|\.conf|\/\.kube\/config)$/.test(p));
+    const certs = candidates.filter((p) => /\.(pem|crt)$/.test(p) && !/-key\.pem$/.test(p));
+    // One round trip for what the loops below read: the kubeconfigs, the certificates and the key
+    // files next to them (not every file listed: a kubelet's folder holds every pod's volumes).
+    await prefetch(ctx, h.name, [...kubeconfigs, ...certs, ...certs.flatMap(keyPathsFor)]);
     const findings: Finding[] = [];
     const warnings: Finding[] = [];
     let examined = 0;
@@ -748,13 +748,13 @@ const mastersCredentialOnWorkers = hostCheck({
       if (f.state === 'unreadable') unreadable.add(path);
       return f.state === 'present' ? f.text : undefined;
     };
-    for (const path of candidates.filter((p) => /(\.kubeconfig|\.conf|\/\.kube\/config)$/.test(p))) {
+    for (const path of kubeconfigs) {
       const text = await read(path);
       if (text === undefined || !/\bkind:\s*Config\b|\bclusters:/.test(text)) continue;
       const k = await resolveKubeconfig(text, path, read, { host: h.name });
       add(judgeMastersKubeconfigOnWorker(k, h.name, 'worker'));
     }
-    for (const path of candidates.filter((p) => /\.(pem|crt)$/.test(p) && !/-key\.pem$/.test(p))) {
+    for (const path of certs) {
       const pem = await read(path);
       if (!pem?.includes('-----BEGIN CERTIFICATE-----')) continue;
       let key;
