@@ -4,7 +4,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
-import { type Relayed, decode, hostRelayBatch, parseRelayBatch, query } from './dns.ts';
+import { type Relayed, decode, decodeRelayed, hostRelayBatch, parseRelayBatch, query } from './dns.ts';
 
 const reply = (r: Relayed) => ('reply' in r ? r.reply : Buffer.alloc(0));
 
@@ -24,6 +24,9 @@ describe('DNS relay batches', () => {
     expect(decode(reply(r[0]!), 0x39d4, 'udp')).toEqual({ rcode: 'NOERROR', addresses: ['10.32.0.1'] });
     expect(decode(reply(r[1]!), 0x062f, 'tcp')).toEqual({ rcode: 'NOERROR', addresses: ['10.32.0.1'] });
     expect(r[2]).toEqual({ refused: 'environment: line 1: /dev/tcp/10.240.0.23/1: Connection refused' });
+    expect(() => decodeRelayed(r[2]!, 0x0001, 'tcp')).toThrow(
+      'connection refused (environment: line 1: /dev/tcp/10.240.0.23/1: Connection refused)',
+    );
     expect(() => decode(reply(r[3]!), 1, 'udp')).toThrow(/no answer/);
   });
 

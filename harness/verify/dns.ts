@@ -78,6 +78,13 @@ export function parseRelayBatch(stdout: string, n: number): Relayed[] {
   return out;
 }
 
+/** The answer in a relayed reply (decode()); throws when the connection was refused, no answer
+ * came, or the reply is not the one to `id`. */
+export function decodeRelayed(r: Relayed, id: number, transport: Transport): DnsAnswer {
+  if ('refused' in r) throw new Error(`connection refused (${r.refused.slice(0, 80)})`);
+  return decode(r.reply, id, transport);
+}
+
 /** The nameservers, search domains and options of a resolv.conf. */
 export function parseResolvConf(text: string): { nameservers: string[]; search: string[]; options: string[] } {
   const out = { nameservers: [] as string[], search: [] as string[], options: [] as string[] };

@@ -17,7 +17,7 @@ import {
   type DnsAnswer,
   type Relayed,
   type Transport,
-  decode,
+  decodeRelayed,
   hostRelayBatch,
   parseRelayBatch,
   podRelayBatch,
@@ -45,8 +45,10 @@ function notAsked(asked: Asked[]): string | undefined {
   return n.length ? `${n.map((a) => `${a.transport} from ${a.from}`).join(', ')} not asked: ${n[0]!.notRun}` : undefined;
 }
 
+type Coredns = { c: ComponentFacts; path: string; port: number };
+
 /** The host's CoreDNS: its Corefile, the port it serves, the server block for a zone. */
-function corednsOf(h: HostView): { c: ComponentFacts; path: string; port: number } | undefined {
+function corednsOf(h: HostView): Coredns | undefined {
   const c = h.facts.components.find((x) => x.kind === 'coredns');
   if (!c?.corefile) return undefined;
   const port = c.corefile.value.servers.flatMap((s) => s.addresses.filter((a) => a.transport === 'dns')).map((a) => a.port)[0] ?? 53;
@@ -62,8 +64,7 @@ async function ask(ctx: CheckContext, serverHost: string, names: string[], fromP
   const questions = plan.map((p) => ({ server, port, transport: p.transport, bytes: p.bytes }));
   const read = (from: string, r: Relayed, p: (typeof plan)[number]): Asked => {
     try {
-      if ('refused' in r) throw new Error(`connection refused (${r.refused.slice(0, 80)})`);
-      return { from, transport: p.transport, answer: decode(r.reply, p.id, p.transport) };
+      return { from, transport: p.transport, answer: decodeRelayed(r, p.id, p.transport) };
     } catch (e) {
       return { from, transport: p.transport, error: (e as Error).message };
     }
@@ -90,19 +91,18 @@ async function ask(ctx: CheckContext, serverHost: string, names: string[], fromP
 }
 
 /** The server block answering the cluster's zone with the kubernetes plugin, if any. */
-const clusterZoneServer = (ctx: CheckContext, cd: NonNullable<ReturnType<typeof corednsOf>>) => {
+const clusterZoneServer = (ctx: CheckContext, cd: Coredns) => {
   const zone = `${ctx.cluster.clusterDomain}.`.toLowerCase();
   return cd.c.corefile!.value.servers.find((s) => s.kubernetes?.zones.some((z) => zone.endsWith(z)));
 };
 
 /** Where this CoreDNS forwards names outside its zones ("forward ." in a "." block), if anywhere. */
-const forwardOf = (cd: NonNullable<ReturnType<typeof corednsOf>>) =>
-  cd.c.corefile!.value.servers.find((s) => s.zones.includes('.'))?.forward[0];
+const forwardOf = (cd: Coredns) => cd.c.corefile!.value.servers.find((s) => s.zones.includes('.'))?.forward[0];
 
 /** The names both checks ask of a host's CoreDNS, asked together once a run (the checks share the
  * answers): kubernetes.default where it serves the cluster's zone, the probe name where it
  * forwards; from the pod too on active runs. */
-function askedOf(ctx: CheckContext, h: HostView, cd: NonNullable<ReturnType<typeof corednsOf>>): Promise<Map<string, Asked[]>> {
+function askedOf(ctx: CheckContext, h: HostView, cd: Coredns): Promise<Map<string, Asked[]>> {
   return ctx.memo(`coredns-asked:${h.name}`, () => {
     const c = ctx.cluster;
     const names: string[] = [];

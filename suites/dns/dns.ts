@@ -15,7 +15,7 @@ import {
   notApplicable,
   outcome,
 } from '../../harness/verify/check.ts';
-import { decode, parseRelayBatch, parseResolvConf, podRelayBatch, query } from '../../harness/verify/dns.ts';
+import { decodeRelayed, parseRelayBatch, parseResolvConf, podRelayBatch, query } from '../../harness/verify/dns.ts';
 import { kube } from '../../harness/verify/kube.ts';
 import { execFailed, podExec } from '../../harness/verify/pod-exec.ts';
 import { probePods, workspace } from '../../harness/verify/workspace.ts';
@@ -34,10 +34,8 @@ async function askFromPod(ctx: CheckContext, pod: string, server: string, names:
   if (!r.ran) return names.map(() => ({ notRun: execFailed(pod, r) }));
   const replies = parseRelayBatch(r.stdout, qs.length);
   return qs.map((q, i) => {
-    const reply = replies[i]!;
     try {
-      if ('refused' in reply) throw new Error(`connection refused (${reply.refused})`);
-      const a = decode(reply.reply, q.id, 'udp');
+      const a = decodeRelayed(replies[i]!, q.id, 'udp');
       return { addresses: a.addresses, rcode: a.rcode };
     } catch (e) {
       return { error: (e as Error).message };
@@ -122,7 +120,7 @@ const podsResolve = hostCheck({
     const answerOf = (name: string) => answers[asks.indexOf(name)]!;
     if (server && clusterDNS.length) {
       const name = kname;
-      const a = answerOf(name);
+      const a = answerOf(kname);
       if (!a.notRun) examined++;
       if (a.notRun) notRun.push(`${name} not asked: ${a.notRun}`);
       else if (a.error || a.rcode !== 'NOERROR' || !a.addresses?.includes(ctx.cluster.kubernetesServiceIP)) {
